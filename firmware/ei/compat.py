@@ -1,0 +1,96 @@
+# The one portability seam: everything that differs between MicroPython and CPython.
+# Other modules import from here and never test which runtime they are on.
+import sys
+
+MICROPYTHON = sys.implementation.name == "micropython"
+
+if MICROPYTHON:
+    from micropython import const
+    from time import ticks_us, ticks_ms, ticks_add, ticks_diff, sleep_ms, sleep_us
+    from os import urandom
+    import gc
+
+    def mem_free():
+        gc.collect()
+        return gc.mem_free()
+
+    def writer(sock):
+        # socket.write loops until all is sent on a blocking socket; send may not.
+        return sock.write
+
+    def reader(sock):
+        return sock.readinto
+
+    def print_exception(e):
+        sys.print_exception(e)
+
+else:
+    import time as _time
+    from os import urandom
+
+    def const(x):
+        return x
+
+    # MicroPython's ticks wrap around; emulate a 2**30 period (a 32-bit board's) and start
+    # one second before the wrap, so host runs cross it as a board eventually does.
+    _PERIOD = 1 << 30
+    _HALF = _PERIOD >> 1
+    _T0 = _time.monotonic_ns()
+    _START = _PERIOD - 1000000
+
+    def ticks_us():
+        return (_START + (_time.monotonic_ns() - _T0) // 1000) % _PERIOD
+
+    def ticks_ms():
+        return (_START // 1000 + (_time.monotonic_ns() - _T0) // 1000000) % _PERIOD
+
+    def ticks_add(t, delta):
+        return (t + delta) % _PERIOD
+
+    def ticks_diff(a, b):
+        return ((a - b + _HALF) % _PERIOD) - _HALF
+
+    def sleep_ms(ms):
+        if ms > 0:
+            _time.sleep(ms / 1000)
+
+    def sleep_us(us):
+        if us > 0:
+            _time.sleep(us / 1000000)
+
+    def mem_free():
+        return None  # not meaningful on CPython
+
+    def writer(sock):
+        return sock.sendall
+
+    def reader(sock):
+        return sock.recv_into
+
+    def print_exception(e):
+        import traceback
+        traceback.print_exception(e)
+
+
+def wrap_tls(sock, server_hostname, cadata=None):
+    """Wrap a connected socket in TLS. With cadata (DER bytes or PEM text of a CA), the
+    server's certificate and hostname are verified; without it they are not."""
+    if MICROPYTHON:
+        import tls
+        ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+        if cadata is None:
+            ctx.verify_mode = tls.CERT_NONE
+        else:
+            ctx.verify_mode = tls.CERT_REQUIRED
+            ctx.load_verify_locations(cadata=cadata)
+    else:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if cadata is None:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        else:
+            if isinstance(cadata, (bytes, bytearray)) and cadata[:5] == b"-----":
+                cadata = cadata.decode()
+            ctx.load_verify_locations(cadata=cadata)
+    return ctx.wrap_socket(sock, server_hostname=server_hostname)
