@@ -94,3 +94,11 @@ def wrap_tls(sock, server_hostname, cadata=None):
                 cadata = cadata.decode()
             ctx.load_verify_locations(cadata=cadata)
     return ctx.wrap_socket(sock, server_hostname=server_hostname)
+
+
+def is_timeout(e):
+    """True for the error a socket raises when its timeout runs out, on either runtime."""
+    import errno
+    if not MICROPYTHON and isinstance(e, TimeoutError):
+        return True
+    return isinstance(e, OSError) and e.args and e.args[0] in (errno.ETIMEDOUT, errno.EAGAIN)

@@ -1,0 +1,133 @@
+# Sample: one sample in Edge Impulse's data acquisition format (device, interval_ms,
+# sensors and values), checked as it is built so that a bad one is refused before upload.
+from array import array
+
+# Rows appended one by one are kept flat in an array of the board's own float size: 4 bytes
+# a value on a single-precision board, 8 on the unix port, instead of a list of float objects.
+_TYPECODE = "d" if 1.0 + 2.0 ** -30 != 1.0 else "f"
+
+_INF = float("inf")
+
+
+def check_number(v, where):
+    """Return v as a float, or raise naming where the bad value is."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError("%s is %r, not a number" % (where, v))
+    f = float(v)
+    if f != f or f == _INF or f == -_INF:
+        raise ValueError("%s is %r; values must be finite" % (where, v))
+    return f
+
+
+def check_text(v, what):
+    if not isinstance(v, str) or not v:
+        raise ValueError("%s must be a non-empty string, not %r" % (what, v))
+    return v
+
+
+class Sample:
+    """A sample: `sensors` is a sequence of (name, units); each row has one number per sensor.
+
+    values may be None (then `append` rows), a list of rows (checked now), or any iterable
+    given with `rows=N` (consumed once, while it is encoded; checked row by row then).
+    """
+
+    def __init__(self, device_name=None, device_type="MICROPYTHON", interval_ms=None,
+                 sensors=None, values=None, rows=None):
+        if device_name is not None:
+            check_text(device_name, "device_name")
+        self.device_name = device_name
+        self.device_type = check_text(device_type, "device_type")
+        if interval_ms is None:
+            raise ValueError("interval_ms is required (milliseconds between rows)")
+        self.interval_ms = check_number(interval_ms, "interval_ms")
+        if self.interval_ms <= 0:
+            raise ValueError("interval_ms must be > 0, not %r" % (interval_ms,))
+        if not sensors:
+            raise ValueError("sensors must list at least one (name, units)")
+        checked = []
+        for s in sensors:
+            if not isinstance(s, (tuple, list)) or len(s) != 2:
+                raise ValueError("each sensor must be (name, units), not %r" % (s,))
+            checked.append((check_text(s[0], "sensor name"), check_text(s[1], "sensor units")))
+        self.sensors = checked
+        self.width = len(checked)
+        self._flat = None
+        self._values = None
+        self._consumed = False
+        if values is None:
+            if rows is not None:
+                raise ValueError("rows= goes with an iterable of values")
+            self._flat = array(_TYPECODE)
+            self.rows = 0
+        elif isinstance(values, list):
+            if rows is not None and rows != len(values):
+                raise ValueError("rows=%d but values has %d rows" % (rows, len(values)))
+            for i, row in enumerate(values):
+                self.check_row(row, i)
+            self._values = values
+            self.rows = len(values)
+        else:
+            if rows is None:
+                raise ValueError("an iterable of values needs rows=N, its number of rows")
+            if not isinstance(rows, int) or rows < 0:
+                raise ValueError("rows must be a whole number >= 0, not %r" % (rows,))
+            self._values = values
+            self.rows = rows
+
+    def __len__(self):
+        return self.rows
+
+    def __repr__(self):
+        return "<Sample %s %d rows x %d at %sms>" % (self.device_type, self.rows, self.width,
+                                                     self.interval_ms)
+
+    @property
+    def reusable(self):
+        """True when the values can be read more than once (a list or appended rows)."""
+        return not (self._values is not None and not isinstance(self._values, list))
+
+    def append(self, row):
+        if self._flat is None:
+            raise TypeError("append() needs a Sample made without values")
+        self.check_row(row, self.rows)
+        for v in row:
+            self._flat.append(v)
+        self.rows += 1
+
+    def check_row(self, row, index):
+        """Return row if it holds `width` finite numbers; otherwise raise naming the row."""
+        try:
+            n = len(row)
+        except TypeError:
+            raise TypeError("row %d is %r, not a sequence of numbers" % (index, row))
+        if n != self.width:
+            raise ValueError("row %d has %d values; the sample has %d sensors (%s)" % (
+                index, n, self.width, ", ".join(s[0] for s in self.sensors)))
+        for j in range(n):
+            check_number(row[j], "row %d value %d" % (index, j))
+        return row
+
+    def iter_rows(self):
+        """Yield the rows in order. An iterable source is consumed once and checked here."""
+        if self._flat is not None:
+            w = self.width
+            mv = memoryview(self._flat)  # rows are views into the array: no copies
+            for i in range(self.rows):
+                yield mv[i * w:(i + 1) * w]
+            return
+        if isinstance(self._values, list):
+            for row in self._values:
+                yield row
+            return
+        if self._consumed:
+            raise ValueError("this sample's values were an iterable and were already read")
+        self._consumed = True
+        n = 0
+        for row in self._values:
+            if n == self.rows:
+                raise ValueError("values yielded more than rows=%d rows" % self.rows)
+            yield self.check_row(row, n)
+            n += 1
+        if n != self.rows:
+            raise ValueError("values yielded %d rows, not rows=%d" % (n, self.rows))

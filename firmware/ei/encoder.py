@@ -1,0 +1,249 @@
+# The encoder: writes a Sample in the data acquisition format, as CBOR or JSON, streamed
+# through a fixed chunk buffer, with its length known first and HS256 signing on the fly.
+#
+# Keys are written in the page's order (MicroPython dicts keep none): payload, protected,
+# signature; device_name, device_type, interval_ms, sensors, values. The signature comes
+# last, so it is computed as the body streams out and written at the end: no seek, no
+# second pass. HS256 signs the whole object with the signature set to 64 ASCII zeros.
+import json
+from struct import pack_into
+
+from ei import cbor
+from ei.compat import const
+
+_ZEROS = b"0" * 64
+CHUNK = const(512)  # bytes buffered before each socket write
+
+
+class Encoding:
+    """How a sample is serialised: fmt "cbor" or "json", 32-bit CBOR floats, HS256 key, iat."""
+
+    def __init__(self, fmt="cbor", float32=False, hmac_key=None, iat=None):
+        if fmt not in ("cbor", "json"):
+            raise ValueError("fmt must be 'cbor' or 'json', not %r" % (fmt,))
+        if iat is not None and (not isinstance(iat, int) or iat < 0):
+            raise ValueError("iat must be seconds since the epoch, not %r" % (iat,))
+        self.fmt = fmt
+        self.float32 = float32
+        self.hmac_key = hmac_key
+        self.iat = iat
+
+    def __repr__(self):  # never shows the key
+        return "<Encoding %s%s%s>" % (self.fmt, " float32" if self.float32 else "",
+                                      " HS256" if self.hmac_key else "")
+
+    @property
+    def content_type(self):
+        return "application/cbor" if self.fmt == "cbor" else "application/json"
+
+
+class Chunker:
+    """Collects small pieces into one preallocated buffer and writes it out when full.
+
+    A `mac` (HMAC) sees every byte that goes out while it is set."""
+
+    def __init__(self, out, size=CHUNK):
+        self.out = out
+        self.size = size
+        self.buf = bytearray(size)
+        self.mv = memoryview(self.buf)
+        self.pos = 0
+        self.mac = None
+        self.count = 0
+
+    def write(self, b):
+        n = len(b)
+        if self.pos + n > self.size:
+            self.flush()
+            if n > self.size:  # a large piece goes out as it is
+                self._emit(b)
+                return
+        self.mv[self.pos:self.pos + n] = b
+        self.pos += n
+
+    def flush(self):
+        if self.pos:
+            self._emit(self.mv[:self.pos])
+            self.pos = 0
+
+    def _emit(self, b):
+        if self.mac is not None:
+            self.mac.update(b)
+        self.out(b)
+        self.count += len(b)
+
+
+def _protected(enc):
+    return [("alg", "HS256" if enc.hmac_key else "none"), ("ver", "v1")] + (
+        [("iat", enc.iat)] if enc.iat is not None else [])
+
+
+def _payload_fields(sample):
+    f = []
+    if sample.device_name is not None:
+        f.append(("device_name", sample.device_name))
+    f.append(("device_type", sample.device_type))
+    f.append(("interval_ms", sample.interval_ms))
+    return f
+
+
+# --- CBOR -----------------------------------------------------------------------------
+
+def _cbor_pairs(pairs, write):
+    cbor.write_head(write, 5, len(pairs))
+    for k, v in pairs:
+        cbor.dump(k, write)
+        cbor.dump(v, write)
+
+
+def _cbor_parts(sample, enc):
+    """(head, middle, sig_head): the bytes before the rows, between the rows and the
+    signature's text, and the signature's own CBOR head. Small: built once per upload."""
+    out = []
+    w = out.append
+    cbor.write_head(w, 5, 3)
+    cbor.dump("payload", w)
+    fields = _payload_fields(sample)
+    cbor.write_head(w, 5, len(fields) + 2)
+    for k, v in fields:
+        cbor.dump(k, w)
+        cbor.dump(v, w)
+    cbor.dump("sensors", w)
+    cbor.write_head(w, 4, sample.width)
+    for name, units in sample.sensors:
+        _cbor_pairs((("name", name), ("units", units)), w)
+    cbor.dump("values", w)
+    cbor.write_head(w, 4, sample.rows)
+    head = b"".join(out)
+    out = []
+    w = out.append
+    cbor.dump("protected", w)
+    _cbor_pairs(_protected(enc), w)
+    cbor.dump("signature", w)
+    middle = b"".join(out)
+    sig_head = cbor.head(3, 64 if enc.hmac_key else 2)
+    return head, middle, sig_head
+
+
+def _cbor_row_len(sample, enc):
+    return len(cbor.head(4, sample.width)) + sample.width * (5 if enc.float32 else 9)
+
+
+def _cbor_rows(sample, enc, ch):
+    # The hot loop: each value is packed straight into the chunk buffer; nothing is allocated
+    # per value but the float the row hands us.
+    row_head = cbor.head(4, sample.width)
+    hl = len(row_head)
+    tag, fmt, step = (0xFA, ">f", 5) if enc.float32 else (0xFB, ">d", 9)
+    row_len = hl + sample.width * step
+    buf = ch.buf
+    size = ch.size
+    for row in sample.iter_rows():
+        if ch.pos + row_len > size:
+            ch.flush()
+        p = ch.pos
+        for i in range(hl):  # item assignment: a slice would allocate on MicroPython
+            buf[p + i] = row_head[i]
+        p += hl
+        for v in row:
+            buf[p] = tag
+            pack_into(fmt, buf, p + 1, v)
+            p += step
+        ch.pos = p
+
+
+# --- JSON -----------------------------------------------------------------------------
+
+def _num(v):
+    return repr(float(v))
+
+
+def _json_parts(sample, enc):
+    d = json.dumps
+    f = _payload_fields(sample)
+    head = '{"payload":{' + ",".join(
+        d(k) + ":" + (_num(v) if k == "interval_ms" else d(v)) for k, v in f)
+    head += ',"sensors":[' + ",".join(
+        '{"name":%s,"units":%s}' % (d(n), d(u)) for n, u in sample.sensors) + '],"values":['
+    middle = ']},"protected":{' + ",".join(
+        d(k) + ":" + d(v) for k, v in _protected(enc)) + '},"signature":"'
+    return head.encode(), middle.encode(), b""
+
+
+def _json_row(row):
+    return ("[" + ",".join(_num(v) for v in row) + "]").encode()
+
+
+def _json_rows_len(sample):
+    n = 0
+    for row in sample.iter_rows():
+        n += len(_json_row(row)) + 1
+    return n - 1 if n else 0
+
+
+def _json_rows(sample, ch):
+    first = True
+    for row in sample.iter_rows():
+        if not first:
+            ch.write(b",")
+        first = False
+        ch.write(_json_row(row))
+
+
+# --- the body -------------------------------------------------------------------------
+
+def _parts(sample, enc):
+    if enc.fmt == "cbor":
+        return _cbor_parts(sample, enc) + (b"",)
+    return _json_parts(sample, enc) + (b'"}',)
+
+
+def encoded_len(sample, enc):
+    """Bytes that write() will produce. JSON needs one counting pass over the rows, so its
+    values must be re-readable (a list, appended rows or a capture file)."""
+    head, middle, sig_head, tail = _parts(sample, enc)
+    sig = 64 if enc.hmac_key else 2
+    if enc.fmt == "cbor":
+        rows = sample.rows * _cbor_row_len(sample, enc)
+    else:
+        if not sample.reusable:
+            raise ValueError("JSON's length depends on every number, so it needs values that "
+                             "can be read twice (a list or a capture file); use fmt='cbor'")
+        rows = _json_rows_len(sample)
+    return len(head) + rows + len(middle) + len(sig_head) + sig + len(tail)
+
+
+def write(sample, enc, out, chunk=CHUNK):
+    """Write the encoded sample through out(bytes), in chunks of at most `chunk` bytes
+    (pieces larger than a chunk pass straight through). Returns the bytes written."""
+    head, middle, sig_head, tail = _parts(sample, enc)
+    ch = Chunker(out, max(chunk, 2 * _cbor_row_len(sample, enc)))
+    if enc.hmac_key:
+        from ei.signing import HMAC
+        ch.mac = HMAC(enc.hmac_key)
+    ch.write(head)
+    if enc.fmt == "cbor":
+        _cbor_rows(sample, enc, ch)
+    else:
+        _json_rows(sample, ch)
+    ch.write(middle)
+    ch.write(sig_head)
+    if ch.mac is None:
+        ch.write(b"00")
+    else:
+        ch.flush()  # the MAC has now seen everything before the signature's text
+        mac, ch.mac = ch.mac, None
+        mac.update(_ZEROS)
+        mac.update(tail)
+        ch.write(mac.hexdigest().encode())
+    ch.write(tail)
+    ch.flush()
+    return ch.count
+
+
+def dumps(sample, enc=None):
+    """The whole encoded sample as bytes (small samples, tests, the offline queue)."""
+    out = []
+    # Chunks are views of one reused buffer: copy each as it comes.
+    write(sample, enc or Encoding(), lambda b: out.append(bytes(b)))
+    return b"".join(out)

@@ -1,0 +1,48 @@
+# Typed errors. They carry what a user needs (status, the server's text, which argument and
+# why) and never a secret: no API key or HMAC key is ever put in a message.
+
+
+class IngestionError(Exception):
+    """The ingestion service answered with a status other than 200."""
+
+    def __init__(self, status, body):
+        super().__init__("ingestion service answered %d: %s" % (status, body))
+        self.status = status
+        self.body = body
+
+
+class BadRequest(IngestionError):  # 400: the message is invalid; the body says why
+    pass
+
+
+class Unauthorized(IngestionError):  # 401: missing or invalid API key
+    pass
+
+
+class MissingHeader(IngestionError):  # 421: a required header is missing
+    pass
+
+
+class ServerError(IngestionError):  # 5xx: the service failed; worth a retry
+    pass
+
+
+def for_status(status, body):
+    """The IngestionError subclass for an HTTP status."""
+    if status == 400:
+        return BadRequest(status, body)
+    if status == 401:
+        return Unauthorized(status, body)
+    if status == 421:
+        return MissingHeader(status, body)
+    if status >= 500:
+        return ServerError(status, body)
+    return IngestionError(status, body)
+
+
+class TransportError(OSError):
+    """The connection failed: name resolution, connect, TLS, a reset or a bad response."""
+
+
+class Timeout(TransportError):
+    """A connect, write or read did not finish within the client's timeout."""

@@ -1,0 +1,79 @@
+# The sampler: reads a sensor at fixed deadlines (ticks_us/ticks_add/ticks_diff, which wrap)
+# so that timing does not drift, and writes the interval it really kept.
+from ei.acquisition import Sample
+from ei.compat import ticks_us, ticks_add, ticks_diff, sleep_us, const
+
+_SPIN_US = const(1500)  # the last stretch before a deadline is spun, not slept: sleep overshoots
+_TOLERANCE = 0.01       # a mean period off by more than this fraction is written as measured
+
+
+def check_sensor(sensor):
+    axes = getattr(sensor, "axes", None)
+    if not axes or not callable(getattr(sensor, "read", None)):
+        raise TypeError("a sensor needs `axes` ((name, units) per axis) and read(); got %r"
+                        % (sensor,))
+    return axes
+
+
+def wait_until(deadline):
+    while True:
+        d = ticks_diff(deadline, ticks_us())
+        if d <= 0:
+            return
+        if d > _SPIN_US:
+            sleep_us(d - _SPIN_US)
+
+
+class Timing:
+    """What the sampler measured: first and last read, and the worst lateness (µs)."""
+
+    def __init__(self):
+        self.first = None
+        self.last = None
+        self.max_late_us = 0
+        self.late_rows = 0
+
+    def mean_period_ms(self, rows):
+        if rows < 2:
+            return None
+        return ticks_diff(self.last, self.first) / (rows - 1) / 1000
+
+
+def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=None,
+           progress=None):
+    """Read `rows` rows from `sensor`, one every `interval_ms`, into a Sample.
+
+    Deadlines are fixed from the start (start + i * interval), not `sleep(interval)` after
+    each read, so the time a read takes never accumulates. If the sensor could not keep up
+    (mean period off by over 1%), the measured interval_ms is written, not the asked one,
+    and sample.timing says by how much. progress(i, rows) is called after each row."""
+    axes = check_sensor(sensor)
+    if not isinstance(rows, int) or rows < 1:
+        raise ValueError("rows must be a whole number >= 1, not %r" % (rows,))
+    s = Sample(device_name=device_name, device_type=device_type, interval_ms=interval_ms,
+               sensors=axes)
+    period = int(s.interval_ms * 1000 + 0.5)
+    if period < 1:
+        raise ValueError("interval_ms=%r is below a microsecond" % (interval_ms,))
+    t = Timing()
+    deadline = ticks_us()
+    for i in range(rows):
+        wait_until(deadline)
+        now = ticks_us()
+        late = ticks_diff(now, deadline)
+        if late > t.max_late_us:
+            t.max_late_us = late
+        if late >= period:
+            t.late_rows += 1
+        if t.first is None:
+            t.first = now
+        t.last = now
+        s.append(sensor.read())
+        if progress is not None:
+            progress(i + 1, rows)
+        deadline = ticks_add(deadline, period)
+    measured = t.mean_period_ms(rows)
+    if measured is not None and abs(measured - s.interval_ms) > _TOLERANCE * s.interval_ms:
+        s.interval_ms = measured
+    s.timing = t
+    return s
