@@ -1,0 +1,154 @@
+# The encoder: the data acquisition format in CBOR and JSON, byte-exact with the page,
+# streamed in bounded chunks with the length known first, signed with HS256 on request.
+import json
+
+from fwtest import raises, seed_example, tohex, unhex
+
+import ei
+from ei import encoder
+from ei.encoder import Encoding
+from ei.signing import HMAC
+
+
+def page_sample():
+    p = seed_example()["sample"]["payload"]
+    return ei.Sample(device_name=p["device_name"], device_type=p["device_type"],
+                     interval_ms=p["interval_ms"],
+                     sensors=[(s["name"], s["units"]) for s in p["sensors"]], values=p["values"])
+
+
+def appended_sample(rows=50, device_name="aa:bb"):
+    s = ei.Sample(device_name=device_name, device_type="TEST", interval_ms=10,
+                  sensors=[("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")])
+    for i in range(rows):
+        s.append((i * 0.5, -i * 0.25, 9.81 + i))
+    return s
+
+
+ENCODINGS = (Encoding(), Encoding("json"), Encoding(float32=True),
+             Encoding(hmac_key="hmac-key"), Encoding("json", hmac_key=b"hmac-key"),
+             Encoding(float32=True, hmac_key="k", iat=1700000000))
+
+
+def test_page_sample_encodes_to_the_documented_265_cbor_bytes():
+    v = seed_example()
+    body = encoder.dumps(page_sample())
+    assert len(body) == v["cbor_body_len"] == 265
+    assert tohex(body) == v["cbor_body_hex"]
+
+
+def test_encoded_len_is_exactly_what_write_produces():
+    for s in (page_sample(), appended_sample(), appended_sample(0), appended_sample(30, None)):
+        for enc in ENCODINGS:
+            assert encoder.encoded_len(s, enc) == len(encoder.dumps(s, enc)), enc
+
+
+def test_chunks_never_exceed_the_chunk_size():
+    sizes = []
+    s = appended_sample(200)
+    n = encoder.write(s, Encoding(), lambda b: sizes.append(len(b)), chunk=256)
+    assert max(sizes) <= 256 and sum(sizes) == n == encoder.encoded_len(s, Encoding())
+    assert len(sizes) > 10
+
+
+def test_streamed_bytes_equal_the_whole_body_whatever_the_chunk():
+    s = appended_sample(40)
+    whole = encoder.dumps(s, Encoding(hmac_key="k"))
+    for chunk in (64, 100, 1000):
+        out = []
+        encoder.write(s, Encoding(hmac_key="k"), lambda b: out.append(bytes(b)), chunk=chunk)
+        assert b"".join(out) == whole
+
+
+def test_json_body_has_the_page_keys_in_the_page_order():
+    body = encoder.dumps(page_sample(), Encoding("json")).decode()
+    obj = json.loads(body)
+    v = seed_example()["sample"]
+    assert obj["payload"]["sensors"] == v["payload"]["sensors"]
+    assert obj["payload"]["values"] == v["payload"]["values"]
+    assert obj["protected"] == {"alg": "none", "ver": "v1"} and obj["signature"] == "00"
+    keys = ('"payload"', '"device_name"', '"device_type"', '"interval_ms"', '"sensors"',
+            '"values"', '"protected"', '"signature"')
+    at = [body.index(k) for k in keys]
+    assert at == sorted(at)
+
+
+def test_device_name_is_left_out_when_none():
+    body = encoder.dumps(appended_sample(2, None))
+    assert b"device_name" not in body and body[9] == 0xA4  # payload map of 4 fields
+
+
+def test_float32_writes_single_floats_and_is_smaller():
+    s = appended_sample(100)
+    small = encoder.dumps(s, Encoding(float32=True))
+    big = encoder.dumps(s)
+    assert small.count(b"\xfa") >= 300
+    assert len(small) < 0.6 * len(big)
+
+
+def test_unsigned_bodies_carry_alg_none_and_signature_00():
+    body = encoder.dumps(appended_sample(3))
+    assert body.endswith(b"calgdnonecverbv1isignatureb00")
+
+
+def hs256_reference(body, key, fmt):
+    """Edge Impulse's check: the signature's text replaced by 64 zeros, HMAC over it."""
+    marker = b"isignaturex@" if fmt == "cbor" else b'"signature":"'
+    i = body.index(marker) + len(marker)
+    sig = body[i:i + 64].decode()
+    zeroed = body[:i] + b"0" * 64 + body[i + 64:]
+    h = HMAC(key)
+    h.update(zeroed)
+    return sig, h.hexdigest()
+
+
+def test_signed_cbor_and_json_verify_by_zeroing_the_signature():
+    for fmt in ("cbor", "json"):
+        body = encoder.dumps(appended_sample(20), Encoding(fmt, hmac_key="hmac-key"))
+        assert (b"HS256" in body)
+        sig, expected = hs256_reference(body, "hmac-key", fmt)
+        assert sig == expected
+        assert len(sig) == 64 and sig == sig.lower()
+
+
+def test_signature_changes_with_the_key_and_with_the_data():
+    a = encoder.dumps(appended_sample(5), Encoding(hmac_key="one"))
+    b = encoder.dumps(appended_sample(5), Encoding(hmac_key="two"))
+    c = encoder.dumps(appended_sample(6), Encoding(hmac_key="one"))
+    assert a[-64:] != b[-64:] and a[-64:] != c[-64:]
+
+
+def test_iat_goes_in_protected_after_alg_and_ver():
+    body = encoder.dumps(appended_sample(1), Encoding(hmac_key="k", iat=1700000000))
+    assert b"iprotected\xa3calgeHS256cverbv1ciat\x1a\x65\x53\xf1\x00" in body
+
+
+def test_json_of_a_one_pass_iterable_is_refused_before_anything_is_written():
+    s = ei.Sample(device_type="T", interval_ms=1, sensors=[("a", "u")],
+                  values=iter([(1,), (2,)]), rows=2)
+    e = raises(ValueError, encoder.encoded_len, s, Encoding("json"))
+    assert "fmt='cbor'" in str(e)
+
+
+def test_cbor_streams_a_one_pass_iterable():
+    rows = [(float(i),) for i in range(30)]
+    s = ei.Sample(device_type="T", interval_ms=1, sensors=[("a", "u")], values=iter(rows),
+                  rows=30)
+    ref = ei.Sample(device_type="T", interval_ms=1, sensors=[("a", "u")], values=rows)
+    assert encoder.encoded_len(s, Encoding()) == len(encoder.dumps(ref))
+    assert encoder.dumps(s) == encoder.dumps(ref)
+
+
+def test_unknown_format_is_refused():
+    e = raises(ValueError, Encoding, "xml")
+    assert "xml" in str(e)
+
+
+def test_encoding_repr_never_shows_the_key():
+    assert "hmac-key" not in repr(Encoding(hmac_key="hmac-key"))
+
+
+def test_cbor_body_round_trips_through_the_documented_fields():
+    # the body decodes (by hand, no decoder on the device) to the page's leading bytes
+    body = encoder.dumps(page_sample())
+    assert body[:1] == unhex("a3") and body[1:9] == b"gpayload"
