@@ -75,7 +75,7 @@ def pytest_pycollect_makeitem(collector, name, obj):
         return None
     only = getattr(collector.obj, "ONLY", {}).get(name)
     heapsize = getattr(collector.obj, "MP_HEAPSIZE", DEFAULT_HEAPSIZE)
-    cp = pytest.Function.from_parent(collector, name=name + "[cpython]", callobj=obj, originalname=name)
+    cp = pytest.Function.from_parent(collector, name=name + "[cpython]", callobj=obj)
     mp = MicroPythonItem.from_parent(collector, name=name + "[micropython]", funcname=name,
                                      heapsize=heapsize, skip_reason=None)
     if only:
