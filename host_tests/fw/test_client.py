@@ -1,0 +1,160 @@
+# The client against real loopback servers: the page's request bytes exactly (echo server),
+# and uploads the mock ingestion service stores, refuses or answers with an error.
+from fwtest import (API_KEY, echo_addr, mock_addr, raises, reset_mock, seed_example, stored,
+                    tohex, unhex)
+
+import ei
+from ei import errors
+
+AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
+
+
+def page_sample():
+    p = seed_example()["sample"]["payload"]
+    return ei.Sample(device_name=p["device_name"], device_type=p["device_type"],
+                     interval_ms=p["interval_ms"],
+                     sensors=[(s["name"], s["units"]) for s in p["sensors"]], values=p["values"])
+
+
+def small_sample(rows=5):
+    s = ei.Sample(device_name="aa:bb:cc", device_type="TEST", interval_ms=10, sensors=AXES)
+    for i in range(rows):
+        s.append((i, -i, 9.81))
+    return s
+
+
+def echo_client(**kw):
+    # Host header as the page (the default port of plain HTTP): the socket goes to the echo
+    # server, which answers with the hex of the request it received.
+    return ei.Client(API_KEY, host="ingestion.edgeimpulse.com", tls=False, addr=echo_addr(), **kw)
+
+
+def mock_client(**kw):
+    host, port = mock_addr()
+    return ei.Client(kw.pop("api_key", API_KEY), host=host, port=port, tls=False, **kw)
+
+
+def closed_port_client():
+    # Port 9 (discard) on loopback: nothing listens, so connecting fails at once. A check
+    # that raises ValueError instead proves it ran before any connection was made.
+    return ei.Client(API_KEY, host="127.0.0.1", port=9, tls=False)
+
+
+def test_data_request_is_byte_identical_to_the_page():
+    v = seed_example()
+    echoed = echo_client().upload(page_sample(), file_name="test.cbor")
+    assert echoed == tohex(v["data_request_head"].encode()) + v["cbor_body_hex"]
+
+
+def test_files_request_is_byte_identical_to_the_page():
+    v = seed_example()
+    echoed = echo_client().upload_files([("test.cbor", page_sample())], boundary=v["boundary"])
+    assert echoed == [tohex(v["files_request_head"].encode()) + v["files_body_hex"]]
+
+
+def head_of(hexed):
+    return unhex(hexed).split(b"\r\n\r\n")[0].decode().split("\r\n")
+
+
+def test_optional_headers_go_out_only_when_asked():
+    plain = head_of(echo_client().upload(small_sample(), label="idle"))
+    assert "X-Label: idle" in plain and "X-File-Name: idle.cbor" in plain
+    assert not [h for h in plain if h.startswith(("X-No-Label", "X-Disallow", "X-Add-Date"))]
+    full = head_of(echo_client().upload(small_sample(), file_name="x.cbor", no_label=True,
+                                        disallow_duplicates=True, add_date_id=True))
+    assert full[4:7] == ["X-No-Label: 1", "X-Disallow-Duplicates: 1", "X-Add-Date-Id: 1"]
+
+
+def test_json_upload_sends_application_json():
+    head = head_of(echo_client().upload(small_sample(), label="wave", fmt="json"))
+    assert "Content-Type: application/json" in head and "X-File-Name: wave.json" in head
+
+
+def test_labels_and_file_names_are_percent_encoded():
+    head = head_of(echo_client().upload(small_sample(), label="crème brûlée",
+                                        file_name="a b.cbor"))
+    assert "X-Label: cr%C3%A8me%20br%C3%BBl%C3%A9e" in head
+    assert "X-File-Name: a%20b.cbor" in head
+
+
+def test_host_header_carries_a_non_default_port():
+    host, port = mock_addr()
+    head = head_of(ei.Client(API_KEY, host="devbox.local", port=8080, tls=False,
+                             addr=echo_addr()).upload(small_sample()))
+    assert head[1] == "Host: devbox.local:8080"
+
+
+def test_upload_is_stored_by_the_mock_service_with_its_label_and_category():
+    reset_mock()
+    name = mock_client().upload(small_sample(7), category="testing", label="idle")
+    e = stored(name)
+    assert e["category"] == "testing" and e["label"] == "idle"
+    assert e["sample"]["payload"]["values"][6] == [6.0, -6.0, 9.81]
+    assert e["sample"]["payload"]["device_name"] == "aa:bb:cc"
+
+
+def test_json_upload_is_stored_too():
+    name = mock_client().upload(small_sample(3), label="wave", fmt="json", category="anomaly")
+    e = stored(name)
+    assert e["category"] == "anomaly" and len(e["sample"]["payload"]["values"]) == 3
+
+
+def test_upload_files_returns_every_stored_name():
+    names = mock_client().upload_files(
+        [("idle.1.cbor", small_sample(2)), ("idle.2.json", small_sample(3)),
+         ("notes.csv", b"t,x\n0,1\n")], category="training")
+    assert len(names) == 3
+    assert stored(names[0])["label"] == "idle"
+    assert stored(names[2])["size"] == 8
+
+
+def test_wrong_api_key_raises_unauthorized_with_the_servers_text():
+    e = raises(errors.Unauthorized, mock_client(api_key="ei_" + "0" * 64).upload,
+               small_sample())
+    assert e.status == 401 and e.body
+    assert "0000000000" not in str(e)
+
+
+def test_statuses_map_to_distinct_error_classes():
+    assert isinstance(errors.for_status(400, "x"), errors.BadRequest)
+    assert isinstance(errors.for_status(401, "x"), errors.Unauthorized)
+    assert isinstance(errors.for_status(421, "x"), errors.MissingHeader)
+    assert isinstance(errors.for_status(500, "x"), errors.ServerError)
+    e = errors.for_status(404, "no such path")
+    assert type(e) is errors.IngestionError and e.status == 404 and e.body == "no such path"
+
+
+def test_bad_input_is_refused_before_connecting():
+    c = closed_port_client()
+    s = small_sample()
+    raises(ValueError, c.upload, s, category="validation")
+    raises(ValueError, c.upload, s, fmt="xml")
+    raises(ValueError, c.upload, s, label="idle\r\nX-Evil: 1")
+    raises(ValueError, c.upload, s, file_name="")
+    raises(TypeError, c.upload, [[1, 2, 3]])
+    raises(ValueError, c.upload_files, [])
+    raises(ValueError, c.upload_files, [("x.cbor", b"")] * 1001)
+    raises(ValueError, c.upload_files, [("x.wav", s)])
+    raises(TypeError, c.upload_files, [("x.cbor", 42)])
+
+
+def test_api_key_must_look_like_one_and_is_never_repeated():
+    for bad in ("", "6040df", "ei_xyz", None):
+        e = raises(ValueError, ei.Client, bad)
+        assert "ei_" in str(e)
+    c = ei.Client(API_KEY, hmac_key="hmac-secret")
+    assert API_KEY not in repr(c) and "hmac-secret" not in repr(c)
+
+
+def test_unreachable_host_is_a_transport_error_naming_it():
+    e = raises(errors.TransportError, closed_port_client().upload, small_sample())
+    assert "127.0.0.1:9" in str(e)
+
+
+def test_a_bad_row_mid_stream_closes_the_connection_and_nothing_is_stored():
+    reset_mock()
+    rows = [(1, 2, 3)] * 10 + [(1, 2)]
+    s = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES, values=iter(rows), rows=11)
+    e = raises(ValueError, mock_client().upload, s, label="broken")
+    assert "row 10" in str(e)
+    assert stored() == []
