@@ -1,0 +1,84 @@
+# The sampler reads at fixed deadlines (no drift) and writes the interval it really kept;
+# the simulated accelerometer is deterministic.
+from fwtest import raises
+
+import ei
+from ei.compat import ticks_us, ticks_diff, sleep_us
+from ei.sim import Accelerometer, G
+
+
+class Clocked:
+    """A sensor that notes when it was read, taking `cost_us` per read."""
+    axes = (("t", "us"),)
+
+    def __init__(self, cost_us=0):
+        self.times = []
+        self.cost_us = cost_us
+
+    def read(self):
+        self.times.append(ticks_us())
+        if self.cost_us:
+            sleep_us(self.cost_us)
+        return (len(self.times),)
+
+
+def test_rows_are_read_at_fixed_deadlines_without_drift():
+    # A read that costs 3 ms of a 5 ms period: sleep(interval) after each read would end
+    # 60 ms late after 20 rows; fixed deadlines do not accumulate it (the bound leaves room
+    # for a loaded machine, and is still half the drift a sleeping loop would show).
+    sensor = Clocked(cost_us=3000)
+    s = ei.sample(sensor, 5, 21, device_type="TEST")
+    span = ticks_diff(sensor.times[-1], sensor.times[0])
+    assert 100000 - 1000 <= span < 100000 + 30000
+    assert s.interval_ms == 5.0 and len(s) == 21
+
+
+def test_a_sensor_slower_than_the_interval_writes_the_measured_interval():
+    sensor = Clocked(cost_us=4000)
+    s = ei.sample(sensor, 1, 10, device_type="TEST")
+    assert s.interval_ms >= 3.5  # what was kept, not the 1 ms asked for
+    assert s.timing.late_rows > 0
+
+
+def test_rows_hold_what_the_sensor_read():
+    s = ei.sample(Clocked(), 1, 4, device_type="TEST", device_name="dev-1")
+    assert [list(r) for r in s.iter_rows()] == [[1.0], [2.0], [3.0], [4.0]]
+    assert s.sensors == [("t", "us")] and s.device_name == "dev-1"
+
+
+def test_progress_is_reported_after_each_row():
+    seen = []
+    ei.sample(Clocked(), 1, 3, device_type="TEST", progress=lambda i, n: seen.append((i, n)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_objects_that_are_not_sensors_are_refused():
+    e = raises(TypeError, ei.sample, object(), 10, 5)
+    assert "axes" in str(e)
+    raises(ValueError, ei.sample, Clocked(), 10, 0)
+
+
+def test_simulated_accelerometer_is_deterministic_for_a_seed():
+    a = Accelerometer("wave", seed=7)
+    b = Accelerometer("wave", seed=7)
+    c = Accelerometer("wave", seed=8)
+    ra = [a.read() for _ in range(50)]
+    assert ra == [b.read() for _ in range(50)]
+    assert ra != [c.read() for _ in range(50)]
+
+
+def test_simulated_accelerometer_at_rest_reads_gravity_on_z():
+    a = Accelerometer("idle")
+    for _ in range(100):
+        x, y, z = a.read()
+        assert abs(z - G) < 0.1 and abs(x) < 0.6 and abs(y) < 0.1
+    assert Accelerometer.axes == (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
+
+
+def test_simulated_motions_differ():
+    def spread(m):
+        a = Accelerometer(m)
+        xs = [a.read()[0] for _ in range(100)]
+        return max(xs) - min(xs)
+    assert spread("wave") > 5 * spread("idle")
+    raises(ValueError, Accelerometer, "dance")
