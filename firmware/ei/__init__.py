@@ -2,7 +2,8 @@
 # sensor -> sampler -> Sample -> encoder (CBOR/JSON, HS256) -> wire -> transport -> ingestion.
 from ei.acquisition import Sample
 from ei.client import Client
-from ei.errors import (IngestionError, BadRequest, Unauthorized, MissingHeader, ServerError,
+from ei.errors import (IngestionError, BadRequest, Duplicate, Unauthorized, MissingHeader,
+                       ServerError,
                        TransportError, Timeout)
 from ei.sampler import sample
 

@@ -1,13 +1,17 @@
 # The client: checks an upload completely, works out its length, then streams the request
-# to the Ingestion API (/api/{category}/data or /files) and reads the answer.
+# to the Ingestion API (/api/{category}/data or /files) and reads the answer, retrying what
+# is worth retrying without ever storing a sample twice.
 from ei import encoder, wire
 from ei.acquisition import Sample
-from ei.errors import for_status, TransportError
+from ei.compat import sleep_ms, random_below, unix_time, const
+from ei.errors import for_status, Duplicate, ServerError, TransportError
 from ei.transport import Connection
 
 _HEX = "0123456789abcdefABCDEF"
 MAX_FILES = 1000  # the page's limits for one /files request
 MAX_FILE_BYTES = 100 * 1024 * 1024
+_MAX_BACKOFF_MS = const(30000)
+TRANSPORTS = ("socket", "urequests")
 
 
 def check_api_key(key):
@@ -24,12 +28,17 @@ def _flag(name, on):
 
 
 class Client:
-    """An Ingestion API client. `addr=(ip, port)` connects there instead of resolving host
-    (a local server, or a board with no DNS); the Host header still names `host`."""
+    """An Ingestion API client.
+
+    addr=(ip, port) connects there instead of resolving host (a local server, or a board
+    with no DNS); the Host header still names `host`. retries: connection failures, resets,
+    timeouts and 5xx are retried up to this many times, with exponential backoff from
+    backoff_ms and random jitter; 400, 401 and 421 never are. A retried request always
+    carries x-disallow-duplicates, so a request whose 200 was lost is not stored twice."""
 
     def __init__(self, api_key, host="ingestion.edgeimpulse.com", port=None, tls=True,
-                 timeout=10, addr=None, hmac_key=None, float32=False, ca=None,
-                 chunk=encoder.CHUNK):
+                 timeout=10, addr=None, hmac_key=None, float32=False, ca=None, retries=3,
+                 backoff_ms=500, iat=True, transport="socket", chunk=encoder.CHUNK):
         self._api_key = check_api_key(api_key)
         self.host = wire.check_header(host, "host")
         self.tls = bool(tls)
@@ -45,39 +54,63 @@ class Client:
         self._hmac_key = hmac_key
         self.float32 = bool(float32)
         self._cadata = ca
+        if not isinstance(retries, int) or retries < 0:
+            raise ValueError("retries must be a whole number >= 0, not %r" % (retries,))
+        self.retries = retries
+        self.backoff_ms = backoff_ms
+        self.iat = iat
+        if transport not in TRANSPORTS:
+            raise ValueError("transport must be one of %s, not %r" % (TRANSPORTS, transport))
+        self.transport = transport
         self.chunk = chunk
+        self.attempts = 0  # how many attempts the last request took
 
     def __repr__(self):  # no keys
         return "<Client %s://%s%s>" % ("https" if self.tls else "http", self.host,
                                        "" if self.port in (80, 443) else ":%d" % self.port)
 
     def encoding(self, fmt="cbor"):
-        return encoder.Encoding(fmt, self.float32, self._hmac_key)
+        """The encoding of this client's uploads; iat is stamped when signing with a set clock."""
+        iat = unix_time() if (self._hmac_key and self.iat) else None
+        return encoder.Encoding(fmt, self.float32, self._hmac_key, iat)
 
     # --- the two endpoints -------------------------------------------------------------
 
     def upload(self, sample, category="training", file_name=None, label=None, no_label=False,
                disallow_duplicates=False, add_date_id=False, fmt="cbor"):
-        """POST one sample to /api/{category}/data; returns the stored file name."""
+        """POST one sample to /api/{category}/data. Returns the stored file name, or None
+        when a retry found the service already had it (its first 200 was lost)."""
         wire.check_category(category)
         if not isinstance(sample, Sample):
             raise TypeError("upload() takes a Sample, not %r" % (type(sample).__name__,))
+        if not sample.rows:
+            raise ValueError("the sample has no rows; nothing to upload")
         enc = self.encoding(fmt)
         if file_name is None:  # the service needs a name, and infers labels from names
             file_name = "%s.%s" % (label or "sample", fmt)
-        headers = [("X-File-Name", self._name(file_name))] + self._options(
-            label, no_label, disallow_duplicates, add_date_id)
+        name = self._name(file_name)
+        label = self._label(label)
         length = encoder.encoded_len(sample, enc)
-        head = wire.request_head("/api/%s/data" % category, self._host_header(),
-                                 self._api_key, headers, enc.content_type, length)
+        path = "/api/%s/data" % category
         chunk = self.chunk
-        return self._post(head, length,
-                          lambda out: encoder.write(sample, enc, out, chunk)).strip()
+
+        def request(retry):
+            headers = [("X-File-Name", name)] + self._options(
+                label, no_label, disallow_duplicates or retry, add_date_id)
+            return path, headers, enc.content_type, length, False
+
+        def body(out):
+            return encoder.write(sample, enc, out, chunk)
+
+        text = self._send(request, body, sample.reusable)
+        return None if text is None else text.strip()
 
     def upload_files(self, files, category="training", label=None, no_label=False,
                      disallow_duplicates=False, add_date_id=False, boundary=None):
-        """POST files as multipart/form-data to /api/{category}/files; each entry is
-        (file_name, Sample or bytes). Returns the stored file names."""
+        """POST files as multipart/form-data to /api/{category}/files. Each entry is
+        (file_name, data), data being a Sample, bytes, a path on flash or an open binary
+        file (read from where it stands); the content type follows the extension. Returns
+        the stored file names (None if a retry found the service already had them)."""
         wire.check_category(category)
         if not files:
             raise ValueError("upload_files() needs at least one (file_name, data)")
@@ -89,88 +122,169 @@ class Client:
             from ei.compat import urandom
             boundary = hexlify(urandom(16)).decode()
         wire.check_header(boundary, "boundary")
+        label = self._label(label)
         parts = []
-        length = len(wire.closing(boundary))
+        reusable = True
+        end = wire.closing(boundary)
+        length = len(end)
         for entry in files:
             name, data = entry
             name = self._name(name)
             ctype = wire.content_type_for(name)
+            enc = None
             if isinstance(data, Sample):
                 if ctype not in ("application/cbor", "application/json"):
                     raise ValueError("a Sample's file name must end in .cbor or .json, not %r"
                                      % (name,))
+                if not data.rows:
+                    raise ValueError("file %r: the sample has no rows" % (name,))
                 enc = self.encoding("json" if ctype == "application/json" else "cbor")
                 size = encoder.encoded_len(data, enc)
+                reusable = reusable and data.reusable
+                pos = None
             elif isinstance(data, (bytes, bytearray, memoryview)):
-                enc = None
                 size = len(data)
+                pos = None
+            elif isinstance(data, str):
+                size = _file_size(data, name)
+                pos = None
+            elif hasattr(data, "readinto"):
+                pos = data.tell()
+                size = data.seek(0, 2) - pos
+                data.seek(pos)
             else:
-                raise TypeError("file %r: data must be a Sample or bytes, not %s"
-                                % (name, type(data).__name__))
+                raise TypeError("file %r: data must be a Sample, bytes, a path or a binary "
+                                "file, not %s" % (name, type(data).__name__))
             if size > MAX_FILE_BYTES:
                 raise ValueError("file %r is %d bytes; the service takes at most %d a file"
                                  % (name, size, MAX_FILE_BYTES))
             ph = wire.part_head(boundary, name, ctype)
-            parts.append((ph, data, enc))
+            parts.append((ph, data, enc, size, pos))
             length += len(ph) + size + 2
-        headers = self._options(label, no_label, disallow_duplicates, add_date_id)
-        head = wire.request_head("/api/%s/files" % category, self._host_header(),
-                                 self._api_key, headers,
-                                 "multipart/form-data; boundary=" + boundary, length,
-                                 length_first=True)
+        path = "/api/%s/files" % category
+        ctype = "multipart/form-data; boundary=" + boundary
         chunk = self.chunk
+
+        def request(retry):
+            return path, self._options(label, no_label, disallow_duplicates or retry,
+                                       add_date_id), ctype, length, True
 
         def body(out):
             n = 0
-            for ph, data, enc in parts:
+            buf = None
+            for ph, data, enc, size, pos in parts:
                 out(ph)
                 n += len(ph)
-                if enc is None:
+                if enc is not None:
+                    n += encoder.write(data, enc, out, chunk)
+                elif pos is None and not isinstance(data, str):
                     out(data)
                     n += len(data)
                 else:
-                    n += encoder.write(data, enc, out, chunk)
+                    if buf is None:
+                        buf = bytearray(chunk)  # one buffer streams every file
+                    n += _stream_file(data, pos, size, buf, out)
                 out(b"\r\n")
                 n += 2
-            end = wire.closing(boundary)
             out(end)
             return n + len(end)
 
-        return _stored_names(self._post(head, length, body))
+        text = self._send(request, body, reusable)
+        return None if text is None else _stored_names(text)
 
     # --- internals -----------------------------------------------------------------------
-
-    def _host_header(self):
-        return wire.host_header(self.host, self.port, self.tls)
 
     def _name(self, file_name):
         return wire.encode_uri_component(wire.check_header(file_name, "file_name"))
 
+    def _label(self, label):
+        if label is None:
+            return None
+        return wire.encode_uri_component(wire.check_header(label, "label"))
+
     def _options(self, label, no_label, disallow_duplicates, add_date_id):
-        h = []
-        if label is not None:
-            h.append(("X-Label", wire.encode_uri_component(wire.check_header(label, "label"))))
+        h = [("X-Label", label)] if label is not None else []
         return h + _flag("X-No-Label", no_label) + _flag(
             "X-Disallow-Duplicates", disallow_duplicates) + _flag("X-Add-Date-Id", add_date_id)
 
-    def _post(self, head, length, body):
-        """Send head and body (written by body(out), which returns its byte count); return
-        the 200 answer's text or raise the status's IngestionError."""
-        conn = Connection(self.host, self.port, self.tls, self.timeout, self.addr,
-                          self._cadata)
-        try:
-            conn.write(head)
-            sent = body(conn.write)
-            if sent != length:  # would be a bug here: never let the server take it
-                raise TransportError("body was %d bytes, not the announced %d" % (sent, length))
-            status, text = wire.read_response(conn.readinto)
-        finally:
-            # also when the body fails half-way: the server sees a short body, never a
-            # wrong sample
-            conn.close()
+    def _send(self, request, body, reusable):
+        """Post, retrying failures worth a retry. request(retry) gives the request's
+        (path, headers, content type, length, length first); body(out) writes the body."""
+        attempt = 0
+        while True:
+            self.attempts = attempt + 1
+            try:
+                return self._post(request(attempt > 0), body)
+            except Duplicate:
+                if attempt:
+                    return None  # delivered: an earlier attempt's 200 was lost
+                raise
+            except (TransportError, ServerError):
+                # A one-pass iterable cannot be sent again; everything else can.
+                if attempt >= self.retries or not reusable:
+                    raise
+            attempt += 1
+            delay = min(self.backoff_ms << (attempt - 1), _MAX_BACKOFF_MS)
+            # full jitter on the upper half: a fleet that lost its access point does not
+            # come back in lockstep
+            sleep_ms(delay // 2 + random_below(delay // 2 + 1))
+
+    def _post(self, req, body):
+        """One attempt: the 200 answer's text, or the status's IngestionError."""
+        path, headers, ctype, length, length_first = req
+        if self.transport == "urequests":
+            from ei.via_requests import post
+            status, text = post(self, path, headers, ctype, length, body)
+        else:
+            head = wire.request_head(path, wire.host_header(self.host, self.port, self.tls),
+                                     self._api_key, headers, ctype, length, length_first)
+            conn = Connection(self.host, self.port, self.tls, self.timeout, self.addr,
+                              self._cadata)
+            try:
+                conn.write(head)
+                sent = body(conn.write)
+                if sent != length:  # would be a bug here: never let the server take it
+                    raise ValueError("body was %d bytes, not the announced %d" % (sent, length))
+                conn.begin_response()
+                status, text = wire.read_response(conn.readinto)
+            finally:
+                # also when the body fails half-way: the server sees a short body, never a
+                # wrong sample
+                conn.close()
         if status != 200:
             raise for_status(status, text)
         return text
+
+
+def _file_size(path, name):
+    import os
+    try:
+        return os.stat(path)[6]
+    except OSError:
+        raise ValueError("file %r: no file at %s" % (name, path))
+
+
+def _stream_file(data, pos, size, buf, out):
+    """Copy a file (a path, or an open file from `pos`) through buf; returns its size."""
+    f = open(data, "rb") if isinstance(data, str) else data
+    try:
+        if pos is not None:
+            f.seek(pos)  # a retry sends it again from the start
+        mv = memoryview(buf)
+        n = 0
+        while n < size:
+            got = f.readinto(mv[:min(len(buf), size - n)])
+            if not got:
+                break
+            out(mv[:got])
+            n += got
+        if n != size:
+            raise ValueError("a file changed size while it was uploaded (%d of %d bytes)"
+                             % (n, size))
+        return n
+    finally:
+        if f is not data:
+            f.close()
 
 
 def _stored_names(text):

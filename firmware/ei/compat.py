@@ -102,3 +102,19 @@ def is_timeout(e):
     if not MICROPYTHON and isinstance(e, TimeoutError):
         return True
     return isinstance(e, OSError) and e.args and e.args[0] in (errno.ETIMEDOUT, errno.EAGAIN)
+
+
+def unix_time():
+    """Seconds since 1970, or None while the board's clock is not set (before 2024)."""
+    import time
+    t = int(time.time())
+    if time.gmtime(0)[0] == 2000:  # some ports count from 2000
+        t += 946684800
+    return t if t > 1704067200 else None
+
+
+def random_below(n):
+    """A random int in [0, n): jitter for retry backoff (not for secrets)."""
+    if n <= 1:
+        return 0
+    return int.from_bytes(urandom(4), "big") % n

@@ -15,6 +15,14 @@ class BadRequest(IngestionError):  # 400: the message is invalid; the body says 
     pass
 
 
+class Duplicate(BadRequest):  # 400: x-disallow-duplicates and the dataset has this sample
+    pass
+
+
+# The service's words for a duplicate (as Edge Impulse's SDK tests and OpenMV's uploader see)
+DUPLICATE_TEXT = "An item with this hash already exists"
+
+
 class Unauthorized(IngestionError):  # 401: missing or invalid API key
     pass
 
@@ -30,6 +38,8 @@ class ServerError(IngestionError):  # 5xx: the service failed; worth a retry
 def for_status(status, body):
     """The IngestionError subclass for an HTTP status."""
     if status == 400:
+        if body.startswith(DUPLICATE_TEXT):
+            return Duplicate(status, body)
         return BadRequest(status, body)
     if status == 401:
         return Unauthorized(status, body)

@@ -1,42 +1,56 @@
-# The transport: one TCP connection (optionally TLS) to the ingestion service, every step
-# bounded by the client's timeout; errors become TransportError or Timeout, naming the step.
+# The transport: one TCP connection (optionally TLS) to the ingestion service. Every step is
+# bounded: connect, the TLS handshake and each write by `timeout`, and the whole response by
+# `timeout` from the end of the request (a server that stalls or dribbles cannot hold us).
+# Errors become TransportError or Timeout, naming the step and the server, never a secret.
 import socket
 
-from ei.compat import wrap_tls, writer, reader, is_timeout
+from ei.compat import wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff
 from ei.errors import TransportError, Timeout
+
+_warned = False
 
 
 def _fail(step, where, e):
+    if isinstance(e, TransportError):
+        return e
     if is_timeout(e):
         return Timeout("%s %s timed out" % (step, where))
-    return TransportError("%s %s failed: %s" % (step, where, e))
+    return TransportError("%s %s failed: %r" % (step, where, e))
 
 
 class Connection:
-    """A connected socket: write(bytes) sends all of it; readinto(buf) for the response."""
+    """A connected socket: write(bytes) sends all of it; readinto(buf) for the response.
+
+    addr=(ip, port) connects there instead of resolving host (an IP needs no DNS lookup;
+    MicroPython's getaddrinfo cannot be bounded, so give an IP where DNS is unreliable)."""
 
     def __init__(self, host, port, tls=False, timeout=10, addr=None, cadata=None):
+        global _warned
         where = "%s:%d" % (host, port)
         self.where = where
-        # addr = (ip, port) connects there instead (a local server; or no DNS). An IP
-        # address resolves without a lookup.
+        self.timeout = timeout
+        self._deadline = None
+        self._sock = self._raw = None
         name, num = addr if addr is not None else (host, port)
         try:
             ai = socket.getaddrinfo(name, num, 0, socket.SOCK_STREAM)[0]
         except OSError as e:
             raise _fail("resolving", where, e)
-        self._sock = socket.socket(ai[0], socket.SOCK_STREAM)
-        addr = ai[-1]
         try:
-            self._sock.settimeout(timeout)
-            self._sock.connect(addr)
+            self._sock = self._raw = socket.socket(ai[0], socket.SOCK_STREAM)
+            self._raw.settimeout(timeout)
+            self._raw.connect(ai[-1])
         except OSError as e:
             self.close()
             raise _fail("connecting to", where, e)
         if tls:
+            if cadata is None and not _warned:
+                _warned = True
+                print("ei: warning: TLS without a CA certificate (Client(ca=...)): the "
+                      "server's identity is not verified")
             try:
-                self._sock = wrap_tls(self._sock, host, cadata)
-            except OSError as e:
+                self._sock = wrap_tls(self._raw, host, cadata)
+            except (OSError, ValueError) as e:
                 self.close()
                 raise _fail("TLS handshake with", where, e)
         self._write = writer(self._sock)
@@ -48,19 +62,35 @@ class Connection:
         except OSError as e:
             raise _fail("sending to", self.where, e)
 
+    def begin_response(self):
+        """From now on, the whole response must arrive within `timeout`."""
+        self._deadline = ticks_add(ticks_ms(), int(self.timeout * 1000))
+
     def readinto(self, buf):
+        if self._deadline is not None:
+            left = ticks_diff(self._deadline, ticks_ms())
+            if left <= 0:
+                raise Timeout("reading from %s timed out" % self.where)
+            self._settimeout(left / 1000)
         try:
             return self._readinto(buf)
         except OSError as e:
             raise _fail("reading from", self.where, e)
 
+    def _settimeout(self, t):
+        try:
+            self._sock.settimeout(t)
+        except AttributeError:  # MicroPython's TLS socket: its timeout is the TCP socket's
+            self._raw.settimeout(t)
+
     def close(self):
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            except OSError:
-                pass
-            self._sock = None
+        for s in (self._sock, self._raw):
+            if s is not None:
+                try:
+                    s.close()
+                except OSError:
+                    pass
+        self._sock = self._raw = None
 
     def __enter__(self):
         return self
