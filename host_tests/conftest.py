@@ -28,6 +28,12 @@ for p in (str(FIRMWARE), str(FW_TESTS), str(HERE)):
 os.environ["EI_SHARED"] = str(SHARED)
 
 
+def pytest_configure(config):
+    if not (SHARED / "vectors" / "seed_example.json").is_file():
+        raise pytest.UsageError("the reference vectors are not at %s: put the project's shared/ "
+                                "beside the repo, or set EI_SHARED to it" % SHARED)
+
+
 def micropython_env():
     env = dict(os.environ)
     env["MICROPYPATH"] = os.pathsep.join([str(FW_TESTS), str(FIRMWARE), ".frozen"])
