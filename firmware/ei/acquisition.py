@@ -7,16 +7,22 @@ from array import array
 _TYPECODE = "d" if 1.0 + 2.0 ** -30 != 1.0 else "f"
 
 _INF = float("inf")
+_NUMBERS = (int, float)  # built once: a tuple literal in isinstance() allocates per call
 
 
-def check_number(v, where):
-    """Return v as a float, or raise naming where the bad value is."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise TypeError("%s is %r, not a number" % (where, v))
+def check_number(v, where, j=-1):
+    """Return v as a float, or raise naming where the bad value is: `where`, or with j >= 0
+    value j of row `where` (the text is only made on failure: this runs once a value)."""
+    if isinstance(v, bool) or not isinstance(v, _NUMBERS):
+        raise TypeError("%s is %r, not a number" % (_where(where, j), v))
     f = float(v)
     if f != f or f == _INF or f == -_INF:
-        raise ValueError("%s is %r; values must be finite" % (where, v))
+        raise ValueError("%s is %r; values must be finite" % (_where(where, j), v))
     return f
+
+
+def _where(where, j):
+    return where if j < 0 else "row %d value %d" % (where, j)
 
 
 def check_text(v, what):
@@ -28,8 +34,10 @@ def check_text(v, what):
 class Sample:
     """A sample: `sensors` is a sequence of (name, units); each row has one number per sensor.
 
-    values may be None (then `append` rows), a list of rows (checked now), or any iterable
-    given with `rows=N` (consumed once, while it is encoded; checked row by row then).
+    values may be None (then `append` rows), a list of rows (checked now), any iterable
+    given with `rows=N` (consumed once, while it is encoded; checked row by row then), or a
+    re-readable source: an object with `rows` and `iter_rows()`, such as a capture file
+    (ei/capture.py; see Sample.from_capture).
     """
 
     def __init__(self, device_name=None, device_type="MICROPYTHON", interval_ms=None,
@@ -54,6 +62,7 @@ class Sample:
         self.width = len(checked)
         self._flat = None
         self._values = None
+        self._source = None
         self._consumed = False
         if values is None:
             if rows is not None:
@@ -67,6 +76,11 @@ class Sample:
                 self.check_row(row, i)
             self._values = values
             self.rows = len(values)
+        elif hasattr(values, "iter_rows"):
+            if rows is not None and rows != values.rows:
+                raise ValueError("rows=%d but the source has %d rows" % (rows, values.rows))
+            self._source = values
+            self.rows = values.rows
         else:
             if rows is None:
                 raise ValueError("an iterable of values needs rows=N, its number of rows")
@@ -82,10 +96,27 @@ class Sample:
         return "<Sample %s %d rows x %d at %sms>" % (self.device_type, self.rows, self.width,
                                                      self.interval_ms)
 
+    @staticmethod
+    def from_capture(path, partial=False):
+        """The Sample a capture file holds (written by ei.sample(..., path=...)); its values
+        stream from the file each time they are read. A file that is not a capture, or one
+        truncated or left unfinished, raises ei.capture.CaptureError naming the path and the
+        problem; partial=True takes the whole rows of an unfinished one."""
+        from ei.capture import open_capture  # imported when used: saves RAM at import
+        return open_capture(path, partial)
+
     @property
     def reusable(self):
-        """True when the values can be read more than once (a list or appended rows)."""
+        """True when the values can be read more than once (a list, appended rows or a
+        capture file)."""
         return not (self._values is not None and not isinstance(self._values, list))
+
+    def cbor_rows(self, float32):
+        """A binary file at the first row when the rows are stored already CBOR-encoded with
+        this float width (a capture file), for the encoder to copy; otherwise None."""
+        if self._source is None or not hasattr(self._source, "cbor_rows"):
+            return None
+        return self._source.cbor_rows(float32)
 
     def append(self, row):
         if self._flat is None:
@@ -105,7 +136,7 @@ class Sample:
             raise ValueError("row %d has %d values; the sample has %d sensors (%s)" % (
                 index, n, self.width, ", ".join(s[0] for s in self.sensors)))
         for j in range(n):
-            check_number(row[j], "row %d value %d" % (index, j))
+            check_number(row[j], index, j)
         return row
 
     def iter_rows(self):
@@ -119,6 +150,9 @@ class Sample:
         if isinstance(self._values, list):
             for row in self._values:
                 yield row
+            return
+        if self._source is not None:
+            yield from self._source.iter_rows()
             return
         if self._consumed:
             raise ValueError("this sample's values were an iterable and were already read")

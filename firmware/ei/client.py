@@ -99,8 +99,8 @@ class Client:
                 label, no_label, disallow_duplicates or retry, add_date_id)
             return path, headers, enc.content_type, length, False
 
-        def body(out):
-            return encoder.write(sample, enc, out, chunk)
+        def body():
+            return encoder.chunks(sample, enc, chunk)
 
         text = self._send(request, body, sample.reusable)
         return None if text is None else text.strip()
@@ -169,25 +169,20 @@ class Client:
             return path, self._options(label, no_label, disallow_duplicates or retry,
                                        add_date_id), ctype, length, True
 
-        def body(out):
-            n = 0
+        def body():
             buf = None
             for ph, data, enc, size, pos in parts:
-                out(ph)
-                n += len(ph)
+                yield ph
                 if enc is not None:
-                    n += encoder.write(data, enc, out, chunk)
+                    yield from encoder.chunks(data, enc, chunk)
                 elif pos is None and not isinstance(data, str):
-                    out(data)
-                    n += len(data)
+                    yield data
                 else:
                     if buf is None:
                         buf = bytearray(chunk)  # one buffer streams every file
-                    n += _stream_file(data, pos, size, buf, out)
-                out(b"\r\n")
-                n += 2
-            out(end)
-            return n + len(end)
+                    yield from _file_chunks(data, pos, size, buf)
+                yield b"\r\n"
+            yield end
 
         text = self._send(request, body, reusable)
         return None if text is None else _stored_names(text)
@@ -209,7 +204,9 @@ class Client:
 
     def _send(self, request, body, reusable):
         """Post, retrying failures worth a retry. request(retry) gives the request's
-        (path, headers, content type, length, length first); body(out) writes the body."""
+        (path, headers, content type, length, length first); body() yields the body's pieces
+        (each a view that is good until the next is asked for: pull form, so that a transport
+        that iterates over a body, like micropython-lib requests, streams it too)."""
         attempt = 0
         while True:
             self.attempts = attempt + 1
@@ -242,7 +239,14 @@ class Client:
                               self._cadata)
             try:
                 conn.write(head)
-                sent = body(conn.write)
+                sent = 0
+                pieces = body()
+                try:
+                    for b in pieces:
+                        conn.write(b)
+                        sent += len(b)
+                finally:
+                    pieces.close()  # a file being streamed is closed now, not by the GC
                 if sent != length:  # would be a bug here: never let the server take it
                     raise ValueError("body was %d bytes, not the announced %d" % (sent, length))
                 conn.begin_response()
@@ -264,8 +268,8 @@ def _file_size(path, name):
         raise ValueError("file %r: no file at %s" % (name, path))
 
 
-def _stream_file(data, pos, size, buf, out):
-    """Copy a file (a path, or an open file from `pos`) through buf; returns its size."""
+def _file_chunks(data, pos, size, buf):
+    """Yield a file (a path, or an open file from `pos`) in views of buf."""
     f = open(data, "rb") if isinstance(data, str) else data
     try:
         if pos is not None:
@@ -276,12 +280,11 @@ def _stream_file(data, pos, size, buf, out):
             got = f.readinto(mv[:min(len(buf), size - n)])
             if not got:
                 break
-            out(mv[:got])
+            yield mv[:got]
             n += got
         if n != size:
             raise ValueError("a file changed size while it was uploaded (%d of %d bytes)"
                              % (n, size))
-        return n
     finally:
         if f is not data:
             f.close()

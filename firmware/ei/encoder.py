@@ -38,39 +38,37 @@ class Encoding:
 
 
 class Chunker:
-    """Collects small pieces into one preallocated buffer and writes it out when full.
+    """One preallocated buffer that small pieces are gathered into. take() hands out what it
+    holds as a view, valid until the buffer is written again; put(b) is a generator that
+    yields the buffer first when b does not fit. A `mac` (HMAC) sees every byte handed out
+    while it is set."""
 
-    A `mac` (HMAC) sees every byte that goes out while it is set."""
-
-    def __init__(self, out, size=CHUNK):
-        self.out = out
+    def __init__(self, size=CHUNK):
         self.size = size
         self.buf = bytearray(size)
         self.mv = memoryview(self.buf)
         self.pos = 0
         self.mac = None
-        self.count = 0
 
-    def write(self, b):
+    def take(self):
+        v = self.mv[:self.pos]
+        self.pos = 0
+        if self.mac is not None:
+            self.mac.update(v)
+        return v
+
+    def put(self, b):
         n = len(b)
         if self.pos + n > self.size:
-            self.flush()
+            if self.pos:
+                yield self.take()
             if n > self.size:  # a large piece goes out as it is
-                self._emit(b)
+                if self.mac is not None:
+                    self.mac.update(b)
+                yield b
                 return
         self.mv[self.pos:self.pos + n] = b
         self.pos += n
-
-    def flush(self):
-        if self.pos:
-            self._emit(self.mv[:self.pos])
-            self.pos = 0
-
-    def _emit(self, b):
-        if self.mac is not None:
-            self.mac.update(b)
-        self.out(b)
-        self.count += len(b)
 
 
 def _protected(enc):
@@ -130,17 +128,36 @@ def _cbor_row_len(sample, enc):
 
 
 def _cbor_rows(sample, enc, ch):
+    # A generator over the rows: yields the chunk buffer each time it is full.
+    row_len = _cbor_row_len(sample, enc)
+    size = ch.size
+    raw = sample.cbor_rows(enc.float32)
+    if raw is not None:
+        # The rows are on flash already in this encoding (a capture file): read them straight
+        # into the chunk buffer, with no float made or converted.
+        try:
+            left = sample.rows * row_len
+            while left:
+                if ch.pos == size:
+                    yield ch.take()
+                n = min(size - ch.pos, left)
+                got = raw.readinto(ch.mv[ch.pos:ch.pos + n])
+                if not got:
+                    raise ValueError("the capture file ended %d bytes early" % left)
+                ch.pos += got
+                left -= got
+        finally:
+            raw.close()
+        return
     # The hot loop: each value is packed straight into the chunk buffer; nothing is allocated
     # per value but the float the row hands us.
     row_head = cbor.head(4, sample.width)
     hl = len(row_head)
     tag, fmt, step = (0xFA, ">f", 5) if enc.float32 else (0xFB, ">d", 9)
-    row_len = hl + sample.width * step
     buf = ch.buf
-    size = ch.size
     for row in sample.iter_rows():
         if ch.pos + row_len > size:
-            ch.flush()
+            yield ch.take()
         p = ch.pos
         for i in range(hl):  # item assignment: a slice would allocate on MicroPython
             buf[p + i] = row_head[i]
@@ -170,8 +187,8 @@ def _json_parts(sample, enc):
     return head.encode(), middle.encode(), b""
 
 
-def _json_row(row):
-    return ("[" + ",".join(_num(v) for v in row) + "]").encode()
+def _json_row(row, sep=""):
+    return (sep + "[" + ",".join(_num(v) for v in row) + "]").encode()
 
 
 def _json_rows_len(sample):
@@ -182,12 +199,10 @@ def _json_rows_len(sample):
 
 
 def _json_rows(sample, ch):
-    first = True
+    sep = ""
     for row in sample.iter_rows():
-        if not first:
-            ch.write(b",")
-        first = False
-        ch.write(_json_row(row))
+        yield from ch.put(_json_row(row, sep))
+        sep = ","
 
 
 # --- the body -------------------------------------------------------------------------
@@ -213,32 +228,44 @@ def encoded_len(sample, enc):
     return len(head) + rows + len(middle) + len(sig_head) + sig + len(tail)
 
 
-def write(sample, enc, out, chunk=CHUNK):
-    """Write the encoded sample through out(bytes), in chunks of at most `chunk` bytes
-    (pieces larger than a chunk pass straight through). Returns the bytes written."""
+def chunks(sample, enc, chunk=CHUNK):
+    """Yield the encoded sample in pieces of at most `chunk` bytes (fixed pieces larger than
+    a chunk pass whole). A piece is a view of one reused buffer: use it before asking for
+    the next. This is the pull form of write(), for transports that iterate over a body."""
     head, middle, sig_head, tail = _parts(sample, enc)
-    ch = Chunker(out, max(chunk, 2 * _cbor_row_len(sample, enc)))
+    ch = Chunker(max(chunk, 2 * _cbor_row_len(sample, enc)))
     if enc.hmac_key:
         from ei.signing import HMAC
         ch.mac = HMAC(enc.hmac_key)
-    ch.write(head)
+    yield from ch.put(head)
     if enc.fmt == "cbor":
-        _cbor_rows(sample, enc, ch)
+        yield from _cbor_rows(sample, enc, ch)
     else:
-        _json_rows(sample, ch)
-    ch.write(middle)
-    ch.write(sig_head)
+        yield from _json_rows(sample, ch)
+    yield from ch.put(middle)
+    yield from ch.put(sig_head)
     if ch.mac is None:
-        ch.write(b"00")
+        yield from ch.put(b"00")
     else:
-        ch.flush()  # the MAC has now seen everything before the signature's text
+        if ch.pos:
+            yield ch.take()  # the MAC has now seen everything before the signature's text
         mac, ch.mac = ch.mac, None
         mac.update(_ZEROS)
         mac.update(tail)
-        ch.write(mac.hexdigest().encode())
-    ch.write(tail)
-    ch.flush()
-    return ch.count
+        yield from ch.put(mac.hexdigest().encode())
+    yield from ch.put(tail)
+    if ch.pos:
+        yield ch.take()
+
+
+def write(sample, enc, out, chunk=CHUNK):
+    """Write the encoded sample through out(bytes), in chunks of at most `chunk` bytes
+    (pieces larger than a chunk pass straight through). Returns the bytes written."""
+    n = 0
+    for b in chunks(sample, enc, chunk):
+        out(b)
+        n += len(b)
+    return n
 
 
 def dumps(sample, enc=None):

@@ -40,13 +40,18 @@ class Timing:
 
 
 def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=None,
-           progress=None):
+           progress=None, path=None, float32=None):
     """Read `rows` rows from `sensor`, one every `interval_ms`, into a Sample.
 
     Deadlines are fixed from the start (start + i * interval), not `sleep(interval)` after
     each read, so the time a read takes never accumulates. If the sensor could not keep up
     (mean period off by over 1%), the measured interval_ms is written, not the asked one,
-    and sample.timing says by how much. progress(i, rows) is called after each row."""
+    and sample.timing says by how much. progress(i, rows) is called after each row.
+
+    With `path`, rows go to that capture file on flash as they are read (ei/capture.py;
+    float32=None keeps the board's float size), not to RAM, and the Sample returned reads
+    them from there. A row is packed into a preallocated block and a block is written when
+    full, so the time a write takes is caught up by the next deadlines, not accumulated."""
     axes = check_sensor(sensor)
     if not isinstance(rows, int) or rows < 1:
         raise ValueError("rows must be a whole number >= 1, not %r" % (rows,))
@@ -55,25 +60,38 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
     period = int(s.interval_ms * 1000 + 0.5)
     if period < 1:
         raise ValueError("interval_ms=%r is below a microsecond" % (interval_ms,))
+    w = None
+    if path is not None:
+        from ei.capture import Writer, open_capture  # imported when used: saves RAM
+        w = Writer(path, s, float32)
+    add = s.append if w is None else w.append
     t = Timing()
-    deadline = ticks_us()
-    for i in range(rows):
-        wait_until(deadline)
-        now = ticks_us()
-        late = ticks_diff(now, deadline)
-        if late > t.max_late_us:
-            t.max_late_us = late
-        if late >= period:
-            t.late_rows += 1
-        if t.first is None:
-            t.first = now
-        t.last = now
-        s.append(sensor.read())
-        if progress is not None:
-            progress(i + 1, rows)
-        deadline = ticks_add(deadline, period)
-    measured = t.mean_period_ms(rows)
-    if measured is not None and abs(measured - s.interval_ms) > _TOLERANCE * s.interval_ms:
-        s.interval_ms = measured
+    try:
+        deadline = ticks_us()
+        for i in range(rows):
+            wait_until(deadline)
+            now = ticks_us()
+            late = ticks_diff(now, deadline)
+            if late > t.max_late_us:
+                t.max_late_us = late
+            if late >= period:
+                t.late_rows += 1
+            if t.first is None:
+                t.first = now
+            t.last = now
+            add(sensor.read())
+            if progress is not None:
+                progress(i + 1, rows)
+            deadline = ticks_add(deadline, period)
+        measured = t.mean_period_ms(rows)
+        if measured is not None and abs(measured - s.interval_ms) > _TOLERANCE * s.interval_ms:
+            s.interval_ms = measured
+        if w is not None:
+            w.finish(s.interval_ms)
+    finally:
+        if w is not None:
+            w.close()  # after an error the file stays unfinished, and reading it says so
+    if w is not None:
+        s = open_capture(path)
     s.timing = t
     return s

@@ -1,0 +1,171 @@
+# Capture files: ei.sample(..., path=...) writes each row to flash as it is read, and the
+# Sample it returns reads them back from there, as often as needed (JSON, retries). A file
+# that is not a capture, or one truncated or unfinished, is refused naming path and problem.
+import sys
+
+from fwtest import env, mock_addr, raises, stored, API_KEY
+
+import ei
+from ei import encoder
+from ei.capture import CaptureError, MAGIC, Writer
+from ei.encoder import Encoding
+
+AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
+
+
+def path(name):
+    # one file per runtime: the two runs of a test never share one
+    return "%s/ei-test-%s-%s.cbor" % (env("TMPDIR", "/tmp"), sys.implementation.name, name)
+
+
+class Counting:
+    """A sensor whose row i is (i/4, -i/2, 9.75 + i): exact in float32 and float64."""
+    axes = AXES
+
+    def __init__(self, fail_at=None):
+        self.n = 0
+        self.fail_at = fail_at
+
+    def read(self):
+        i = self.n
+        if i == self.fail_at:
+            raise OSError("sensor unplugged")
+        self.n += 1
+        return (i / 4, -i / 2, 9.75 + i)
+
+
+def expected(rows):
+    return [[i / 4, -i / 2, 9.75 + i] for i in range(rows)]
+
+
+def read_bytes(p):
+    with open(p, "rb") as f:
+        return f.read()
+
+
+def write_bytes(p, b):
+    with open(p, "wb") as f:
+        f.write(b)
+
+
+def captured(name, rows=50, **kw):
+    p = path(name)
+    return p, ei.sample(Counting(), 0.2, rows, device_type="TEST", device_name="dev-1",
+                        path=p, **kw)
+
+
+def test_sample_with_a_path_writes_the_rows_there_and_reads_them_back():
+    p, s = captured("roundtrip")
+    assert len(s) == 50 and s.reusable
+    assert [list(r) for r in s.iter_rows()] == expected(50)
+    assert [list(r) for r in s.iter_rows()] == expected(50)  # re-readable
+    again = ei.Sample.from_capture(p)
+    assert (again.device_type, again.device_name, again.width) == ("TEST", "dev-1", 3)
+    assert again.sensors == list(AXES) and again.interval_ms == s.interval_ms
+    assert [list(r) for r in again.iter_rows()] == expected(50)
+
+
+def test_capture_file_starts_with_its_magic_and_version_and_ends_with_its_last_row():
+    p, s = captured("layout", rows=40, float32=False)
+    b = read_bytes(p)
+    assert b[:4] == MAGIC == b"EIcp" and b[4] == 1 and b[5] == 8
+    assert int.from_bytes(b[8:12], "big") == 40  # the count, written when finished
+    assert len(b) == 20 + int.from_bytes(b[6:8], "big") + 40 * 28  # 0x83 + 3 x (0xfb + 8)
+    assert b[-28] == 0x83 and b[-27] == 0xFB
+
+
+def test_float32_capture_holds_single_floats_in_16_bytes_a_row():
+    p, s = captured("f32", rows=40, float32=True)
+    b = read_bytes(p)
+    assert b[5] == 4 and len(b) == 20 + int.from_bytes(b[6:8], "big") + 40 * 16
+    assert [list(r) for r in s.iter_rows()] == expected(40)
+
+
+def test_capture_encodes_byte_for_byte_as_the_same_rows_from_ram():
+    ram = ei.Sample(device_name="dev-1", device_type="TEST", interval_ms=0.2, sensors=AXES,
+                    values=expected(60))
+    for f32 in (False, True):
+        p, s = captured("enc%d" % f32, rows=60, float32=f32)
+        s.interval_ms = ram.interval_ms = 0.2  # whatever the sampler kept
+        for enc in (Encoding(), Encoding(float32=True), Encoding("json"),
+                    Encoding(hmac_key="k"), Encoding(float32=True, hmac_key="k", iat=1)):
+            assert encoder.dumps(s, enc) == encoder.dumps(ram, enc), (f32, enc)
+            assert encoder.encoded_len(s, enc) == len(encoder.dumps(ram, enc))
+
+
+def test_a_capture_uploads_more_than_once_as_cbor_and_json():
+    host, port = mock_addr()
+    c = ei.Client(API_KEY, host=host, port=port, tls=False)
+    p, s = captured("upload", rows=120)
+    for fmt in ("cbor", "json"):
+        e = stored(c.upload(s, label="captured", fmt=fmt))
+        assert e["rows"] == 120 and e["sample"]["payload"]["values"] == expected(120)
+
+
+def test_the_interval_kept_is_what_the_capture_holds():
+    class Slow(Counting):
+        def read(self):
+            ei.compat.sleep_us(3000)
+            return Counting.read(self)
+    p = path("slow")
+    s = ei.sample(Slow(), 1, 6, device_type="TEST", path=p)
+    assert s.interval_ms >= 2.5 and ei.Sample.from_capture(p).interval_ms == s.interval_ms
+
+
+def test_a_capture_that_stopped_part_way_is_refused_and_partial_reads_its_rows():
+    p = path("unfinished")
+    e = raises(OSError, ei.sample, Counting(fail_at=30), 0.2, 100, device_type="TEST",
+               path=p)
+    assert "unplugged" in str(e)
+    e = raises(CaptureError, ei.Sample.from_capture, p)
+    assert p in str(e) and "never finished" in str(e) and "30 whole rows" in str(e)
+    s = ei.Sample.from_capture(p, partial=True)
+    assert [list(r) for r in s.iter_rows()] == expected(30)
+
+
+def test_a_truncated_capture_is_refused_naming_the_path():
+    p, s = captured("whole", rows=30)
+    cut = path("truncated")
+    write_bytes(cut, read_bytes(p)[:-5])
+    e = raises(CaptureError, ei.Sample.from_capture, cut)
+    assert cut in str(e) and "truncated" in str(e) and "30 rows announced" in str(e)
+
+
+def test_bytes_after_the_last_row_are_refused():
+    p, s = captured("whole2", rows=30)
+    longer = path("longer")
+    write_bytes(longer, read_bytes(p) + b"\x00" * 3)
+    e = raises(CaptureError, ei.Sample.from_capture, longer)
+    assert longer in str(e) and "3 bytes after its last row" in str(e)
+
+
+def test_a_file_that_is_not_a_capture_is_refused_naming_the_path():
+    for content in (b"", b"a,b,c\n1,2,3\n", b"\xa3gpayload" + b"\x00" * 30):
+        other = path("other")
+        write_bytes(other, content)
+        e = raises(CaptureError, ei.Sample.from_capture, other)
+        assert other in str(e) and "not an ei capture file" in str(e)
+    e = raises(CaptureError, ei.Sample.from_capture, path("missing-no-such"))
+    assert "missing-no-such" in str(e) and "cannot open" in str(e)
+    assert isinstance(e, ValueError)
+
+
+def test_a_capture_of_a_later_version_is_refused():
+    p, s = captured("v2", rows=3)
+    b = bytearray(read_bytes(p))
+    b[4] = 2
+    write_bytes(p, b)
+    e = raises(CaptureError, ei.Sample.from_capture, p)
+    assert "version 2" in str(e) and p in str(e)
+
+
+def test_writer_refuses_a_bad_row_naming_it_and_leaves_the_file_unfinished():
+    p = path("badrow")
+    meta = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES)
+    w = Writer(p, meta)
+    w.append((1, 2, 3))
+    e = raises(ValueError, w.append, (1, 2))
+    assert "row 1 has 2 values" in str(e)
+    w.close()
+    e = raises(CaptureError, ei.Sample.from_capture, p)
+    assert "never finished" in str(e) and "1 whole rows" in str(e)
