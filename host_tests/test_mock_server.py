@@ -1,10 +1,13 @@
 """The mock ingestion server against the documented Ingestion API (shared/seed), one behaviour a test.
 
 CPython only: each test talks HTTP to a MockServer on loopback, with bodies built by cbor2/json.
+The helpers here (request, sample, post_data, post_files, the media makers) are shared by the
+other service tests (test_service_*.py, test_fuzz_*.py, test_sdk*.py, test_dashboard*.py).
 """
 import hashlib
 import hmac
 import http.client
+import io
 import itertools
 import json
 import math
@@ -14,7 +17,10 @@ import socket
 import subprocess
 import sys
 import threading
+import struct
 import urllib.parse
+import wave
+import zlib
 
 import cbor2
 import pytest
@@ -124,6 +130,37 @@ def reset(srv):
     assert request(srv, "POST", "/_mock/reset").status == 200
 
 
+def wav_bytes(frames=8, rate=16000, channels=1, width=2):
+    """A PCM WAV file, as the wave module writes it: a ramp on every channel."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(width)
+        w.setframerate(rate)
+        w.writeframes(b"".join(struct.pack("<" + "h" * channels, *([i * 100] * channels)) for i in range(frames))
+                      if width == 2 else bytes(frames * channels * width))
+    return out.getvalue()
+
+
+def png_bytes(width=2, height=1):
+    """A valid grey PNG."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def jpeg_bytes(width=3, height=2):
+    """The head of a baseline JPEG as far as its frame header (SOF0), then its end marker."""
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app0 + sof0 + b"\xff\xd9"
+
+
+CSV = b"timestamp,accX,accY\n0,1.5,-2\n10,1.25,-2.5\n20,1,-3\n"
+
+
 def seed():
     with open(os.path.join(os.environ["EI_SHARED"], "vectors", "seed_example.json")) as f:
         return json.load(f)
@@ -185,7 +222,7 @@ def test_every_documented_category_is_served_on_both_endpoints(server, category)
 
 
 @pytest.mark.parametrize("path", ["/api/split/data", "/api/validation/files", "/api/training/other",
-                                  "/api/training/data/x", "/api/training", "/", "/v1/api/training/data"])
+                                  "/api/training/data/x", "/api/training", "/api", "/v1/api/training/data"])
 def test_other_categories_and_paths_are_404(server, path):
     a = request(server, "POST", path, encode(sample(), "cbor"),
                 {"x-api-key": API_KEY, "x-file-name": "x.cbor", "Content-Type": "application/cbor"})
@@ -281,7 +318,6 @@ INVALID = {
     "sensor without units": _set(["payload", "sensors", 1], {"name": "accY"}),
     "sensor name not a string": _set(["payload", "sensors", 0], {"name": 1, "units": "m/s2"}),
     "sensor not a map": _set(["payload", "sensors", 2], "accZ"),
-    "interval_ms zero": _set(["payload", "interval_ms"], 0),
     "interval_ms negative": _set(["payload", "interval_ms"], -10),
     "interval_ms a string": _set(["payload", "interval_ms"], "10"),
     "interval_ms a bool": _set(["payload", "interval_ms"], True),
@@ -425,7 +461,7 @@ def test_the_documented_limits_are_the_defaults(server):
 
 def test_more_than_1000_files_in_one_request_is_400_naming_the_limit(server):
     before = len(stored(server))
-    parts = [("data", "n%d.csv" % i, "text/csv", b"%d" % i) for i in range(MAX_FILES + 1)]
+    parts = [("data", "n%d.txt" % i, "text/plain", b"%d" % i) for i in range(MAX_FILES + 1)]
     a = post_files(server, parts)
     assert a.status == 400 and is_text(a) and "1000" in a.text
     assert len(stored(server)) == before
@@ -434,7 +470,7 @@ def test_more_than_1000_files_in_one_request_is_400_naming_the_limit(server):
 def test_1000_files_in_one_request_are_taken(tmp_path):
     s = MockServer(tmp_path).start()
     try:
-        parts = [("data", "n%d.csv" % i, "text/csv", b"%d" % i) for i in range(MAX_FILES)]
+        parts = [("data", "n%d.txt" % i, "text/plain", b"%d" % i) for i in range(MAX_FILES)]
         assert len(post_files(s, parts).json()["files"]) == MAX_FILES
     finally:
         s.stop()
@@ -449,21 +485,22 @@ def test_a_data_body_over_the_size_limit_is_400_naming_the_limit(strict):
 
 
 def test_a_file_part_over_the_size_limit_is_400_naming_the_limit(strict):
-    a = post_files(strict, [("data", "big.wav", "audio/wav", b"R" * (SMALL_LIMIT + 1))])
-    assert a.status == 400 and str(SMALL_LIMIT) in a.text and "big.wav" in a.text
-    assert post_files(strict, [("data", "fits.wav", "audio/wav", b"R" * SMALL_LIMIT)]).status == 200
+    a = post_files(strict, [("data", "big.txt", "text/plain", b"R" * (SMALL_LIMIT + 1))])
+    assert a.status == 400 and str(SMALL_LIMIT) in a.text and "big.txt" in a.text
+    assert post_files(strict, [("data", "fits.txt", "text/plain", b"R" * SMALL_LIMIT)]).status == 200
 
 
 # ---- the files endpoint's parts -------------------------------------------------------------
 
-@pytest.mark.parametrize("file_name,ctype", [("clip.wav", "audio/wav"), ("photo.jpg", "image/jpeg"),
-                                             ("shot.png", "image/png"), ("table.csv", "text/csv")])
-def test_other_files_are_stored_as_they_are(server, file_name, ctype):
-    data = os.urandom(64)
+@pytest.mark.parametrize("file_name,ctype,make", [("clip.wav", "audio/wav", wav_bytes), ("photo.jpg", "image/jpeg", jpeg_bytes),
+                                                  ("shot.png", "image/png", png_bytes), ("table.csv", "text/csv", lambda: CSV),
+                                                  ("notes.txt", "text/plain", lambda: os.urandom(64))])
+def test_other_files_are_stored_as_they_are(server, file_name, ctype, make):
+    data = make()
     a = post_files(server, [("data", file_name, ctype, data)])
     assert a.status == 200
     e = entry(server, file_name)
-    assert e["sample"] is None and e["content_type"] == ctype and e["size"] == 64
+    assert e["sample"] is None and e["content_type"] == ctype and e["size"] == len(data)
     with open(os.path.join(server.store.data_dir, "training", file_name), "rb") as f:
         assert f.read() == data
 
@@ -560,7 +597,7 @@ def test_the_store_survives_a_restart(tmp_path):
     first = MockServer(tmp_path).start()
     try:
         post_data(first, encode(sample(), "cbor"), file_name="one.cbor")
-        post_files(first, [("data", "two.wav", "audio/wav", b"RIFF")], category="testing")
+        post_files(first, [("data", "two.wav", "audio/wav", wav_bytes())], category="testing")
         before = stored(first)
     finally:
         first.stop()
@@ -605,7 +642,7 @@ def test_samples_lists_entries_in_arrival_order_with_the_decoded_sample(server):
     for i, obj in enumerate(objs):
         post_data(server, encode(obj, "json" if i % 2 else "cbor"), fmt="json" if i % 2 else "cbor",
                   file_name="s%d" % i)
-    post_files(server, [("data", "raw.png", "image/png", b"\x89PNG")])
+    post_files(server, [("data", "raw.png", "image/png", png_bytes())])
     a = request(server, "GET", "/_mock/samples")
     assert a.status == 200 and a.content_type.startswith("application/json")
     entries = a.json()
