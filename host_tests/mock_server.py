@@ -648,7 +648,9 @@ class _Body:
         return data
 
     def read(self, size=-1):
-        return self._guard(self._stream.read, size)
+        # read1: at most one recv, so a trickling client is checked between its bytes rather
+        # than waited for until `size` have come.
+        return self._guard(getattr(self._stream, "read1", self._stream.read), size)
 
     def readline(self, size=-1):
         return self._guard(self._stream.readline, size)
@@ -901,7 +903,7 @@ class MockServer:
                 break
             body += more
         if len(body) > self.max_file_bytes:
-            raise _too_big(file_name, len(body), self.max_file_bytes, "over ")
+            raise _too_big(file_name, self.max_file_bytes, self.max_file_bytes, "over ")
         # /data says its format in Content-Type, whatever the name's extension.
         f = self._prepare(request, file_name, body, request.mimetype, category, fmt)
         stored = self.store.add(category, [f], _flag(request.headers, "x-disallow-duplicates"),

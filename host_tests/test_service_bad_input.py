@@ -1,0 +1,210 @@
+"""What the local service answers to bad input: malformed HTTP, multipart, CBOR or JSON, oversized
+bodies and slow clients each get a status and a text/plain reason, never a crash (500) and never
+a half-written sample, and the service goes on serving.
+
+Requests here are written byte by byte on a socket, so that they can be as wrong as a client's.
+"""
+import os
+import socket
+import threading
+import time
+
+import cbor2
+import pytest
+
+from mock_server import API_KEY, MIN_RATE, MockServer
+from test_mock_server import encode, multipart, post_data, request, reset, sample, stored
+
+TIMEOUT = 1.0    # this module's servers give a silent client 1 s
+LIMIT = 4096     # and take files of at most 4 kB
+STORES = {"test_a_well_formed_chunked_body_is_stored"}  # the one test here whose request is good
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = MockServer(tmp_path_factory.mktemp("bad-input"), timeout=TIMEOUT, max_file_bytes=LIMIT).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(autouse=True)
+def nothing_half_written(server, request):
+    """Every test here starts from an empty store and leaves no temporary file and no data file
+    without its metadata behind; unless it is one of STORES, it leaves nothing stored; and the
+    service goes on answering."""
+    reset(server)
+    yield
+    for category in ("training", "testing", "anomaly"):
+        names = os.listdir(os.path.join(server.store.data_dir, category))
+        assert not [n for n in names if n.startswith(".tmp-")]
+        assert all(n + ".json" in names for n in names if not n.endswith(".json")), names
+    if request.node.originalname not in STORES:
+        assert stored(server) == []
+    assert post_data(server, encode(sample(), "cbor"), file_name="alive.cbor").status == 200
+
+
+class Reply:
+    def __init__(self, raw):
+        self.raw = raw
+        head, _, self.body = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        self.status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        self.headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
+        self.text = self.body.decode("utf-8", "replace")
+
+    def is_text(self):
+        return self.headers.get("content-type", "").startswith("text/plain")
+
+
+def send(server, *pieces, pause=0.0, read_timeout=10):
+    """Send the pieces (pausing between them), then read the whole answer."""
+    with socket.create_connection((server.host, server.port), timeout=read_timeout) as s:
+        for i, piece in enumerate(pieces):
+            if i and pause:
+                time.sleep(pause)
+            try:
+                s.sendall(piece)
+            except OSError:
+                break  # the server answered and closed early
+        chunks = []
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return Reply(b"".join(chunks))
+
+
+def head(path="/api/training/data", ctype="application/cbor", length=None, extra=()):
+    lines = ["POST %s HTTP/1.1" % path, "Host: 127.0.0.1", "x-api-key: " + API_KEY,
+             "x-file-name: bad.cbor", "Content-Type: " + ctype]
+    if length is not None:
+        lines.append("Content-Length: %d" % length)
+    lines.extend(extra)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+# ---- malformed HTTP -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw,status", [
+    (b"\x00\x01 not http at all\r\n\r\n", 400),
+    (b"GET\r\n\r\n", 400),
+    (b"POST /api/training/data HTTP/9.9\r\n\r\n", 505),
+    (b"POST /api/training/data HTTP/1.x\r\n\r\n", 400),
+    (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n", 431),
+    (b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(150)) + b"\r\n", 431),
+])
+def test_a_malformed_request_head_gets_its_status_and_a_reason_in_text(server, raw, status):
+    r = send(server, raw)
+    assert r.status == status and r.is_text() and len(r.text.strip()) > 5, r.raw[:200]
+
+
+def test_a_content_length_that_is_not_a_number_is_400(server):
+    r = send(server, head(extra=["Content-Length: 12abc"]) + b"x" * 12)
+    assert r.status == 400 and "Content-Length" in r.text
+
+
+def test_a_post_without_a_length_is_411(server):
+    r = send(server, head())
+    assert r.status == 411 and "Content-Length" in r.text
+
+
+def test_a_malformed_chunked_body_is_400(server):
+    r = send(server, head(extra=["Transfer-Encoding: chunked"]) + b"zz\r\nabc\r\n0\r\n\r\n")
+    assert r.status == 400 and "chunk" in r.text.lower()
+
+
+def test_a_well_formed_chunked_body_is_stored(server):
+    body = cbor2.dumps(sample())
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 50]), body[i:i + 50]) for i in range(0, len(body), 50))
+    r = send(server, head(extra=["Transfer-Encoding: chunked"]) + chunked + b"0\r\n\r\n")
+    assert (r.status, r.text) == (200, "bad.cbor")
+
+
+# ---- malformed multipart ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("why,body,ctype", [
+    ("no boundary parameter", b"--x\r\n\r\n", "multipart/form-data"),
+    ("no final boundary", b"--b\r\nContent-Disposition: form-data; name=\"data\"; filename=\"a.cbor\"\r\n\r\nabc",
+     "multipart/form-data; boundary=b"),
+    ("no Content-Disposition", b"--b\r\nContent-Type: text/plain\r\n\r\nabc\r\n--b--\r\n",
+     "multipart/form-data; boundary=b"),
+    ("another boundary", b"--other\r\nContent-Disposition: form-data; name=\"data\"; filename=\"a.txt\"\r\n\r\n"
+     b"abc\r\n--other--\r\n", "multipart/form-data; boundary=b"),
+    ("garbage", os.urandom(300), "multipart/form-data; boundary=b"),
+])
+def test_a_malformed_multipart_body_is_400_with_a_reason(server, why, body, ctype):
+    r = send(server, head("/api/training/files", ctype, len(body)) + body)
+    assert r.status == 400 and r.is_text() and r.text.startswith("Invalid message"), (why, r.text)
+
+
+def test_a_multipart_request_with_one_bad_file_stores_none_of_them(server):
+    body, ctype = multipart([("data", "good.cbor", "application/cbor", cbor2.dumps(sample())),
+                             ("data", "bad.json", "application/json", b"{")])
+    r = send(server, head("/api/training/files", ctype, len(body)) + body)
+    assert r.status == 400 and "bad.json" in r.text and "JSON" in r.text
+
+
+# ---- oversized bodies ---------------------------------------------------------------------------
+
+def test_an_oversized_data_body_is_refused_from_its_length_before_it_is_sent(server):
+    r = send(server, head(length=LIMIT + 1), read_timeout=5)
+    assert r.status == 400 and str(LIMIT) in r.text and "100 MB" in r.text
+
+
+def test_an_oversized_chunked_body_is_refused_once_it_passes_the_limit(server):
+    piece = b"%x\r\n%s\r\n" % (1000, b"\xa0" * 1000)
+    r = send(server, head(extra=["Transfer-Encoding: chunked"]) + piece * 6 + b"0\r\n\r\n")
+    assert r.status == 400 and "over %d" % LIMIT in r.text
+
+
+def test_an_oversized_multipart_file_is_refused_while_it_streams(server):
+    body, ctype = multipart([("data", "big.txt", "text/plain", b"x" * (LIMIT * 4))])
+    r = send(server, head("/api/training/files", ctype, len(body)) + body)
+    assert r.status == 400 and "big.txt" in r.text and str(LIMIT) in r.text
+
+
+# ---- slow clients -------------------------------------------------------------------------------
+
+def test_a_client_that_stops_in_its_head_gets_408(server):
+    t = time.monotonic()
+    r = send(server, b"POST /api/training/data HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    assert r.status == 408 and r.is_text() and "head" in r.text
+    assert time.monotonic() - t < TIMEOUT + 5
+
+
+def test_a_client_that_stops_in_its_body_gets_408(server):
+    r = send(server, head(length=500) + b"\xa3" + b"x" * 10)
+    assert r.status == 408 and "body" in r.text
+
+
+def test_a_client_that_trickles_its_body_gets_408_naming_the_rate(server):
+    pieces = [head(length=2000)] + [b"x" * 8] * 40
+    r = send(server, *pieces, pause=0.1)
+    assert r.status == 408 and "%d bytes/s" % MIN_RATE in r.text
+
+
+def test_a_slow_client_does_not_hold_up_the_others(server):
+    done = threading.Event()
+    slow = threading.Thread(target=lambda: (send(server, head(length=100) + b"\xa3"), done.set()))
+    slow.start()
+    time.sleep(0.2)
+    t = time.monotonic()
+    assert request(server, "GET", "/samples").status == 200
+    assert time.monotonic() - t < 0.5 and not done.is_set()
+    slow.join()
+
+
+# ---- malformed CBOR and JSON --------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt,body", [("cbor", b"\x9f" * 1000), ("cbor", b"\x5b\xff\xff\xff\xff\xff\xff\xff\xff"),
+                                      ("cbor", b"\xa1\x80\x01"), ("json", b"[" * 4000), ("json", b'{"a": 1e999}'),
+                                      ("cbor", b"\xd8\x23\x63a**")])
+def test_pathological_cbor_and_json_are_400_not_a_crash(server, fmt, body):
+    a = post_data(server, body, fmt=fmt)
+    assert a.status == 400 and a.text.startswith("Invalid message")
