@@ -1,0 +1,81 @@
+"""Fifty virtual devices at once: unix-port processes, each running the unix board's main job
+(boards/unix/main.py: 2 s of the simulated accelerometer at 100 Hz, then an upload), all started
+together against one local service. Every upload is stored, whole, under its own device name.
+
+The helpers here start the unix board as `make run` does (host_tests/run_unix_board.py); the
+dashboard test uses them too.
+"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mock_server import API_KEY, MockServer
+from test_mock_server import request
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+MICROPYTHON = pathlib.Path(sys.executable).parent / "micropython"
+DEVICES = 50
+ROWS = 200  # 2 s at 100 Hz
+
+
+def start_board(server, folder, label, device_name, motion=None):
+    """Start boards/unix/main.py on the unix port, configured for `server`; returns the Popen.
+    Each device has its own folder under `folder`, as each board has its own flash: what the
+    firmware keeps beside its config (a capture file, a queue) is its own."""
+    home = pathlib.Path(folder) / device_name
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "config.json"
+    cfg.write_text(json.dumps({"board": "unix", "api_key": API_KEY, "host": server.host, "port": server.port,
+                               "tls": False, "motion": motion or label, "device_name": device_name}))
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join(
+        [str(ROOT / "boards" / "unix"), str(ROOT / "firmware"), ".frozen"]))
+    return subprocess.Popen([str(MICROPYTHON), "-X", "heapsize=128k", str(ROOT / "boards" / "unix" / "main.py"),
+                             label, str(cfg)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish(proc, timeout=120):
+    out, _ = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, out
+    return out
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    server = MockServer(tmp_path_factory.mktemp("fleet-store")).start()
+    folder = tmp_path_factory.mktemp("fleet-config")
+    try:
+        t0 = time.monotonic()
+        procs = [start_board(server, folder, ("wave", "idle")[i % 2], "device-%02d" % i) for i in range(DEVICES)]
+        outputs = [finish(p) for p in procs]
+        elapsed = time.monotonic() - t0
+        print("\n%d unix-port devices sampled 2 s each and uploaded in %.1f s" % (DEVICES, elapsed))
+        yield outputs, request(server, "GET", "/_mock/samples").json(), elapsed
+    finally:
+        server.stop()
+
+
+def test_fifty_devices_uploading_at_once_are_all_stored(fleet):
+    outputs, stored, _ = fleet
+    assert all("stored as" in out for out in outputs)
+    assert len(stored) == DEVICES
+    assert sorted(e["device_name"] for e in stored) == ["device-%02d" % i for i in range(DEVICES)]
+
+
+def test_every_stored_sample_is_whole(fleet):
+    _, stored, _ = fleet
+    for e in stored:
+        values = e["sample"]["payload"]["values"]
+        assert e["rows"] == len(values) == ROWS and all(len(row) == 3 for row in values)
+        assert e["label"] == ("wave", "idle")[int(e["device_name"][-2:]) % 2]
+
+
+def test_each_device_gets_its_own_stored_name(fleet):
+    outputs, stored, _ = fleet
+    names = {out.split("stored as", 1)[1].split()[0] for out in outputs}
+    assert names == {e["name"] for e in stored}
