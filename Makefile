@@ -7,7 +7,17 @@ MICROPYTHON := $(BIN)/micropython
 MOCK_PORT ?= 8000
 MOCK_DATA ?= data/mock
 
-.PHONY: venv run test mock-server mpy bench clean
+# make serve: the local ingestion service and its dashboard (http://SERVE_HOST:SERVE_PORT/).
+# SERVE_HOST stays loopback unless you mean it: the dashboard and the test API need no key.
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 8000
+SERVE_DATA ?= data/serve
+SERVE_API_KEYS ?=
+SERVE_HMAC_KEYS ?=
+# Debian's Chromium and its WebDriver, for the dashboard test (no browser is downloaded).
+BROWSER := /usr/bin/chromium /usr/bin/chromedriver
+
+.PHONY: venv run test mock-server serve browser mpy bench clean
 
 venv: $(STAMP)
 $(STAMP): requirements.txt
@@ -19,11 +29,25 @@ $(STAMP): requirements.txt
 run: venv
 	$(BIN)/python host_tests/run_unix_board.py
 
-test: venv
+test: venv $(BROWSER)
 	$(BIN)/python -m pytest host_tests
 
 mock-server: venv
 	$(BIN)/python host_tests/mock_server.py --port $(MOCK_PORT) --data $(MOCK_DATA)
+
+# The store in SERVE_DATA survives a restart. API keys and HMAC keys: space-separated lists
+# (default key: the Ingestion API page's example). E.g. make serve SERVE_API_KEYS=ei_1234...
+serve: venv
+	$(BIN)/python host_tests/mock_server.py --host $(SERVE_HOST) --port $(SERVE_PORT) --data $(SERVE_DATA) \
+	  $(foreach k,$(SERVE_API_KEYS),--api-key $(k)) $(foreach k,$(SERVE_HMAC_KEYS),--hmac-key $(k))
+
+# Installed only when missing (a grouped target: one apt-get for both); needs root or sudo.
+browser: $(BROWSER)
+$(BROWSER) &:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	  echo "make: $(BROWSER) missing; install Debian's chromium and chromium-driver as root" >&2; exit 1; fi; \
+	$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver
 
 # Cross-compile every firmware module to .mpy (smaller and faster to load on a board).
 mpy: venv

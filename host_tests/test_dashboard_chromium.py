@@ -1,0 +1,150 @@
+"""The dashboard, driven in headless Chromium (Debian's chromium and chromedriver, through
+selenium; `make test` installs them): a sample the firmware uploaded from the unix port shows in
+the list, a filter hides and shows it, its plot is its values, and a new upload appears without
+reloading the page.
+
+With DASHBOARD_SCREENSHOT=path the test also saves the page, with the plot, as a PNG there
+(that is how docs/dashboard.png is made).
+"""
+import os
+import tempfile
+
+import cbor2
+import pytest
+
+from mock_server import MockServer
+from test_fleet_unix import finish, start_board
+from test_mock_server import post_data, request, sample
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+         "--window-size=1280,900"]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    server = MockServer(tmp_path_factory.mktemp("dashboard")).start()
+    out = finish(start_board(server, tmp_path_factory.mktemp("board"), "wave", "bench-board-1"))
+    name = out.split("stored as", 1)[1].split()[0]
+    # A second sample to filter against: another label, another category.
+    post_data(server, cbor2.dumps(sample(values=[[0.0, 0.1, 9.8]] * 5)), category="testing",
+              file_name="idle.cbor", x_add_date_id="1")
+    yield server, name
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.fail("%s not installed: `make browser` installs Debian's chromium and chromium-driver"
+                    % " and ".join(missing))
+    os.environ.setdefault("SE_OFFLINE", "true")  # selenium must not try to fetch a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.TemporaryDirectory()
+    for flag in FLAGS + ["--user-data-dir=" + profile.name]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+    profile.cleanup()
+
+
+def wait(driver, condition, timeout=15):
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(driver, timeout).until(lambda d: condition(d))
+
+
+def row(driver, name):
+    """The table row of a stored sample, or None while there is none."""
+    rows = driver.find_elements("css selector", 'tbody tr[data-name="%s"]' % name)
+    return rows[0] if rows else None
+
+
+def choose(driver, select_id, value):
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element("id", select_id)).select_by_value(value)
+
+
+@pytest.fixture(scope="module")
+def page(service, browser):
+    server, name = service
+    browser.get(server.url + "/")
+    wait(browser, lambda d: row(d, name))
+    browser.execute_script("window.sameDocument = true")  # gone if the page ever reloads
+    return browser
+
+
+def test_the_list_shows_the_firmwares_sample_with_its_metadata(service, page):
+    _, name = service
+    cells = [td.text for td in row(page, name).find_elements("tag name", "td")]
+    assert cells[:7] == [name, "training", "wave", "bench-board-1", "200 rows, 2.00 s", "100 Hz", "no"]
+    assert cells[7]  # received at, in the browser's local time
+
+
+def test_filters_by_label_and_category(service, page):
+    _, name = service
+    choose(page, "label", "idle")
+    wait(page, lambda d: row(d, name) is None)
+    shown = [tr.get_attribute("data-name") for tr in page.find_elements("css selector", "tbody tr")]
+    assert len(shown) == 1 and shown[0].startswith("idle.")
+    choose(page, "label", "wave")
+    wait(page, lambda d: row(d, name))
+    choose(page, "category", "testing")
+    wait(page, lambda d: row(d, name) is None)
+    assert "#category=testing&label=wave" in page.current_url
+    choose(page, "category", "training")
+    wait(page, lambda d: row(d, name))
+    choose(page, "category", "")
+    choose(page, "label", "")
+
+
+def test_the_plot_draws_each_axis_from_the_samples_values(service, page):
+    server, name = service
+    row(page, name).click()
+    wait(page, lambda d: d.find_elements("css selector", "#plot svg polyline"))
+    stored = [e for e in request(server, "GET", "/_mock/samples").json() if e["name"] == name][0]
+    values = stored["sample"]["payload"]["values"]
+    lines = page.find_elements("css selector", "#plot svg polyline")
+    assert [line.get_attribute("data-axis") for line in lines] == ["accX", "accY", "accZ"]
+    for axis, line in enumerate(lines):
+        points = [tuple(map(float, p.split(","))) for p in line.get_attribute("points").split()]
+        assert len(points) == len(values) == 200
+        xs = [p[0] for p in points]
+        assert all(b > a for a, b in zip(xs, xs[1:]))  # time goes right, evenly
+        assert max(xs[i + 1] - xs[i] for i in range(199)) - min(xs[i + 1] - xs[i] for i in range(199)) < 0.05
+        # Each point's height is its value on one linear scale, the same for every axis.
+        v = [row_[axis] for row_ in values]
+        lo, hi = v.index(min(v)), v.index(max(v))
+        scale = (points[hi][1] - points[lo][1]) / (v[hi] - v[lo])
+        assert scale < 0  # larger values are higher up
+        for value, (_, y) in zip(v, points):
+            assert abs(points[lo][1] + (value - v[lo]) * scale - y) < 0.05
+    info = page.find_element("id", "detail-info").text
+    assert "bench-board-1" in info and "accX (m/s2)" in info
+    raw = page.find_element("id", "download-raw").get_attribute("href")
+    csv = page.find_element("id", "download-csv").get_attribute("href")
+    assert request(server, "GET", raw.replace(server.url, "")).body == open(
+        os.path.join(server.store.data_dir, "training", name), "rb").read()
+    lines = request(server, "GET", csv.replace(server.url, "")).text.splitlines()
+    assert lines[0] == "timestamp,accX,accY,accZ" and len(lines) == 201
+    shot = os.environ.get("DASHBOARD_SCREENSHOT")
+    if shot:
+        page.set_window_size(1200, 860)
+        page.save_screenshot(shot)
+
+
+def test_a_new_upload_appears_without_reloading(service, page):
+    server, _ = service
+    a = post_data(server, cbor2.dumps(sample(values=[[1.0, 2.0, 3.0]] * 3)), file_name="late.cbor",
+                  x_label="late")
+    assert a.status == 200
+    wait(page, lambda d: row(d, "late.cbor"), timeout=10)
+    assert page.execute_script("return window.sameDocument") is True
+    assert "late" in [o.get_attribute("value") for o in page.find_elements("css selector", "#label option")]
