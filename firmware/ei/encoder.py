@@ -37,18 +37,36 @@ class Encoding:
         return "application/cbor" if self.fmt == "cbor" else "application/json"
 
 
+# One chunk buffer is made when this module is imported, while the heap still has room in
+# one piece: once a program has run a while, the heap's free memory is in small pieces (on
+# the unix port with a 64 KB heap, ~16 KB free after `import ei`, ~1 KB of it in one piece),
+# and 512 bytes in one piece may not be found. One body at a time takes it; another makes its
+# own.
+_spare = bytearray(CHUNK)
+
+
 class Chunker:
     """One preallocated buffer that small pieces are gathered into. take() hands out what it
     holds as a view, valid until the buffer is written again; put(b) is a generator that
     yields the buffer first when b does not fit. A `mac` (HMAC) sees every byte handed out
-    while it is set."""
+    while it is set. release() gives the module's buffer back for the next body."""
 
     def __init__(self, size=CHUNK):
+        global _spare
         self.size = size
-        self.buf = bytearray(size)
+        if _spare is not None and len(_spare) == size:
+            self.buf, _spare = _spare, None
+        else:
+            self.buf = bytearray(size)
         self.mv = memoryview(self.buf)
         self.pos = 0
         self.mac = None
+
+    def release(self):
+        global _spare
+        if len(self.buf) == CHUNK:
+            _spare = self.buf
+        self.buf = self.mv = None
 
     def take(self):
         v = self.mv[:self.pos]
@@ -96,9 +114,10 @@ def _cbor_pairs(pairs, write):
 
 def _cbor_parts(sample, enc):
     """(head, middle, sig_head): the bytes before the rows, between the rows and the
-    signature's text, and the signature's own CBOR head. Small: built once per upload."""
-    out = []
-    w = out.append
+    signature's text, and the signature's own CBOR head. Small: built once per upload,
+    each into one bytearray (a list of the small pieces would hold ~40 objects at once)."""
+    head = bytearray()
+    w = head.extend
     cbor.write_head(w, 5, 3)
     cbor.dump("payload", w)
     fields = _payload_fields(sample)
@@ -112,13 +131,11 @@ def _cbor_parts(sample, enc):
         _cbor_pairs((("name", name), ("units", units)), w)
     cbor.dump("values", w)
     cbor.write_head(w, 4, sample.rows)
-    head = b"".join(out)
-    out = []
-    w = out.append
+    middle = bytearray()
+    w = middle.extend
     cbor.dump("protected", w)
     _cbor_pairs(_protected(enc), w)
     cbor.dump("signature", w)
-    middle = b"".join(out)
     sig_head = cbor.head(3, 64 if enc.hmac_key else 2)
     return head, middle, sig_head
 
@@ -234,28 +251,32 @@ def chunks(sample, enc, chunk=CHUNK):
     the next. This is the pull form of write(), for transports that iterate over a body."""
     head, middle, sig_head, tail = _parts(sample, enc)
     ch = Chunker(max(chunk, 2 * _cbor_row_len(sample, enc)))
-    if enc.hmac_key:
-        from ei.signing import HMAC
-        ch.mac = HMAC(enc.hmac_key)
-    yield from ch.put(head)
-    if enc.fmt == "cbor":
-        yield from _cbor_rows(sample, enc, ch)
-    else:
-        yield from _json_rows(sample, ch)
-    yield from ch.put(middle)
-    yield from ch.put(sig_head)
-    if ch.mac is None:
-        yield from ch.put(b"00")
-    else:
+    try:
+        if enc.hmac_key:
+            from ei.signing import HMAC
+            ch.mac = HMAC(enc.hmac_key)
+        yield from ch.put(head)
+        if enc.fmt == "cbor":
+            yield from _cbor_rows(sample, enc, ch)
+        else:
+            yield from _json_rows(sample, ch)
+        yield from ch.put(middle)
+        yield from ch.put(sig_head)
+        if ch.mac is None:
+            yield from ch.put(b"00")
+        else:
+            if ch.pos:
+                yield ch.take()  # the MAC has now seen everything before the signature's text
+            mac, ch.mac = ch.mac, None
+            mac.update(_ZEROS)
+            mac.update(tail)
+            yield from ch.put(mac.hexdigest().encode())
+        yield from ch.put(tail)
         if ch.pos:
-            yield ch.take()  # the MAC has now seen everything before the signature's text
-        mac, ch.mac = ch.mac, None
-        mac.update(_ZEROS)
-        mac.update(tail)
-        yield from ch.put(mac.hexdigest().encode())
-    yield from ch.put(tail)
-    if ch.pos:
-        yield ch.take()
+            yield ch.take()
+    finally:
+        # at the end, or when the transport closes this generator (the last piece is out)
+        ch.release()
 
 
 def write(sample, enc, out, chunk=CHUNK):

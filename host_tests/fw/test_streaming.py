@@ -1,0 +1,121 @@
+# Streaming uploads: the body is pulled in bounded pieces (encoder.chunks) from a list, an
+# iterable or a capture file, through the raw socket or micropython-lib requests
+# (transport="urequests"); a source that goes wrong part-way stops the upload, and the
+# server sees a short body, never a wrong sample.
+from fwtest import API_KEY, mock_addr, raises, reset_mock, stored
+
+import ei
+from ei import encoder, errors
+from ei.encoder import Encoding
+
+AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
+# The test API's listing (every stored sample, as JSON) is read whole by these tests; the
+# upload's own memory bound is test_memory.py's business.
+MP_HEAPSIZE = "1024k"
+_WHY = ("micropython-lib requests is frozen into the unix port; CPython's `requests` is "
+        "another library, not installed here")
+ONLY = {
+    "test_urequests_transport_stores_the_same_bytes_as_the_socket": ("micropython", _WHY),
+    "test_urequests_transport_streams_an_iterable_and_multipart_files": ("micropython", _WHY),
+    "test_urequests_transport_stops_on_a_bad_row_and_nothing_is_stored": ("micropython", _WHY),
+    "test_urequests_transport_maps_statuses_and_connection_errors": ("micropython", _WHY),
+}
+
+
+def row(i):
+    return (i * 0.001, -1.0 - i, 9.81)
+
+
+def rows(n):
+    for i in range(n):
+        yield row(i)
+
+
+def iterable_sample(n, values=None):
+    return ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES,
+                     values=rows(n) if values is None else values, rows=n)
+
+
+def client(**kw):
+    host, port = mock_addr()
+    return ei.Client(kw.pop("api_key", API_KEY), host=host, port=port, tls=False, **kw)
+
+
+def test_chunks_are_bounded_and_join_to_the_whole_body():
+    ram = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES,
+                    values=[row(i) for i in range(300)])
+    for enc in (Encoding(), Encoding("json"), Encoding(float32=True, hmac_key="k")):
+        whole = encoder.dumps(ram, enc)
+        pieces = [bytes(b) for b in encoder.chunks(ram, enc, 256)]
+        assert b"".join(pieces) == whole and max(len(b) for b in pieces) <= 256
+        if enc.fmt == "cbor":
+            assert b"".join(bytes(b) for b in encoder.chunks(iterable_sample(300), enc,
+                                                               256)) == whole
+
+
+def test_an_iterable_of_3000_rows_uploads_in_one_pass():
+    reset_mock()
+    e = stored(client().upload(iterable_sample(3000), label="long"))
+    assert e["rows"] == 3000
+    v = e["sample"]["payload"]["values"]
+    assert v[0] == list(row(0)) and v[2999] == list(row(2999))
+
+
+def test_an_iterable_with_fewer_or_more_rows_than_announced_stores_nothing():
+    reset_mock()
+    e = raises(ValueError, client().upload, iterable_sample(10, rows(9)), label="short")
+    assert "9 rows, not rows=10" in str(e)
+    e = raises(ValueError, client().upload, iterable_sample(10, rows(11)), label="long")
+    assert "more than rows=10" in str(e)
+    assert stored() == []
+
+
+def test_a_one_pass_iterable_is_not_retried():
+    # a 5xx would be retried for a list; an iterable is spent, so the error comes at once
+    s = iterable_sample(5)
+    c = ei.Client(API_KEY, host="127.0.0.1", port=9, tls=False, retries=3, backoff_ms=1)
+    raises(errors.TransportError, c.upload, s)
+    assert c.attempts == 1
+
+
+def test_urequests_transport_stores_the_same_bytes_as_the_socket():
+    reset_mock()
+    values = [row(i) for i in range(200)]
+    s = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES, values=values)
+    a = stored(client().upload(s, file_name="a.cbor", label="same"))
+    b = stored(client(transport="urequests").upload(s, file_name="b.cbor", label="same"))
+    assert a["sha256"] == b["sha256"] and b["rows"] == 200 and b["label"] == "same"
+    j = stored(client(transport="urequests").upload(s, file_name="c.json", fmt="json"))
+    assert j["sample"]["payload"]["values"] == a["sample"]["payload"]["values"]
+
+
+def test_urequests_transport_streams_an_iterable_and_multipart_files():
+    reset_mock()
+    c = client(transport="urequests", float32=True)
+    e = stored(c.upload(iterable_sample(2000), label="it"))
+    assert e["rows"] == 2000
+    names = c.upload_files([("idle.1.cbor", iterable_sample(50)), ("notes.csv", b"t,x\n0,1\n")])
+    assert len(names) == 2 and stored(names[0])["rows"] == 50
+    assert stored(names[1])["size"] == 8
+
+
+def test_urequests_transport_stops_on_a_bad_row_and_nothing_is_stored():
+    reset_mock()
+    bad = [row(i) for i in range(20)] + [(1.0, 2.0)]
+    e = raises(ValueError, client(transport="urequests").upload,
+               iterable_sample(21, iter(bad)), label="broken")
+    assert "row 20" in str(e)
+    assert stored() == []
+
+
+def test_urequests_transport_maps_statuses_and_connection_errors():
+    e = raises(errors.Unauthorized, client(transport="urequests",
+                                           api_key="ei_" + "0" * 64).upload, iterable_sample(3))
+    assert e.status == 401 and "0000000000" not in str(e)
+    c = ei.Client(API_KEY, host="127.0.0.1", port=9, tls=False, transport="urequests",
+                  retries=0)
+    e = raises(errors.TransportError, c.upload, iterable_sample(3))
+    assert "127.0.0.1:9" in str(e)
+    e = raises(ValueError, client(transport="urequests", ca=b"-----BEGIN").upload,
+               iterable_sample(3))
+    assert "certificate" in str(e)
