@@ -1,0 +1,128 @@
+# The board's config file: every board's committed example is valid for it, and a missing
+# key, a wrong type, an unknown board or key, or a value out of range is an error at start-up
+# that names the file and the key, and never a secret's value.
+import os
+
+from fwtest import raises
+
+from ei import config
+from ei.config import ConfigError
+
+ROOT = __file__.rsplit("/", 3)[0]  # host_tests/fw/test_config.py -> the repository
+KEY = "ei_" + "0123456789abcdef" * 4
+
+
+def good(**kw):
+    cfg = {"board": "unix", "api_key": KEY}
+    cfg.update(kw)
+    return cfg
+
+
+def message(cfg, board=None):
+    return str(raises(ConfigError, config.check, cfg, "config.json", board))
+
+
+def temp_file(text):
+    path = "/tmp/ei-test-config-%s.json" % "".join("%02x" % b for b in os.urandom(6))
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_every_board_example_config_is_valid_for_its_board():
+    for board in config.BOARDS:
+        cfg = config.load(ROOT + "/boards/%s/config.example.json" % board, board)
+        assert cfg["board"] == board
+
+
+def test_a_missing_key_is_named_with_the_file():
+    m = message({"board": "unix"})
+    assert "config.json" in m and "missing the key 'api_key'" in m, m
+    m = message({"api_key": KEY})
+    assert "missing the key 'board'" in m, m
+
+
+def test_a_wifi_board_without_wifi_ssid_names_the_key():
+    for board in ("esp32", "rp2_pico_w"):
+        m = message(good(board=board, wifi_password="x"), board)
+        assert "'wifi_ssid'" in m and board in m, m
+    config.check(good(board="nrf52840"), "config.json", "nrf52840")  # no network, no Wi-Fi
+
+
+def test_a_wrong_type_names_the_key_and_both_types():
+    m = message(good(port="8000"))
+    assert "'port' must be int, not str" in m, m
+    m = message(good(timeout=[10]))
+    assert "'timeout' must be int or float, not list" in m, m
+
+
+def test_a_bool_is_not_a_number_and_a_number_is_not_a_bool():
+    assert "'port' must be int, not bool" in message(good(port=True))
+    assert "'tls' must be bool, not int" in message(good(tls=1))
+
+
+def test_an_unknown_board_is_named_with_the_known_ones():
+    m = message(good(board="esp8266"))
+    assert "unknown board 'esp8266'" in m and "'board'" in m, m
+    for board in config.BOARDS:
+        assert board in m
+
+
+def test_an_unknown_key_is_named():
+    m = message(good(wifi_pasword="x"))  # a typo must not be ignored silently
+    assert "unknown key 'wifi_pasword'" in m, m
+
+
+def test_a_config_for_another_board_is_refused_naming_both():
+    m = message(good(board="esp32", wifi_ssid="lab"), "rp2_pico_w")
+    assert "'esp32'" in m and "'rp2_pico_w'" in m and "BOARD=rp2_pico_w" in m, m
+
+
+def test_numbers_out_of_range_are_named():
+    assert "'port' must be 1-65535" in message(good(port=0))
+    assert "'port' must be 1-65535" in message(good(port=70000))
+    assert "'interval_ms' must be > 0" in message(good(interval_ms=0))
+    assert "'wifi_timeout_ms' must be > 0" in message(good(wifi_timeout_ms=-1))
+
+
+def test_an_api_key_that_is_not_one_is_named_without_repeating_it():
+    m = message(good(api_key="ei_notahexkey"))
+    assert "'api_key'" in m and "notahexkey" not in m, m
+
+
+def test_messages_never_hold_a_secret_value():
+    for key in ("wifi_password", "hmac_key"):
+        m = message(good(**{key: 98765432}))
+        assert "'%s' must be str" % key in m and "98765432" not in m, m
+
+
+def test_load_names_a_missing_file():
+    e = raises(ConfigError, config.load, "/tmp/no-such-dir-ei/config.json")
+    assert "no config file at /tmp/no-such-dir-ei/config.json" in str(e), e
+
+
+def test_load_names_a_file_that_is_not_json_without_quoting_it():
+    path = temp_file('{"board": "unix", "api_key": "%s", "wifi_password": "hunter22",' % KEY)
+    try:
+        m = str(raises(ConfigError, config.load, path))
+        assert path in m and "not valid JSON" in m and "hunter22" not in m, m
+    finally:
+        os.remove(path)
+
+
+def test_load_checks_against_the_board_it_is_loaded_for():
+    path = temp_file('{"board": "unix", "api_key": "%s"}' % KEY)
+    try:
+        assert config.load(path, "unix")["board"] == "unix"
+        m = str(raises(ConfigError, config.load, path, "nrf52840"))
+        assert path in m and "'unix'" in m, m
+    finally:
+        os.remove(path)
+
+
+def test_client_follows_the_config():
+    c = config.client(good(host="127.0.0.1", port=8000, tls=False, timeout=3))
+    assert (c.host, c.port, c.tls, c.timeout) == ("127.0.0.1", 8000, False, 3)
+    c = config.client(good())
+    assert (c.host, c.port, c.tls) == ("ingestion.edgeimpulse.com", 443, True)
+    assert KEY not in repr(c)
