@@ -6,11 +6,12 @@ from ei.errors import (IngestionError, BadRequest, Duplicate, Unauthorized, Miss
                        ServerError,
                        TransportError, Timeout)
 from ei.sampler import sample
+# ei.collect and ei.forward are functions named like their modules. Importing a submodule binds
+# it as an attribute of the package, so a lazy `from ei.collect import collect` inside a
+# wrapper rebinds ei.collect to the module at its first call. Imported here, the functions are
+# bound last and stay. (Both modules are small; their heavy parts load when first used.)
+from ei.collect import collect, setup, CaptureStopped
+from ei.forward import forward
 
 __version__ = "0.1.0"
 
-
-def collect(label, seconds=2, category="training", **kw):
-    """Sample the board's sensor for `seconds` and upload it labelled (see ei/collect.py)."""
-    from ei.collect import collect as _collect  # imported when used: saves RAM at import
-    return _collect(label, seconds, category, **kw)
