@@ -1,0 +1,11 @@
+# Runs at boot; then the REPL is yours:  import ei; ei.collect("idle", seconds=2)
+# ei.setup() checks config.json, opens the sensor and brings the network up now, so that a
+# mistake shows at start-up rather than at the first capture. Errors are printed, not raised:
+# the REPL (and mpremote) must still start to let you fix them.
+import ei
+
+try:
+    ei.setup()
+    print('ei: ready: ei.collect("idle", seconds=2)')
+except Exception as e:
+    print("ei: not ready:", type(e).__name__, e)
