@@ -710,6 +710,9 @@ class _Handler(WSGIRequestHandler):
                 return
             if not self.parse_request():
                 return
+            if self.request_version == "HTTP/0.9":  # "GET /path": no version, no headers
+                self.send_error(400, "the request line needs an HTTP version, e.g. HTTP/1.1")
+                return
             self.run_wsgi()  # werkzeug serves every method here
             self.wfile.flush()
         except TimeoutError:

@@ -93,6 +93,7 @@ def head(path="/api/training/data", ctype="application/cbor", length=None, extra
 @pytest.mark.parametrize("raw,status", [
     (b"\x00\x01 not http at all\r\n\r\n", 400),
     (b"GET\r\n\r\n", 400),
+    (b"GET /samples\r\n\r\n", 400),
     (b"POST /api/training/data HTTP/9.9\r\n\r\n", 505),
     (b"POST /api/training/data HTTP/1.x\r\n\r\n", 400),
     (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
