@@ -5,6 +5,7 @@ together against one local service. Every upload is stored, whole, under its own
 The helpers here start the unix board as `make run` does (host_tests/run_unix_board.py); the
 dashboard test uses them too.
 """
+import datetime
 import json
 import os
 import pathlib
@@ -54,8 +55,12 @@ def fleet(tmp_path_factory):
         procs = [start_board(server, folder, ("wave", "idle")[i % 2], "device-%02d" % i) for i in range(DEVICES)]
         outputs = [finish(p) for p in procs]
         elapsed = time.monotonic() - t0
-        print("\n%d unix-port devices sampled 2 s each and uploaded in %.1f s" % (DEVICES, elapsed))
-        yield outputs, request(server, "GET", "/_mock/samples").json(), elapsed
+        stored = request(server, "GET", "/_mock/samples").json()
+        arrived = sorted(datetime.datetime.fromisoformat(e["received_at"].replace("Z", "+00:00")) for e in stored)
+        print("\n%d unix-port devices sampled 2 s each and uploaded in %.1f s; the service stored the %d "
+              "samples within %.2f s of each other" % (DEVICES, elapsed, len(stored),
+                                                       (arrived[-1] - arrived[0]).total_seconds()))
+        yield outputs, stored, elapsed
     finally:
         server.stop()
 
