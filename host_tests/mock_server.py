@@ -743,10 +743,12 @@ class _Handler(WSGIRequestHandler):
 class MockServer:
     """The local ingestion service on (host, port); port 0 picks a free one. start() serves in a
     daemon thread and returns self; stop() ends it. The store survives a restart on the same data_dir.
-    timeout: seconds a client may stay silent mid-request (408 after)."""
+    timeout: seconds a client may stay silent mid-request (408 after). ssl_context: an
+    ssl.SSLContext to serve HTTPS with (the TLS tests), else plain HTTP."""
 
     def __init__(self, data_dir, api_keys=(API_KEY,), host="127.0.0.1", port=0, hmac_keys=(),
-                 max_file_bytes=MAX_FILE_BYTES, max_files=MAX_FILES, log_requests=False, timeout=TIMEOUT):
+                 max_file_bytes=MAX_FILE_BYTES, max_files=MAX_FILES, log_requests=False, timeout=TIMEOUT,
+                 ssl_context=None):
         self.api_keys = tuple(api_keys)
         self.hmac_keys = tuple(hmac_keys)
         self.max_file_bytes = max_file_bytes
@@ -755,11 +757,13 @@ class MockServer:
         self.store = Store(data_dir)
         self._closing = False
         handler = type("Handler", (_Handler,), {"timeout": timeout})
-        self._server = make_server(host, port, self._wsgi, threaded=True, request_handler=handler)
+        self._server = make_server(host, port, self._wsgi, threaded=True, request_handler=handler,
+                                   ssl_context=ssl_context)
         self._server.log_requests = log_requests
         self.host = host
         self.port = self._server.server_port
-        self.url = "http://%s:%d" % (host if ":" not in host else "[%s]" % host, self.port)
+        self.url = "%s://%s:%d" % ("https" if ssl_context else "http",
+                                   host if ":" not in host else "[%s]" % host, self.port)
         self._thread = None
 
     def start(self):
