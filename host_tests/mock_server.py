@@ -566,23 +566,34 @@ class Store:
                         raise Rejected(400, "%s (file %s, sha256 %s)" % (DUPLICATE, f["file_name"], f["sha256"]))
                     seen.add(f["sha256"])
             stored = []
-            for f in files:
-                where = f.get("category") or category
-                name = self._stored_name(f["file_name"], add_date_id)
-                self._remove_clashing(where, name)
-                meta = {"name": name, "file_name": f["file_name"], "category": where, "label": f["label"],
-                        "size": len(f["body"]), "sha256": f["sha256"], "received_at": _now(),
-                        "sample_id": self._next_sample_id}
-                meta.update(f["summary"])
-                meta.update(f.get("extra") or {})
-                self._next_sample_id += 1
-                folder = self._dir(where)
-                os.makedirs(folder, exist_ok=True)
-                _write_atomic(os.path.join(folder, name), f["body"])
-                _write_atomic(os.path.join(folder, name + ".json"),
-                              json.dumps(meta, indent=1).encode("utf-8"))
-                self.entries.append((meta, f["sample"]))
-                stored.append(meta)
+            try:
+                for f in files:
+                    where = f.get("category") or category
+                    name = self._stored_name(f["file_name"], add_date_id)
+                    self._remove_clashing(where, name)
+                    meta = {"name": name, "file_name": f["file_name"], "category": where, "label": f["label"],
+                            "size": len(f["body"]), "sha256": f["sha256"], "received_at": _now(),
+                            "sample_id": self._next_sample_id}
+                    meta.update(f["summary"])
+                    meta.update(f.get("extra") or {})
+                    self._next_sample_id += 1
+                    folder = self._dir(where)
+                    os.makedirs(folder, exist_ok=True)
+                    _write_atomic(os.path.join(folder, name), f["body"])
+                    stored.append(meta)  # from here on, undone if a later write fails
+                    _write_atomic(os.path.join(folder, name + ".json"),
+                                  json.dumps(meta, indent=1).encode("utf-8"))
+                    self.entries.append((meta, f["sample"]))
+            except OSError as e:  # a full disk, a folder gone: take back this request's files
+                for meta in stored:
+                    for p in (meta["name"], meta["name"] + ".json"):
+                        try:
+                            os.remove(os.path.join(self._dir(meta["category"]), p))
+                        except OSError:
+                            pass
+                self.entries = [entry for entry in self.entries if entry[0] not in stored]
+                raise Rejected(500, "Internal server error: could not store %s: %s" % (
+                    f["file_name"], e.strerror or e))
             self.version += 1
             self.changed.notify_all()
             return stored

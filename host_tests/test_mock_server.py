@@ -612,6 +612,28 @@ def test_the_store_survives_a_restart(tmp_path):
         second.stop()
 
 
+@pytest.mark.parametrize("fail_at", [1, 2, 3, 4])
+def test_a_request_whose_files_cannot_all_be_written_stores_none_of_them(tmp_path, monkeypatch, fail_at):
+    import mock_server
+    s = MockServer(tmp_path).start()
+    writes, real = [], mock_server._write_atomic
+
+    def disk_full_at_the_nth_write(path, data):
+        writes.append(path)
+        if len(writes) == fail_at:
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(mock_server, "_write_atomic", disk_full_at_the_nth_write)
+    try:
+        a = post_files(s, [("data", "a.cbor", "application/cbor", encode(sample(), "cbor")),
+                           ("data", "b.cbor", "application/cbor", encode(sample(), "cbor"))])
+        assert a.status == 500 and is_text(a) and "No space left on device" in a.text
+        assert stored(s) == [] and os.listdir(tmp_path / "training") == []
+    finally:
+        s.stop()
+
+
 def test_a_sample_with_the_same_stored_name_replaces_the_earlier_one(server):
     post_data(server, encode(sample(), "cbor"), file_name="same.cbor")
     body = encode(sample(), "cbor")
