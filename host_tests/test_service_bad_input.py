@@ -195,9 +195,8 @@ def test_a_slow_client_does_not_hold_up_the_others(server):
     slow = threading.Thread(target=lambda: (send(server, head(length=100) + b"\xa3"), done.set()))
     slow.start()
     time.sleep(0.2)
-    t = time.monotonic()
     assert request(server, "GET", "/samples").status == 200
-    assert time.monotonic() - t < 0.5 and not done.is_set()
+    assert not done.is_set()  # answered while the slow one still waits for its 408
     slow.join()
 
 
