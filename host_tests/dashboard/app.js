@@ -207,7 +207,7 @@ function plot(s) {
     item.append(swatch, document.createTextNode(a.name + (a.units ? " (" + a.units + ")" : "")));
     legend.append(item);
   });
-  if (step > 1) legend.append(el("span", {class: "note"}, "every " + step + "th row shown; the CSV has them all"));
+  if (step > 1) legend.append(el("span", {class: "note"}, "one row in " + step + " shown; the CSV has them all"));
   box.append(legend);
 }
 
@@ -246,6 +246,7 @@ function listen() {
 $("category").addEventListener("change", e => { state.category = e.target.value; saveHash(); renderTable(); });
 $("label").addEventListener("change", e => { state.label = e.target.value; saveHash(); renderTable(); });
 $("filters").addEventListener("submit", e => e.preventDefault());
+window.addEventListener("hashchange", () => { loadHash(); renderLabels(); renderTable(); select(state.selected); });
 loadHash();
 refresh();
 listen();
