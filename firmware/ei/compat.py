@@ -19,10 +19,32 @@ if MICROPYTHON:
         return sock.write
 
     def reader(sock):
-        return sock.readinto
+        # Not readinto: it has a "no short reads" policy and waits until buf is full, so an
+        # answer shorter than buf, from a server that keeps the connection open, would be
+        # lost to the timeout. recv_into (TLS sockets) and recv return what has arrived.
+        if hasattr(sock, "recv_into"):
+            return sock.recv_into
+
+        def readinto(buf):
+            b = sock.recv(len(buf))  # plain sockets have no recv_into; this is response-only
+            buf[:len(b)] = b
+            return len(b)
+
+        return readinto
 
     def print_exception(e):
         sys.print_exception(e)
+
+    def sync(f):
+        # MicroPython has no fsync: flush hands the data to the file system, and LittleFS
+        # commits it when the file is closed.
+        f.flush()
+
+    def getaddrinfo(host, port, timeout):
+        # The port's getaddrinfo cannot be bounded (it blocks in the network stack); an IP
+        # address needs no lookup, so give one where name resolution is unreliable.
+        import socket
+        return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
 
 else:
     import time as _time
@@ -71,6 +93,33 @@ else:
         import traceback
         traceback.print_exception(e)
 
+    def sync(f):
+        import os
+        f.flush()
+        os.fsync(f.fileno())
+
+    def getaddrinfo(host, port, timeout):
+        """socket.getaddrinfo, bounded by timeout: a lookup still running then is left to
+        finish in a daemon thread, and socket.timeout is raised."""
+        import socket
+        import threading
+        out = []
+
+        def run():
+            try:
+                out.append(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
+            except OSError as e:
+                out.append(e)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        t.join(timeout)
+        if not out:
+            raise socket.timeout("name resolution timed out")
+        if isinstance(out[0], OSError):
+            raise out[0]
+        return out[0]
+
 
 def wrap_tls(sock, server_hostname, cadata=None):
     """Wrap a connected socket in TLS. With cadata (DER bytes or PEM text of a CA), the
@@ -82,7 +131,9 @@ def wrap_tls(sock, server_hostname, cadata=None):
             ctx.verify_mode = tls.CERT_NONE
         else:
             ctx.verify_mode = tls.CERT_REQUIRED
-            ctx.load_verify_locations(cadata=cadata)
+            # The port's mbedtls takes DER only, one certificate a call, positionally.
+            for der in _ders(cadata):
+                ctx.load_verify_locations(der)
     else:
         import ssl
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -94,6 +145,30 @@ def wrap_tls(sock, server_hostname, cadata=None):
                 cadata = cadata.decode()
             ctx.load_verify_locations(cadata=cadata)
     return ctx.wrap_socket(sock, server_hostname=server_hostname)
+
+
+def _ders(cadata):
+    """The DER certificates in PEM text (each BEGIN/END block), or DER as it is."""
+    if isinstance(cadata, str):
+        cadata = cadata.encode()
+    if cadata[:5] != b"-----":
+        return [bytes(cadata)]
+    from binascii import a2b_base64
+    out = []
+    block = None
+    for line in bytes(cadata).split(b"\n"):
+        line = line.strip()
+        if line.startswith(b"-----BEGIN"):
+            block = []
+        elif line.startswith(b"-----END"):
+            if block is not None:
+                out.append(a2b_base64(b"".join(block)))
+            block = None
+        elif block is not None and line:
+            block.append(line)
+    if not out:
+        raise ValueError("ca: no certificate in the PEM text")
+    return out
 
 
 def is_timeout(e):

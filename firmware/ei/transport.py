@@ -4,10 +4,15 @@
 # Errors become TransportError or Timeout, naming the step and the server, never a secret.
 import socket
 
-from ei.compat import wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff
+from ei.compat import (wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff,
+                       getaddrinfo)
 from ei.errors import TransportError, Timeout
 
 _warned = False
+
+
+def warn(text):
+    print("ei: warning:", text)
 
 
 def _fail(step, where, e):
@@ -15,7 +20,9 @@ def _fail(step, where, e):
         return e
     if is_timeout(e):
         return Timeout("%s %s timed out" % (step, where))
-    return TransportError("%s %s failed: %r" % (step, where, e))
+    # one line, whatever the port's text (mbedtls' has newlines around it)
+    return TransportError("%s %s failed: %s: %s" % (step, where, type(e).__name__,
+                                                    " ".join(str(e).split())))
 
 
 class Connection:
@@ -33,7 +40,7 @@ class Connection:
         self._sock = self._raw = None
         name, num = addr if addr is not None else (host, port)
         try:
-            ai = socket.getaddrinfo(name, num, 0, socket.SOCK_STREAM)[0]
+            ai = getaddrinfo(name, num, timeout)[0]
         except OSError as e:
             raise _fail("resolving", where, e)
         try:
@@ -46,8 +53,8 @@ class Connection:
         if tls:
             if cadata is None and not _warned:
                 _warned = True
-                print("ei: warning: TLS without a CA certificate (Client(ca=...)): the "
-                      "server's identity is not verified")
+                warn("TLS without a CA certificate (Client(ca=...)): the server's identity "
+                     "is not verified")
             try:
                 self._sock = wrap_tls(self._raw, host, cadata)
             except (OSError, ValueError) as e:
