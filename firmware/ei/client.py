@@ -85,6 +85,7 @@ class Client:
             raise TypeError("upload() takes a Sample, not %r" % (type(sample).__name__,))
         if not sample.rows:
             raise ValueError("the sample has no rows; nothing to upload")
+        wire.check_header(sample.device_type, "device_type")  # no control characters
         enc = self.encoding(fmt)
         if file_name is None:  # the service needs a name, and infers labels from names
             file_name = "%s.%s" % (label or "sample", fmt)
@@ -138,6 +139,7 @@ class Client:
                                      % (name,))
                 if not data.rows:
                     raise ValueError("file %r: the sample has no rows" % (name,))
+                wire.check_header(data.device_type, "device_type")
                 enc = self.encoding("json" if ctype == "application/json" else "cbor")
                 size = encoder.encoded_len(data, enc)
                 reusable = reusable and data.reusable
@@ -187,6 +189,59 @@ class Client:
         text = self._send(request, body, reusable)
         return None if text is None else _stored_names(text)
 
+    def upload_encoded(self, data, file_name, category="training", label=None,
+                       no_label=False, disallow_duplicates=False, add_date_id=False,
+                       content_type=None, size=None):
+        """POST a data acquisition object that is encoded already (bytes, a path on flash,
+        or an open binary file read from where it stands, `size` bytes or to its end) to
+        /api/{category}/data, as upload() would send it: the offline queue's entries go this
+        way. content_type defaults from file_name's extension (.cbor or .json). Returns the
+        stored file name, or None when a retry found the service already had it."""
+        wire.check_category(category)
+        name = self._name(file_name)
+        label = self._label(label)
+        ctype = content_type or wire.content_type_for(file_name)
+        if ctype not in ("application/cbor", "application/json"):
+            raise ValueError("/data takes application/cbor or application/json, not %r"
+                             % (ctype,))
+        pos = None
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            length = len(data)
+        elif isinstance(data, str):
+            length = _file_size(data, name)
+        elif hasattr(data, "readinto"):
+            pos = data.tell()
+            length = data.seek(0, 2) - pos
+            data.seek(pos)
+        else:
+            raise TypeError("data must be bytes, a path or a binary file, not %s"
+                            % type(data).__name__)
+        if size is not None:
+            if size > length:
+                raise ValueError("size=%d but there are only %d bytes" % (size, length))
+            length = size
+        if not length:
+            raise ValueError("the encoded sample is empty; nothing to upload")
+        if length > MAX_FILE_BYTES:
+            raise ValueError("%d bytes; the service takes at most %d a file"
+                             % (length, MAX_FILE_BYTES))
+        path = "/api/%s/data" % category
+        chunk = self.chunk
+
+        def request(retry):
+            headers = [("X-File-Name", name)] + self._options(
+                label, no_label, disallow_duplicates or retry, add_date_id)
+            return path, headers, ctype, length, False
+
+        def body():
+            if pos is None and not isinstance(data, str):
+                yield memoryview(data)[:length]
+            else:
+                yield from _file_chunks(data, pos, length, bytearray(chunk))
+
+        text = self._send(request, body, True)
+        return None if text is None else text.strip()
+
     # --- internals -----------------------------------------------------------------------
 
     def _name(self, file_name):
@@ -221,10 +276,14 @@ class Client:
                 if attempt >= self.retries or not reusable:
                     raise
             attempt += 1
-            delay = min(self.backoff_ms << (attempt - 1), _MAX_BACKOFF_MS)
-            # full jitter on the upper half: a fleet that lost its access point does not
-            # come back in lockstep
-            sleep_ms(delay // 2 + random_below(delay // 2 + 1))
+            sleep_ms(self.retry_delay_ms(attempt))
+
+    def retry_delay_ms(self, attempt):
+        """The wait before retry number `attempt` (1, 2, ...): backoff_ms doubled each time,
+        at most 30 s, with random jitter over its upper half. A fleet that lost its access
+        point does not come back in lockstep, and each wait is at least the last one."""
+        delay = min(self.backoff_ms << (attempt - 1), _MAX_BACKOFF_MS)
+        return delay // 2 + random_below(delay // 2 + 1)
 
     def _post(self, req, body):
         """One attempt: the 200 answer's text, or the status's IngestionError."""
