@@ -4,7 +4,7 @@ from ei.acquisition import Sample
 from ei.client import Client
 from ei.errors import (IngestionError, BadRequest, Duplicate, Unauthorized, MissingHeader,
                        ServerError,
-                       TransportError, Timeout)
+                       TransportError, Timeout, QueueFull)
 from ei.sampler import sample
 # ei.collect and ei.forward are functions named like their modules. Importing a submodule binds
 # it as an attribute of the package, so a lazy `from ei.collect import collect` inside a
@@ -15,3 +15,9 @@ from ei.forward import forward
 
 __version__ = "0.1.0"
 
+
+
+def Queue(path, **kw):
+    """The offline queue on flash under path (ei/queue.py): put(sample, ...), flush(client)."""
+    from ei.queue import Queue as _Queue  # imported when used: saves RAM at import
+    return _Queue(path, **kw)

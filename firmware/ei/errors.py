@@ -56,3 +56,7 @@ class TransportError(OSError):
 
 class Timeout(TransportError):
     """A connect, write or read did not finish within the client's timeout."""
+
+
+class QueueFull(Exception):
+    """The offline queue has no room for an entry under its max_bytes (policy "refuse")."""
