@@ -17,7 +17,7 @@ SERVE_HMAC_KEYS ?=
 # Debian's Chromium and its WebDriver, for the dashboard test (no browser is downloaded).
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 
-.PHONY: venv run test mock-server serve browser mpy bench clean
+.PHONY: venv run test mock-server serve browser mpy deploy drain bench clean
 
 venv: $(STAMP)
 $(STAMP): requirements.txt
@@ -60,6 +60,67 @@ mpy: venv
 # requests on the unix port, printed as one table. Not a test: it asserts nothing.
 bench: venv
 	$(BIN)/python host_tests/bench.py
+
+# --- boards (README: Boards) -----------------------------------------------------------------
+# make deploy BOARD=esp32 PORT=/dev/ttyUSB0 [CONFIG=boards/esp32/config.json] [MPY=1]
+#   copies firmware/ei (as .mpy with MPY=1), boards/BOARD/*.py and CONFIG (as config.json) to
+#   the board with mpremote, after checking CONFIG for BOARD. The board is soft-reset first, as
+#   mpremote does; RESUME=resume skips that.
+# make drain PORT=/dev/ttyACM0 [CONFIG=boards/nrf52840/config.json] [INTO=folder]
+#   pulls the board's queued captures and uploads them from this host (host_tests/drain.py);
+#   what the service refuses is kept in INTO (default data/drain/<time>).
+BOARD    ?= unix
+PORT     ?=
+CONFIG   ?= boards/$(BOARD)/config.json
+MPY      ?=
+RESUME   ?=
+MPREMOTE := $(abspath $(BIN)/mpremote)
+STAGE    := build/deploy/$(BOARD)
+
+# The config is checked on the host, so a mistake is named before the board is touched.
+define CHECK_CONFIG
+import sys
+sys.path[:0] = ["firmware"]
+from ei import config
+try:
+    config.load(sys.argv[1], sys.argv[2])
+except config.ConfigError as e:
+    sys.exit("make: %s" % e)
+endef
+# Run on the board before copying: the old ei/ goes, so no stale .py shadows a new .mpy.
+define REMOVE_EI
+import os
+def rm(p):
+    try:
+        st = os.stat(p)
+    except OSError:
+        return
+    if st[0] & 0x4000:
+        for n in os.listdir(p):
+            rm(p + "/" + n)
+        os.rmdir(p)
+    else:
+        os.remove(p)
+rm("ei")
+endef
+export CHECK_CONFIG REMOVE_EI
+
+deploy: venv $(if $(MPY),mpy)
+	@test -n "$(PORT)" || { echo "make: PORT is the board's serial port, e.g. make deploy BOARD=$(BOARD) PORT=/dev/ttyUSB0 ($(BIN)/mpremote devs lists them)" >&2; exit 2; }
+	@test -f boards/$(BOARD)/board.py || { echo "make: no board '$(BOARD)'; boards: $$(ls boards | tr '\n' ' ')" >&2; exit 2; }
+	@test -f "$(CONFIG)" || { echo "make: no $(CONFIG): copy boards/$(BOARD)/config.example.json there and fill in your keys (git ignores it)" >&2; exit 2; }
+	@$(BIN)/python -c "$$CHECK_CONFIG" "$(CONFIG)" "$(BOARD)"
+	rm -rf $(STAGE) && mkdir -p $(STAGE)
+	cp -r $(if $(MPY),build/mpy/ei,firmware/ei) $(STAGE)/ei
+	find $(STAGE) -name __pycache__ -prune -exec rm -rf {} +
+	cp boards/$(BOARD)/*.py $(STAGE)/ && cp "$(CONFIG)" $(STAGE)/config.json
+	cd $(STAGE) && $(MPREMOTE) connect $(PORT) $(RESUME) exec "$$REMOVE_EI" + fs cp -r ei :ei \
+	  $(foreach f,$(notdir $(wildcard boards/$(BOARD)/*.py)) config.json,+ fs cp $(f) :$(f))
+	@echo "deployed to the $(BOARD) board on $(PORT): import ei; ei.collect(\"idle\", seconds=2)"
+
+drain: venv
+	@test -n "$(PORT)" || { echo "make: PORT is the board's serial port, e.g. make drain PORT=/dev/ttyACM0 CONFIG=boards/nrf52840/config.json" >&2; exit 2; }
+	$(BIN)/python host_tests/drain.py --port $(PORT) --config "$(CONFIG)" $(if $(INTO),--into "$(INTO)")
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -8,4 +8,4 @@ try:
     ei.setup()
     print('ei: ready: ei.collect("idle", seconds=2)')
 except Exception as e:
-    print("ei: not ready:", type(e).__name__, e)
+    print("ei: not ready: %s: %s" % (type(e).__name__, e))
