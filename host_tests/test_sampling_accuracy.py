@@ -1,7 +1,11 @@
-"""Sampling accuracy on the MicroPython unix port: at 100 Hz for 10 s the last row is read
-within one period of its deadline (no drift accumulates), whether rows go to RAM or to a
+"""Sampling accuracy on the MicroPython unix port: at 100 Hz for 10 s the last rows are read
+within one period of their deadlines (no drift accumulates), whether rows go to RAM or to a
 capture file on flash, and the interval_ms written is the one kept; a sensor slower than the
 interval gets its measured interval written and the late rows counted. Bounds, not speeds.
+
+Deadlines are the first read plus i periods. The end is judged by the median offset of the last
+21 rows, so that one read the machine's scheduler delayed (this runs beside other tests) is not
+taken for drift, while drift, which delays every late row, still is.
 """
 import json
 import subprocess
@@ -31,7 +35,10 @@ class Clocked:
 
 s = ei.sample(Clocked(), 1000 / hz, rows, device_type="TIMING",
               path=None if path == "-" else path)
+period = int(1000000 / hz)
+end = [ticks_diff(times[i], times[0]) - i * period for i in range(max(0, rows - 21), rows)]
 print(json.dumps({"span_us": ticks_diff(times[rows - 1], times[0]), "rows": len(s),
+                  "end_offsets_us": end,
                   "interval_ms": s.interval_ms, "late_rows": s.timing.late_rows,
                   "max_late_us": s.timing.max_late_us,
                   "from_file": s.cbor_rows(False) is not None}))
@@ -51,14 +58,14 @@ def result(p):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_100_hz_for_10_s_ends_within_one_period_of_its_deadline_in_ram_and_on_flash(tmp_path):
+def test_100_hz_for_10_s_ends_within_one_period_of_its_deadlines_in_ram_and_on_flash(tmp_path):
     # the two runs are started together: each sleeps most of its period
     ram = start(100, 1000)
     flash = start(100, 1000, path=tmp_path / "capture.cbor")
     for r, from_file in ((result(ram), False), (result(flash), True)):
         assert r["rows"] == 1000 and r["from_file"] is from_file
         period = 10000
-        end_error = r["span_us"] - 999 * period  # the last read against its fixed deadline
+        end_error = sorted(r["end_offsets_us"])[10]  # the last rows against their deadlines
         assert abs(end_error) < period, r
         mean_ms = r["span_us"] / 999 / 1000
         assert abs(mean_ms - 10.0) <= 0.1, r  # kept the interval asked for...

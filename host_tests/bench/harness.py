@@ -20,8 +20,8 @@ def build_mpy(dest):
     dest = pathlib.Path(dest)
     (dest / "ei").mkdir(parents=True, exist_ok=True)
     sizes = {}
-    sources = sorted((FIRMWARE / "ei").glob("*.py")) + [HERE / "mp_jobs.py",
-                                                         HERE / "mp_upload.py"]
+    sources = sorted((FIRMWARE / "ei").glob("*.py")) + [
+        HERE / "mp_jobs.py", HERE / "mp_upload.py", HERE / "mp_requests.py"]
     for src in sources:
         rel = src.relative_to(FIRMWARE) if src.is_relative_to(FIRMWARE) else src.name
         out = dest / pathlib.Path(rel).with_suffix(".mpy")

@@ -1,12 +1,9 @@
 # Jobs that test_memory.py and bench.py run on the MicroPython unix port, compiled to .mpy
-# with the firmware (as a board runs it, so that no heap goes to compiling source):
+# with the firmware (as a board runs it, so that no heap goes to compiling source). The
+# uploads whose heap is measured are mp_upload.py and mp_requests.py, kept small.
 #   micropython -X heapsize=N -m mp_jobs JOB ARG...
-#   upload SOURCE ROWS HOST PORT [TRANSPORT [PATH]]  ei.Client.upload of an iterable (SOURCE
-#                                       iterable) or a capture file (SOURCE capture, at PATH)
-#   requests ROWS HOST PORT            the same CBOR body built whole in RAM, then posted
-#                                       with micropython-lib requests.post, as users do today
 #   capture PATH ROWS [f32]            write a capture file of ROWS rows
-#   timing ROWS HOST PORT REPEAT       upload times of the three ways, in this one process
+#   timing ROWS HOST PORT REPEAT       upload times of each way, in this one process
 #   encode ROWS                        values/s: ei's CBOR vs the port's json.dumps
 #   sampler HZ ROWS [PATH]             period error, jitter and drift of ei.sample
 #   footprint                          heap kept by `import ei`
@@ -23,35 +20,9 @@ def row(i):
     return (i * 0.001, -1.0 - i % 7, 9.81 + i % 13)
 
 
-def rows(n):
-    for i in range(n):
-        yield row(i)
-
-
-def iterable_sample(n):
-    import ei
-    return ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES, values=rows(n), rows=n)
-
-
-def client(host, port, transport="socket"):
-    import ei
-    return ei.Client(KEY, host=host, port=int(port), tls=False, transport=transport,
-                     retries=0)
-
-
-def upload(source, n, host, port, transport="socket", path=None):
-    import ei
-    s = iterable_sample(int(n)) if source == "iterable" else ei.Sample.from_capture(path)
-    name = client(host, port, transport).upload(s, label="bench")
-    gc.collect()
-    print("OK name=%s free=%d" % (name, gc.mem_free()))
-
-
-def ram_body(n):
-    """The sample's CBOR body in one bytearray of exactly its length: the least RAM a body
-    built whole can take."""
+def ram_body(s):
+    """The sample's CBOR body in one bytearray of exactly its length (as mp_requests.py)."""
     from ei import encoder
-    s = iterable_sample(n)
     enc = encoder.Encoding()
     body = bytearray(encoder.encoded_len(s, enc))
     mv = memoryview(body)
@@ -62,16 +33,10 @@ def ram_body(n):
     return body
 
 
-def requests_post(n, host, port):
-    import requests
-    body = ram_body(int(n))
-    r = requests.post("http://%s:%s/api/training/data" % (host, port), data=body,
-                      headers={"X-Api-Key": KEY, "X-File-Name": "bench.cbor",
-                               "Content-Type": "application/cbor"})
-    status, text = r.status_code, r.text
-    if status != 200:
-        raise OSError("requests.post: %d %s" % (status, text))
-    print("OK name=%s" % text)
+def client(host, port, transport="socket", chunk=512):
+    import ei
+    return ei.Client(KEY, host=host, port=int(port), tls=False, transport=transport,
+                     retries=0, chunk=chunk)
 
 
 def capture(path, n, f32=None):
@@ -93,37 +58,35 @@ def _median(xs):
 def timing(n, host, port, repeat):
     from time import ticks_ms, ticks_diff
     import ei
+    import requests
     n = int(n)
     s = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES)
     for i in range(n):
         s.append(row(i))
-    import requests
-    from ei import encoder
-    ours = client(host, port)
-    via = client(host, port, "urequests")
     url = "http://%s:%s/api/training/data" % (host, port)
-    t = {"socket": [], "urequests": [], "requests": []}
-    for k in range(int(repeat)):
-        a = ticks_ms()
-        ours.upload(s, file_name="t.cbor")
-        b = ticks_ms()
-        via.upload(s, file_name="t.cbor")
-        c = ticks_ms()
+    ways = {"socket": client(host, port), "urequests": client(host, port, "urequests"),
+            "socket_4k": client(host, port, chunk=4096)}
+
+    def post(way):
+        if way in ways:
+            ways[way].upload(s, file_name="t.cbor")
+            return
         # requests' users: the body built whole in RAM first, then posted
-        body = encoder.dumps(s)
-        r = requests.post(url, data=body, headers={
+        r = requests.post(url, data=ram_body(s), headers={
             "X-Api-Key": KEY, "X-File-Name": "t.cbor", "Content-Type": "application/cbor"})
         if r.status_code != 200:
             raise OSError("requests.post: %d %s" % (r.status_code, r.text))
         r.close()
-        body = None
-        d = ticks_ms()
-        t["socket"].append(ticks_diff(b, a))
-        t["urequests"].append(ticks_diff(c, b))
-        t["requests"].append(ticks_diff(d, c))
-        gc.collect()
-    print("OK socket_ms=%d urequests_ms=%d requests_ms=%d" % (
-        _median(t["socket"]), _median(t["urequests"]), _median(t["requests"])))
+
+    order = ["socket", "urequests", "socket_4k", "requests"]
+    t = {w: [] for w in order}
+    for k in range(int(repeat)):
+        for w in order[k % 4:] + order[:k % 4]:  # each way goes first in turn
+            gc.collect()
+            a = ticks_ms()
+            post(w)
+            t[w].append(ticks_diff(ticks_ms(), a))
+    print("OK " + " ".join("%s_ms=%d" % (w, _median(t[w])) for w in order))
 
 
 def encode(n):
@@ -189,7 +152,7 @@ def footprint():
     print("OK import_ei_bytes=%d" % (gc.mem_alloc() - a))
 
 
-JOBS = {"upload": upload, "requests": requests_post, "capture": capture, "timing": timing,
-        "encode": encode, "sampler": sampler, "footprint": footprint}
+JOBS = {"capture": capture, "timing": timing, "encode": encode, "sampler": sampler,
+        "footprint": footprint}
 
 JOBS[sys.argv[1]](*sys.argv[2:])

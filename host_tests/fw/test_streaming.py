@@ -59,6 +59,7 @@ def test_an_iterable_of_3000_rows_uploads_in_one_pass():
     assert e["rows"] == 3000
     v = e["sample"]["payload"]["values"]
     assert v[0] == list(row(0)) and v[2999] == list(row(2999))
+    reset_mock()  # later tests read the whole store, some on a small heap
 
 
 def test_an_iterable_with_fewer_or_more_rows_than_announced_stores_nothing():
@@ -87,6 +88,7 @@ def test_urequests_transport_stores_the_same_bytes_as_the_socket():
     assert a["sha256"] == b["sha256"] and b["rows"] == 200 and b["label"] == "same"
     j = stored(client(transport="urequests").upload(s, file_name="c.json", fmt="json"))
     assert j["sample"]["payload"]["values"] == a["sample"]["payload"]["values"]
+    reset_mock()
 
 
 def test_urequests_transport_streams_an_iterable_and_multipart_files():
@@ -97,6 +99,7 @@ def test_urequests_transport_streams_an_iterable_and_multipart_files():
     names = c.upload_files([("idle.1.cbor", iterable_sample(50)), ("notes.csv", b"t,x\n0,1\n")])
     assert len(names) == 2 and stored(names[0])["rows"] == 50
     assert stored(names[1])["size"] == 8
+    reset_mock()
 
 
 def test_urequests_transport_stops_on_a_bad_row_and_nothing_is_stored():

@@ -1,0 +1,135 @@
+"""`make bench`: this project against micropython-lib `requests` on the MicroPython unix port,
+as one table (Markdown, for README's "Streaming, memory and benchmarks").
+
+- smallest -X heapsize that uploads a 100-row and an 18,000-row sample (bisection, 1 KB
+  steps): ei over its raw socket and through requests (transport="urequests"), against
+  requests.post with the same CBOR body built whole in RAM, as its users do today;
+- upload time of the same 18,000-row sample to the same local mock server, median of 8,
+  the ways taking turns in one process, each going first in turn (a ratio measured in one
+  run); ei also with chunk=4096, since the body's write size is what differs most;
+- encode throughput, values/s: ei's CBOR against the port's built-in json.dumps of the rows;
+- the sampler at 100 Hz and 1 kHz, to RAM and to a capture file: mean period error, p99
+  jitter (|period - interval|) and end drift (last read against its fixed deadline);
+- footprint: .mpy bytes of each firmware module, and the heap `import ei` keeps.
+
+Everything runs from .mpy files (bench/harness.py). This is a benchmark, not a test.
+"""
+import datetime
+import os
+import pathlib
+import platform
+import sys
+import tempfile
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "bench"))
+
+import harness  # noqa: E402
+from mock_server import MockServer  # noqa: E402
+
+ROWS = 18000
+SMALL = 100
+
+
+def kb(n):
+    return "%d KB" % n if n is not None else "over the search's top"
+
+
+def ratio(a, b):
+    return "%.2f" % (a / b) if a and b else "-"
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        sizes = harness.build_mpy(tmp / "mpy")
+        mpy = tmp / "mpy"
+        server = MockServer(data_dir=tmp / "store").start()
+        try:
+            return table(mpy, sizes, server, tmp)
+        finally:
+            server.stop()
+
+
+def smallest(mpy, server, module, args, hi_kb, after=()):
+    """The smallest heap (KB) at which the job uploads: args, then the server, then after."""
+    def ok(heap_kb):
+        server.store.reset()
+        return harness.Job(mpy, list(args) + [server.host, server.port] + list(after), heap_kb,
+                           module=module).ok
+    return harness.smallest_heap(ok, 32, hi_kb)
+
+
+def table(mpy, sizes, server, tmp):
+    say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
+    rows = []
+    heap = {}
+    for n in (SMALL, ROWS):
+        say("smallest heaps, %d rows ..." % n)
+        heap[("socket", n)] = smallest(mpy, server, "mp_upload", ["iterable", n], 256)
+        heap[("urequests", n)] = smallest(mpy, server, "mp_upload", ["iterable", n], 256,
+                                          ["urequests"])
+        heap[("requests", n)] = smallest(mpy, server, "mp_requests", [n], 4096)
+    for n in (SMALL, ROWS):
+        what = "%d rows" % n if n == SMALL else "%d rows (504 KB of CBOR)" % n
+        for t, label in (("socket", "raw socket"), ("urequests", 'transport="urequests"')):
+            rows.append(("smallest -X heapsize, %s, ei %s" % (what, label), kb(heap[(t, n)]),
+                         kb(heap[("requests", n)]), ratio(heap[(t, n)], heap[("requests", n)])))
+
+    say("upload time ...")
+    server.store.reset()
+    j = harness.Job(mpy, ["timing", ROWS, server.host, server.port, 8], 8192, timeout=600)
+    assert j.ok, j
+    v = {k: int(x) for k, x in j.values.items()}
+    for t, label in (("socket", "raw socket"), ("urequests", 'transport="urequests"'),
+                     ("socket_4k", "raw socket, chunk=4096")):
+        rows.append(("upload time, 18000 rows to the local mock server (median of 8), ei %s"
+                     % label, "%d ms" % v[t + "_ms"], "%d ms" % v["requests_ms"],
+                     ratio(v[t + "_ms"], v["requests_ms"])))
+    server.store.reset()
+
+    say("encode ...")
+    j = harness.Job(mpy, ["encode", ROWS], 8192, timeout=600)
+    assert j.ok, j
+    v = {k: int(x) for k, x in j.values.items()}
+    rows.append(("encode, values/s: ei CBOR (float64) vs json.dumps of the rows",
+                 "{:,}".format(v["cbor"]), "{:,}".format(v["json_dumps"]),
+                 ratio(v["cbor"], v["json_dumps"])))
+    rows.append(("encode, values/s: ei CBOR (float32) vs json.dumps of the rows",
+                 "{:,}".format(v["cbor_f32"]), "{:,}".format(v["json_dumps"]),
+                 ratio(v["cbor_f32"], v["json_dumps"])))
+
+    for hz, n in ((100, 500), (1000, 2000)):
+        for where in ("RAM", "capture file"):
+            say("sampler %d Hz to %s ..." % (hz, where))
+            args = ["sampler", hz, n] + ([tmp / "bench-capture.cbor"] if where != "RAM" else [])
+            j = harness.Job(mpy, args, 512, timeout=120)
+            assert j.ok, j
+            v = j.values
+            rows.append(("sampler, %d Hz for %d rows to %s: mean period error / p99 jitter / "
+                         "end drift" % (hz, n, where),
+                         "%s us / %s us / %s us" % (v["mean_err_us"], v["p99_jitter_us"],
+                                                    v["end_drift_us"]), "", ""))
+
+    j = harness.Job(mpy, ["footprint"], 512)
+    assert j.ok, j
+    rows.append(("heap kept by `import ei` (unix port, 64-bit objects)",
+                 "%s bytes" % j.values["import_ei_bytes"], "", ""))
+    fw = {k[3:]: b for k, b in sizes.items() if k.startswith("ei/")}
+    rows.append((".mpy bytes: %d modules, total" % len(fw), str(sum(fw.values())), "", ""))
+    rows.append((".mpy bytes per module", ", ".join(
+        "%s %d" % (m, b) for m, b in sorted(fw.items())), "", ""))
+
+    out = ["%s, %s, %d CPUs (`make bench`)" % (
+        datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"), platform.machine(),
+        os.cpu_count()), "",
+        "| measure | this project | requests.post / json.dumps | ratio |",
+        "|---|---|---|---|"]
+    out += ["| %s | %s | %s | %s |" % r for r in rows]
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
