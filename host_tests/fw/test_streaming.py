@@ -53,6 +53,26 @@ def test_chunks_are_bounded_and_join_to_the_whole_body():
                                                                256)) == whole
 
 
+def test_two_bodies_pulled_at_once_do_not_share_a_buffer():
+    # one chunk buffer is kept from import time for the next body; a second body pulled
+    # while the first is still going makes its own, and both come out whole
+    a = ei.Sample(device_type="A", interval_ms=10, sensors=AXES,
+                  values=[row(i) for i in range(90)])
+    b = ei.Sample(device_type="B", interval_ms=20, sensors=AXES,
+                  values=[row(-i) for i in range(90)])
+    ga, gb = encoder.chunks(a, Encoding()), encoder.chunks(b, Encoding(hmac_key="k"))
+    out = {id(ga): [], id(gb): []}
+    live = [ga, gb]
+    while live:
+        for g in list(live):
+            try:
+                out[id(g)].append(bytes(next(g)))
+            except StopIteration:
+                live.remove(g)
+    assert b"".join(out[id(ga)]) == encoder.dumps(a)
+    assert b"".join(out[id(gb)]) == encoder.dumps(b, Encoding(hmac_key="k"))
+
+
 def test_an_iterable_of_3000_rows_uploads_in_one_pass():
     reset_mock()
     e = stored(client().upload(iterable_sample(3000), label="long"))
