@@ -1,0 +1,104 @@
+# Misbehaving servers for the reliability tests, and how a test on either runtime drives them.
+#
+# In pytest's own process (CPython) the first import starts, for the whole session: the fault
+# proxy (host_tests/fault_proxy.py) in front of the mock server, loopback ports that drop
+# connection attempts or never read, and the mock server over HTTPS with a certificate from a
+# test CA made now. Their ports reach the unix port's tests through the environment, as the
+# mock server's do (conftest.py). A test scripts the proxy's next faults and reads its log
+# through the proxy's control port, with a plain socket that both runtimes have.
+import json
+import socket
+
+from fwtest import MICROPYTHON, env
+
+HOST = "127.0.0.1"
+
+
+def _start():
+    import atexit
+    import os
+    import tempfile
+
+    from fault_proxy import Blackhole, FaultProxy
+    from mock_server import MockServer
+    import tls_certs
+
+    def upstream():  # the mock server starts with the session, after this import
+        return os.environ["EI_MOCK_HOST"], int(os.environ["EI_MOCK_PORT"])
+
+    proxy = FaultProxy(upstream, host=HOST, control=True).start()
+    hole = Blackhole(HOST)
+    tmp = tempfile.TemporaryDirectory(prefix="ei-faults-")
+    paths, ctx = tls_certs.make(tmp.name + "/certs")
+    https = MockServer(data_dir=tmp.name + "/store", host=HOST, ssl_context=ctx).start()
+
+    def stop():
+        proxy.stop()
+        hole.stop()
+        https.stop()
+        tmp.cleanup()
+
+    atexit.register(stop)
+    os.environ.update({
+        "EI_FAULT_PORT": str(proxy.port), "EI_FAULT_CONTROL": str(proxy.control_port),
+        "EI_SYN_DROP_PORT": str(hole.syn_port), "EI_SILENT_PORT": str(hole.silent_port),
+        "EI_TLS_PORT": str(https.port), "EI_TLS_CA_PEM": paths["ca.pem"],
+        "EI_TLS_CA_DER": paths["ca.der"], "EI_TLS_WRONG_CA_PEM": paths["wrong_ca.pem"],
+    })
+
+
+if not MICROPYTHON and env("EI_FAULT_PORT") is None:
+    _start()
+
+
+def proxy_addr():
+    return HOST, int(env("EI_FAULT_PORT"))
+
+
+def syn_drop_addr():
+    """Connection attempts to it are dropped: connect waits for its timeout."""
+    return HOST, int(env("EI_SYN_DROP_PORT"))
+
+
+def silent_addr():
+    """Connects, but nothing ever reads or answers."""
+    return HOST, int(env("EI_SILENT_PORT"))
+
+
+def tls_addr():
+    return HOST, int(env("EI_TLS_PORT"))
+
+
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _control(method, path, body=b""):
+    s = socket.socket()
+    try:
+        s.settimeout(10)
+        s.connect(socket.getaddrinfo(HOST, int(env("EI_FAULT_CONTROL")))[0][-1])
+        s.sendall(b"%s %s HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s"
+                  % (method.encode(), path.encode(), len(body), body))
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return body
+
+
+def script(*faults):
+    """The proxy's next connections get these faults, in order (then "pass"); clears its log."""
+    _control("POST", "/script", ",".join(faults).encode())
+
+
+def log():
+    """One dict per connection since script(): fault, headers (no API key), t (seconds)."""
+    return json.loads(_control("GET", "/log"))
