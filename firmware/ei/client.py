@@ -87,10 +87,11 @@ class Client:
             raise ValueError("the sample has no rows; nothing to upload")
         wire.check_header(sample.device_type, "device_type")  # no control characters
         enc = self.encoding(fmt)
+        encoded_label = self._label(label)  # first: a bad label is named as the label
         if file_name is None:  # the service needs a name, and infers labels from names
             file_name = "%s.%s" % (label or "sample", fmt)
         name = self._name(file_name)
-        label = self._label(label)
+        label = encoded_label
         length = encoder.encoded_len(sample, enc)
         path = "/api/%s/data" % category
         chunk = self.chunk
