@@ -1,0 +1,117 @@
+# TLS against the mock server over HTTPS, its certificate signed for "localhost" by a test CA
+# made when the session started (tls_certs.py): the right CA connects, as PEM or DER; a wrong
+# CA or a wrong hostname fails with a clear error. On the unix port mbedtls checks the
+# hostname against the certificate (its Common Name and subjectAltName), as CPython's ssl does.
+# Without a CA, HTTPS still works, with one warning. And no key is ever shown.
+from faults import read_file, tls_addr
+from fwtest import API_KEY, env, raises
+
+import ei
+from ei import errors, transport
+
+AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
+HMAC_KEY = "hmac-key-never-shown-0123"
+
+
+def sample():
+    s = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES)
+    for i in range(3):
+        s.append((i, 1, 2))
+    return s
+
+
+def tls_client(ca=None, host="localhost", **kw):
+    ip, port = tls_addr()
+    return ei.Client(API_KEY, host=host, port=port, tls=True, addr=(ip, port), ca=ca,
+                     timeout=5, retries=0, **kw)
+
+
+def test_the_right_ca_as_pem_connects_and_the_sample_is_stored():
+    c = tls_client(ca=read_file(env("EI_TLS_CA_PEM")))
+    assert c.upload(sample(), label="idle") == "idle.cbor"
+
+
+def test_the_right_ca_as_der_or_as_text_connects_too():
+    assert tls_client(ca=read_file(env("EI_TLS_CA_DER"))).upload(sample(), label="a") == "a.cbor"
+    text = read_file(env("EI_TLS_CA_PEM")).decode()
+    assert tls_client(ca=text).upload(sample(), label="b") == "b.cbor"
+
+
+def test_a_wrong_ca_fails_with_a_clear_error():
+    c = tls_client(ca=read_file(env("EI_TLS_WRONG_CA_PEM")))
+    e = raises(errors.TransportError, c.upload, sample())
+    text = str(e)
+    assert text.startswith("TLS handshake with localhost:") and "certificate" in text.lower()
+    assert "\n" not in text
+
+
+def test_a_wrong_hostname_fails_with_a_clear_error():
+    c = tls_client(ca=read_file(env("EI_TLS_CA_PEM")), host="wrong.example")
+    e = raises(errors.TransportError, c.upload, sample())
+    text = str(e).lower()
+    assert text.startswith("tls handshake with wrong.example:") and "certificate" in text
+    assert "hostname" in text or "cn" in text
+
+
+def _warnings():
+    seen = []
+    transport._warned = False
+    transport.warn = seen.append
+    return seen
+
+
+def test_without_a_ca_https_works_and_warns_once():
+    seen = _warnings()
+    try:
+        c = tls_client()
+        assert c.upload(sample(), label="idle") == "idle.cbor"
+        c.upload(sample(), label="idle")
+        assert len(seen) == 1 and "not verified" in seen[0]
+    finally:
+        transport.warn = _print_warning
+
+
+def test_with_a_ca_there_is_no_warning():
+    seen = _warnings()
+    try:
+        tls_client(ca=read_file(env("EI_TLS_CA_PEM"))).upload(sample(), label="idle")
+        assert seen == []
+    finally:
+        transport.warn = _print_warning
+
+
+_print_warning = transport.warn
+
+
+def _shows_no_key(text):
+    assert API_KEY not in text and API_KEY[3:19] not in text, text
+    assert HMAC_KEY not in text, text
+
+
+def test_no_key_in_any_repr_or_error_message():
+    from ei.encoder import Encoding
+    from ei.queue import Queue
+    from ei.signing import HMAC
+    c = tls_client(ca=read_file(env("EI_TLS_WRONG_CA_PEM")), hmac_key=HMAC_KEY)
+    for r in (c, Encoding("cbor", False, HMAC_KEY), HMAC(HMAC_KEY),
+              Queue("/tmp/ei-tls-secrets", hmac_key=HMAC_KEY)):
+        _shows_no_key(repr(r))
+    failures = [
+        (errors.TransportError, c.upload, (sample(),), {}),  # wrong CA
+        (errors.TransportError, tls_client(host="wrong.example", hmac_key=HMAC_KEY,
+                                           ca=read_file(env("EI_TLS_CA_PEM"))).upload,
+         (sample(),), {}),
+        (errors.Unauthorized, ei.Client("ei_" + "0" * 64, host="localhost", port=tls_addr()[1],
+                                        addr=tls_addr(), hmac_key=HMAC_KEY, retries=0).upload,
+         (sample(),), {}),
+        (errors.TransportError, ei.Client(API_KEY, host="127.0.0.1", port=9, tls=False,
+                                          hmac_key=HMAC_KEY, retries=0).upload, (sample(),), {}),
+        (ValueError, c.upload, (sample(),), {"label": "a\nb"}),
+        (ValueError, c.upload_files, ([("x.cbor", b"")] * 1001,), {}),
+        (ValueError, ei.Client, (API_KEY + "\n",), {}),
+        (ValueError, ei.Client, (API_KEY,), {"hmac_key": b""}),
+    ]
+    for error, fn, args, kw in failures:
+        e = raises(error, fn, *args, **kw)
+        _shows_no_key(str(e))
+        _shows_no_key(repr(e))
