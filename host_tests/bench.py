@@ -9,7 +9,8 @@ as one table (Markdown, for README's "Streaming, memory and benchmarks").
   run); ei also with chunk=4096, since the body's write size is what differs most;
 - encode throughput, values/s: ei's CBOR against the port's built-in json.dumps of the rows;
 - the sampler at 100 Hz and 1 kHz, to RAM and to a capture file: mean period error, p99
-  jitter (|period - interval|) and end drift (last read against its fixed deadline);
+  jitter (|period - interval|) and end drift (the last 21 reads against their fixed
+  deadlines, median);
 - footprint: .mpy bytes of each firmware module, and the heap `import ei` keeps.
 
 Everything runs from .mpy files (bench/harness.py). This is a benchmark, not a test.
@@ -38,6 +39,9 @@ def kb(n):
 
 def ratio(a, b):
     return "%.2f" % (a / b) if a and b else "-"
+
+
+LOAD = os.getloadavg()[0]  # timings on a busy machine vary: the table says how busy
 
 
 def main():
@@ -121,9 +125,9 @@ def table(mpy, sizes, server, tmp):
     rows.append((".mpy bytes per module", ", ".join(
         "%s %d" % (m, b) for m, b in sorted(fw.items())), "", ""))
 
-    out = ["%s, %s, %d CPUs (`make bench`)" % (
+    out = ["%s, %s, %d CPUs, load average %.1f before the run (`make bench`)" % (
         datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"), platform.machine(),
-        os.cpu_count()), "",
+        os.cpu_count(), LOAD), "",
         "| measure | this project | requests.post / json.dumps | ratio |",
         "|---|---|---|---|"]
     out += ["| %s | %s | %s | %s |" % r for r in rows]

@@ -9,6 +9,9 @@ from ei.compat import is_timeout
 from ei.errors import TransportError, Timeout
 
 
+_warned = False
+
+
 class _Stop(OSError):
     """Carries an error of the body (a bad row, a file that changed) through requests,
     which closes its socket on OSError only: the server sees a short body, never a wrong
@@ -41,6 +44,11 @@ def post(client, path, headers, ctype, length, body):
     if client._cadata is not None:
         raise ValueError("transport='urequests' cannot verify a certificate (micropython-lib "
                          "requests turns checks off); use transport='socket' with ca=")
+    global _warned
+    if client.tls and not _warned:
+        _warned = True
+        print("ei: warning: TLS through requests does not verify the server's identity; "
+              "transport='socket' with ca= does")
     host, port = client.addr if client.addr is not None else (client.host, client.port)
     url = "%s://%s:%d%s" % ("https" if client.tls else "http", host, port, path)
     h = {"Host": wire.host_header(client.host, client.port, client.tls),

