@@ -96,7 +96,7 @@ def client():
     return _client
 
 
-def queue_():
+def offline_queue():
     """The offline queue (config "queue_path", default queue/), opened once."""
     global _queue
     if _queue is None:
@@ -145,7 +145,7 @@ def collect(label, seconds=2, category="training", interval_ms=None, fmt="cbor",
     except Exception as e:  # not KeyboardInterrupt: Ctrl-C just stops
         raise _stopped(e, path, rows, queue, category, label)
     if queue:
-        entry = queue_().put(s, category, label=label)
+        entry = offline_queue().put(s, category, label=label)
         print("queued as", entry)
         return entry
     c = client()
@@ -172,8 +172,8 @@ def _stopped(e, path, rows, queue, category, label):
             len(kept), path)
         if queue:
             try:
-                where = "the %d rows read are queued as %s" % (len(kept), queue_().put(
-                    kept, category, label=label))
+                entry = offline_queue().put(kept, category, label=label)
+                where = "the %d rows read are queued as %s" % (len(kept), entry)
             except Exception as qe:  # QueueFull, flash full: they stay in the capture file
                 where += "; queuing them failed: %s: %s" % (type(qe).__name__, qe)
     return CaptureStopped("the capture stopped after %d of %d rows: %s: %s; %s" % (
