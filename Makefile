@@ -17,7 +17,7 @@ SERVE_HMAC_KEYS ?=
 # Debian's Chromium and its WebDriver, for the dashboard test (no browser is downloaded).
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 
-.PHONY: venv run test mock-server serve browser mpy deploy drain bench clean
+.PHONY: venv run test mock-server serve browser mpy deploy drain bench soak clean
 
 venv: $(STAMP)
 $(STAMP): requirements.txt
@@ -60,6 +60,13 @@ mpy: venv
 # requests on the unix port, printed as one table. Not a test: it asserts nothing.
 bench: venv
 	$(BIN)/python host_tests/bench.py
+
+# The long soak (README: Reliability): the unix port queues and flushes 3000 samples through
+# the fault proxy at 30% faults while it is killed (SIGKILL) 100 times; the server must hold
+# each sample exactly once. `make test` runs the same at 300 samples and 10 kills.
+SOAK_ARGS ?= --samples 3000 --rate 0.3 --kills 100 --seed 7
+soak: venv
+	$(BIN)/python host_tests/test_soak.py $(SOAK_ARGS)
 
 # --- boards (README: Boards) -----------------------------------------------------------------
 # make deploy BOARD=esp32 PORT=/dev/ttyUSB0 [CONFIG=boards/esp32/config.json] [MPY=1]

@@ -22,8 +22,9 @@ tests set) or, when the script is empty, drawn at `rate` from a seeded random ge
     garbage               answer random bytes that are not HTTP, then close
 
 A stalled connection is held until the client closes it or the proxy stops. Every connection
-is logged (fault, the request's headers but the API key, the time it arrived), for tests to
-check how many attempts a client made and what each carried.
+is logged (fault, the request's headers but the API key, the time it arrived, the server's
+status when it was asked), for tests to check how many attempts a client made and what each
+carried.
 
 Control channel, for tests on the unix port (which cannot reach into this process): a second
 port answers plain HTTP. POST /script with a body of comma-separated faults queues them for
@@ -210,6 +211,8 @@ class FaultProxy:
                 self._hold(client)
                 return
             answer, _ = _read_message(upstream)
+            if answer.startswith(b"HTTP/"):
+                entry["status"] = int(answer.split(b" ", 2)[1])  # what the server answered
             if fault == "reset_response":
                 _reset(client)
             elif fault == "reset_mid_response":
