@@ -183,6 +183,14 @@ def test_a_soft_reset_restarts_the_board_as_mpremote_expects(deployed):
     assert board.boots == boots + 1
 
 
+def test_mpremote_talks_raw_paste_mode_to_the_board(deployed):
+    # Ctrl-E A Ctrl-A asks for raw-paste; "R\x01" is the unix port's yes (flow-controlled
+    # windows follow), as a board's pyexec answers: mpremote's fast path works here too.
+    board, _, _ = deployed
+    repl(board, "x = 1")
+    assert "raw REPL; CTRL-B to exit\r\n>R\x01" in board.log()
+
+
 def test_a_config_error_is_named_at_start_up_on_the_board(deployed, tmp_path):
     board, cfg, _ = deployed
     bad = tmp_path / "config.json"
