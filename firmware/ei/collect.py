@@ -4,26 +4,14 @@
 # beside this package, and its config.json; both are loaded and checked once, at setup().
 import sys
 
+from ei import CaptureStopped
+
 _board = None    # (board module, config dict)
 _sensor = None
 _network = False
 _client = None
 _queue = None
 _home = ""       # the config file's folder: the capture file and the queue go beside it
-
-
-class CaptureStopped(Exception):
-    """A capture stopped before its end: the sensor failed (an I2C OSError, a driver's
-    SensorError, a row that is not numbers) or flash did. `sample` holds the rows read
-    before it, with their true length, read back from the capture file (None when no row
-    was read); `rows` is how many were asked for; `error` is what was raised. Such a sample
-    is queued (when queuing) or kept, never uploaded in place of the whole one."""
-
-    def __init__(self, message, sample, rows, error):
-        super().__init__(message)
-        self.sample = sample
-        self.rows = rows
-        self.error = error
 
 
 def use(board, cfg):

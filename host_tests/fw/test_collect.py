@@ -4,7 +4,6 @@
 # when the sensor stops answering mid-capture raises with the rows read so far kept or
 # queued, never uploaded as a sample with a false length.
 import os
-import sys
 
 from fwtest import API_KEY, http_json, mock_addr, raises
 
@@ -12,7 +11,6 @@ import ei
 from ei.queue import Queue
 from ei.sim import Accelerometer
 
-collect_module = sys.modules["ei.collect"]  # `ei.collect` is the function
 
 
 class Board:
@@ -54,6 +52,11 @@ class Counting:
         return self.inner.read()
 
 
+class Discard:
+    def write(self, text):
+        pass
+
+
 def temp_dir():
     path = "/tmp/ei-test-collect-%s" % "".join("%02x" % b for b in os.urandom(6))
     os.mkdir(path)
@@ -77,8 +80,14 @@ def on_board(board=None, **cfg):
     c = {"board": "unix", "api_key": API_KEY, "host": host, "port": port, "tls": False,
          "capture_path": folder + "/capture.eic", "queue_path": folder + "/queue"}
     c.update(cfg)
-    collect_module.use(board or Board(), c)
+    ei.use(board or Board(), c)
     return folder
+
+
+def service():
+    """A client of the mock service, to flush a queue with."""
+    host, port = mock_addr()
+    return ei.Client(API_KEY, host=host, port=port, tls=False)
 
 
 def stored_with(label):
@@ -143,14 +152,21 @@ def test_collect_brings_the_network_up_once():
         remove_tree(folder)
 
 
+def test_ei_collect_stays_a_function_when_ei_forward_loads_its_module_first():
+    # Importing a submodule binds it on its package, over ei.collect the function. (On the
+    # unix port each test is a fresh process: this is ei.collect's first import.)
+    ei.forward(Accelerometer(), 1, seconds=0.002, out=Discard())  # ei.forward loads ei.collect
+    assert callable(ei.collect) and callable(ei.forward) and callable(ei.setup)
+    assert callable(ei.use) and issubclass(ei.CaptureStopped, Exception)
+
+
 def test_ei_collect_stays_a_function_after_use():
-    # Importing a submodule binds it on its package: ei.collect must stay the function.
     folder = on_board()
     try:
-        ei.collect("idle", seconds=0.05)
-        from ei.collect import CaptureStopped  # noqa: F401
-        assert callable(ei.collect) and callable(ei.forward) and callable(ei.setup)
-        ei.collect("idle", seconds=0.05)
+        ei.collect("c-again", seconds=0.05)
+        from ei.collect import CaptureStopped  # once loaded, importing it binds nothing
+        assert CaptureStopped is ei.CaptureStopped and callable(ei.collect)
+        ei.collect("c-again", seconds=0.05)
     finally:
         remove_tree(folder)
 
@@ -175,7 +191,7 @@ def test_collect_with_queue_true_queues_instead_of_uploading():
         q = Queue(folder + "/queue")
         (e,) = list(q)
         assert (e["name"], e["label"], e["category"]) == (entry, "c-queue", "testing"), e
-        assert q.flush(collect_module.client()) == 1
+        assert q.flush(service()) == 1
         e = stored_with("c-queue")[-1]
         assert (e["rows"], e["category"]) == (10, "testing"), e
     finally:
@@ -219,7 +235,7 @@ def test_a_sensor_that_stops_mid_capture_when_queuing_queues_the_rows_read():
         e = raises(ei.CaptureStopped, ei.collect, "c-stopped-queued", seconds=0.2, queue=True)
         assert "5 rows read are queued as" in str(e), e
         q = Queue(folder + "/queue")
-        assert len(q) == 1 and q.flush(collect_module.client()) == 1
+        assert len(q) == 1 and q.flush(service()) == 1
         assert stored_with("c-stopped-queued")[-1]["rows"] == 5
     finally:
         remove_tree(folder)

@@ -15,7 +15,6 @@ from ei.queue import Queue
 from test_collect import remove_tree, stored, stored_count, temp_dir
 
 ROOT = __file__.rsplit("/", 3)[0]
-collect_module = sys.modules["ei.collect"]
 MAC = b"\x24\x0a\xc4\x12\xab\xcd"
 
 
@@ -269,7 +268,7 @@ def test_nrf52840_has_no_network_and_names_itself_from_its_device_id():
 def on(name, machine, network=None, **kw):
     folder = temp_dir()
     installed(machine, network)
-    collect_module.use(Board(name), cfg_for(name, capture_path=folder + "/capture.eic",
+    ei.use(Board(name), cfg_for(name, capture_path=folder + "/capture.eic",
                                             queue_path=folder + "/queue", **kw))
     return folder
 

@@ -2,8 +2,6 @@
 # interval, at fixed deadlines; an ERR line when the sensor fails. (The virtual board test,
 # host_tests/test_deploy.py, reads it from a serial port and checks the rate as the forwarder
 # detects it.)
-import sys
-
 from fwtest import API_KEY, raises
 
 import ei
@@ -104,7 +102,7 @@ def test_without_a_sensor_the_board_s_own_is_forwarded_at_its_interval():
         def sensor(self, cfg):
             return Accelerometer("circle")
 
-    sys.modules["ei.collect"].use(Board(), {"board": "unix", "api_key": API_KEY})
+    ei.use(Board(), {"board": "unix", "api_key": API_KEY})
     out = Lines()
     assert ei.forward(seconds=0.1, out=out) == 5  # 100 ms at the board's 20 ms
     assert values(out.lines[0]) == values("%.4f,%.4f,%.4f\n" % Accelerometer("circle").read())
