@@ -2,8 +2,8 @@
 #
 # In pytest's own process (CPython) the first import starts, for the whole session: the fault
 # proxy (host_tests/fault_proxy.py) in front of the mock server, loopback ports that drop
-# connection attempts or never read, and the mock server over HTTPS with a certificate from a
-# test CA made now. Their ports reach the unix port's tests through the environment, as the
+# connection attempts or never read, the mock server over HTTPS with a certificate from a
+# test CA made now, and a TLS server with that certificate that never answers. Their ports reach the unix port's tests through the environment, as the
 # mock server's do (conftest.py). A test scripts the proxy's next faults and reads its log
 # through the proxy's control port, with a plain socket that both runtimes have.
 import json
@@ -31,20 +31,51 @@ def _start():
     tmp = tempfile.TemporaryDirectory(prefix="ei-faults-")
     paths, ctx = tls_certs.make(tmp.name + "/certs")
     https = MockServer(data_dir=tmp.name + "/store", host=HOST, ssl_context=ctx).start()
+    mute = _mute_tls_server(ctx)
 
     def stop():
         proxy.stop()
         hole.stop()
         https.stop()
+        mute.close()
         tmp.cleanup()
 
     atexit.register(stop)
     os.environ.update({
         "EI_FAULT_PORT": str(proxy.port), "EI_FAULT_CONTROL": str(proxy.control_port),
         "EI_SYN_DROP_PORT": str(hole.syn_port), "EI_SILENT_PORT": str(hole.silent_port),
-        "EI_TLS_PORT": str(https.port), "EI_TLS_CA_PEM": paths["ca.pem"],
+        "EI_TLS_PORT": str(https.port), "EI_TLS_MUTE_PORT": str(mute.getsockname()[1]),
+        "EI_TLS_CA_PEM": paths["ca.pem"],
         "EI_TLS_CA_DER": paths["ca.der"], "EI_TLS_WRONG_CA_PEM": paths["wrong_ca.pem"],
     })
+
+
+def _mute_tls_server(ctx):
+    """A TLS server that completes the handshake, reads the request and never answers."""
+    import threading
+
+    listener = socket.create_server((HOST, 0))
+
+    def hold(conn):
+        try:
+            conn.settimeout(30)
+            tls = ctx.wrap_socket(conn, server_side=True)
+            while tls.recv(4096):  # until the client gives up and closes
+                pass
+        except OSError:
+            pass
+        conn.close()
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=hold, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
 
 
 if not MICROPYTHON and env("EI_FAULT_PORT") is None:
@@ -67,6 +98,11 @@ def silent_addr():
 
 def tls_addr():
     return HOST, int(env("EI_TLS_PORT"))
+
+
+def tls_mute_addr():
+    """A TLS server (the test CA's certificate) that never answers a request."""
+    return HOST, int(env("EI_TLS_MUTE_PORT"))
 
 
 def read_file(path):

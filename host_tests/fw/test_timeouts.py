@@ -2,8 +2,8 @@
 # accepts and never answers, never reads, stalls mid-answer or dribbles it a byte at a time
 # ends in ei.Timeout within timeout plus a second, never a hang. Bounds, not speeds: a test
 # asserts only that the client gave up by then.
-from faults import proxy_addr, script, silent_addr, syn_drop_addr
-from fwtest import API_KEY, mock_addr, raises
+from faults import proxy_addr, read_file, script, silent_addr, syn_drop_addr, tls_mute_addr
+from fwtest import API_KEY, env, mock_addr, raises
 
 import ei
 from ei import errors
@@ -85,6 +85,14 @@ def test_a_tls_handshake_that_never_completes_times_out():
     c = client(proxy_addr(), tls=True)
     e = times_out(c, c.upload, sample())
     assert "TLS handshake" in str(e)
+
+
+def test_a_tls_server_that_never_answers_times_out():
+    ip, port = tls_mute_addr()
+    c = ei.Client(API_KEY, host="localhost", port=port, addr=(ip, port), timeout=TIMEOUT,
+                  retries=0, ca=read_file(env("EI_TLS_CA_PEM")))
+    e = times_out(c, c.upload, sample())
+    assert "reading from localhost" in str(e)
 
 
 def _sparse(path, size):
