@@ -21,12 +21,11 @@ if MICROPYTHON:
     def reader(sock):
         # Not readinto: it has a "no short reads" policy and waits until buf is full, so an
         # answer shorter than buf, from a server that keeps the connection open, would be
-        # lost to the timeout. recv_into (TLS sockets) and recv return what has arrived.
-        if hasattr(sock, "recv_into"):
-            return sock.recv_into
-
+        # lost to the timeout. recv returns what has arrived. Not recv_into either, which
+        # only TLS sockets have: with a timeout set, it raises ETIMEDOUT over an answer that
+        # has arrived when the server then resets the connection (an early 401 over HTTPS).
         def readinto(buf):
-            b = sock.recv(len(buf))  # plain sockets have no recv_into; this is response-only
+            b = sock.recv(len(buf))  # a small allocation a read: the response only
             buf[:len(b)] = b
             return len(b)
 
