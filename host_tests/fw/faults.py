@@ -3,9 +3,10 @@
 # In pytest's own process (CPython) the first import starts, for the whole session: the fault
 # proxy (host_tests/fault_proxy.py) in front of the mock server, loopback ports that drop
 # connection attempts or never read, the mock server over HTTPS with a certificate from a
-# test CA made now, and a TLS server with that certificate that never answers. Their ports reach the unix port's tests through the environment, as the
-# mock server's do (conftest.py). A test scripts the proxy's next faults and reads its log
-# through the proxy's control port, with a plain socket that both runtimes have.
+# test CA made now, and a TLS server with that certificate that never answers. Their ports
+# reach the unix port's tests through the environment, as the mock server's do (conftest.py).
+# A test scripts the proxy's next faults and reads its log through the proxy's control port,
+# with a plain socket that both runtimes have.
 import json
 import socket
 

@@ -20,9 +20,9 @@ def sample():
     return s
 
 
-def tls_client(ca=None, host="localhost", **kw):
+def tls_client(ca=None, host="localhost", api_key=API_KEY, **kw):
     ip, port = tls_addr()
-    return ei.Client(API_KEY, host=host, port=port, tls=True, addr=(ip, port), ca=ca,
+    return ei.Client(api_key, host=host, port=port, tls=True, addr=(ip, port), ca=ca,
                      timeout=5, retries=0, **kw)
 
 
@@ -51,6 +51,15 @@ def test_a_wrong_hostname_fails_with_a_clear_error():
     text = str(e).lower()
     assert text.startswith("tls handshake with wrong.example:") and "certificate" in text
     assert "hostname" in text or "cn" in text
+
+
+def test_an_early_answer_over_tls_is_read_even_when_the_server_then_resets():
+    # the server answers 401 on the headers, closes with the body unread, and its kernel
+    # resets the connection: the answer that arrived first must still be read
+    for _ in range(10):
+        c = tls_client(ca=read_file(env("EI_TLS_CA_PEM")), api_key="ei_" + "0" * 64)
+        e = raises(errors.Unauthorized, c.upload, sample())
+        assert e.body == "Invalid API key"
 
 
 def _warnings():
