@@ -26,7 +26,8 @@ def client(**kw):
 
 
 def names_stored(device_name):
-    return [e["name"] for e in stored() if e["sample"]["payload"].get("device_name") == device_name]
+    return [e["name"] for e in stored()
+            if e["sample"]["payload"].get("device_name") == device_name]
 
 
 def dup_headers():
