@@ -60,3 +60,17 @@ class Timeout(TransportError):
 
 class QueueFull(Exception):
     """The offline queue has no room for an entry under its max_bytes (policy "refuse")."""
+
+
+class CaptureStopped(Exception):
+    """A capture stopped before its end: the sensor failed (an I2C OSError, a driver's
+    SensorError, a row that is not numbers) or flash did. `sample` holds the rows read
+    before it, with their true length (None when no row was read); `rows` is how many were
+    asked for; `error` is what was raised. Such a sample is queued (when queuing) or kept,
+    never uploaded in place of the whole one."""
+
+    def __init__(self, message, sample, rows, error):
+        super().__init__(message)
+        self.sample = sample
+        self.rows = rows
+        self.error = error

@@ -4,7 +4,7 @@
 # beside this package, and its config.json; both are loaded and checked once, at setup().
 import sys
 
-from ei import CaptureStopped
+from ei.errors import CaptureStopped
 
 _board = None    # (board module, config dict)
 _sensor = None

@@ -5,7 +5,8 @@
 # axes, and stops a sample at a line starting "ERR".
 import sys
 
-from ei.collect import CaptureStopped, board, sensor as board_sensor
+from ei.collector import board, sensor as board_sensor
+from ei.errors import CaptureStopped
 from ei.compat import ticks_us, ticks_add
 from ei.sampler import check_sensor, wait_until
 
