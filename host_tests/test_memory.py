@@ -21,11 +21,6 @@ ROWS = 18000            # 3 minutes at 100 Hz
 HEAP_KB = 64
 FLAT_KB = 4             # the most an 18,000-row upload may need over a 100-row one
 LO_KB, HI_KB = 32, 128  # import ei alone needs more than LO_KB
-# What `import ei` may keep for the upload to fit in HEAP_KB on the unix port (64-bit: twice
-# a 32-bit board's object sizes). Measured: importing only the upload's modules keeps 43 KB
-# and the upload then fits in 60 KB; the rest goes to the unix port itself (3 KB), the
-# upload's buffers and objects (5 KB) and the heap's fragmentation after loading .mpy files.
-IMPORT_BUDGET_KB = 44
 
 
 def row(i):
@@ -66,19 +61,8 @@ def upload(mpy, mock, heap_kb, source, arg):
     return harness.Job(mpy, [source, arg, mock.host, mock.port], heap_kb, module="mp_upload")
 
 
-def require_ok_in_64k(mpy, job):
-    """Fail if the upload did not fit, unless `import ei` alone is over its budget: then the
-    package's import, not the upload, is what does not fit, and the test says so (xfail)."""
-    if job.ok:
-        return
-    kept = int(harness.Job(mpy, ["footprint"], 256).values["import_ei_bytes"]) / 1024
-    if kept > IMPORT_BUDGET_KB:
-        pytest.xfail("import ei keeps %.1f KB of the %d KB heap, over the %d KB budget that "
-                     "leaves room for the upload (the upload's own need is flat: see "
-                     "test_the_heap_an_upload_needs_does_not_grow_with_its_rows)"
-                     % (kept, HEAP_KB, IMPORT_BUDGET_KB))
-    raise AssertionError("the upload did not fit in %d KB (import ei keeps %.1f KB): %r"
-                         % (HEAP_KB, kept, job))
+def require_ok_in_64k(job):
+    assert job.ok, "the upload did not fit in %d KB: %r" % (HEAP_KB, job)
 
 
 def check_stored(mock, rows):
@@ -91,13 +75,13 @@ def check_stored(mock, rows):
 
 
 def test_an_18000_row_iterable_uploads_in_64k_of_heap(mpy, mock):
-    require_ok_in_64k(mpy, upload(mpy, mock, HEAP_KB, "iterable", ROWS))
+    require_ok_in_64k(upload(mpy, mock, HEAP_KB, "iterable", ROWS))
     entry = check_stored(mock, ROWS)
     assert entry["size"] > 500000  # about 504 KB of CBOR went through a 64 KB heap
 
 
 def test_an_18000_row_capture_uploads_in_64k_of_heap(mpy, mock, captures):
-    require_ok_in_64k(mpy, upload(mpy, mock, HEAP_KB, "capture", captures[ROWS]))
+    require_ok_in_64k(upload(mpy, mock, HEAP_KB, "capture", captures[ROWS]))
     check_stored(mock, ROWS)
 
 

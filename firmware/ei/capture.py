@@ -16,9 +16,10 @@
 # A file that ends before its last row, has bytes after it, or was never finished (the board
 # reset while sampling) is refused with a CaptureError naming the path and the problem.
 # Rows in CBOR let an upload with the same float width copy them from flash to the socket
-# with no float made or converted (Sample.cbor_rows, encoder._cbor_rows).
+# with no float made or converted (Sample.cbor_rows, encoder._cbor_rows). Writing is in
+# ei/capture_writer.py, so that an upload of a capture loads only the reading half.
 import json
-from struct import pack, pack_into, unpack_from
+from struct import unpack_from
 
 from ei import cbor
 from ei.compat import const
@@ -26,95 +27,20 @@ from ei.compat import const
 MAGIC = b"EIcp"
 VERSION = const(1)
 _FIXED = const(20)  # bytes before the description
-_ROWS_AT = const(8)
-_UNFINISHED = const(0xFFFFFFFF)
+ROWS_AT = const(8)
+UNFINISHED = const(0xFFFFFFFF)
 _BLOCK = const(512)  # bytes of rows gathered before each write to flash (and per read)
-_SINGLE = 1.0 + 2.0 ** -30 == 1.0  # this board's floats are single precision
 
 
 class CaptureError(ValueError):
     """A file that is not a capture, or a capture that is truncated or unfinished."""
 
 
-def _layout(width, float32):
+def layout(width, float32):
     """(row head, bytes per value, bytes per row) of a capture's rows."""
     head = cbor.head(4, width)
     step = 5 if float32 else 9
     return head, step, len(head) + width * step
-
-
-class Writer:
-    """Writes the rows of `sample` (a Sample with its metadata and no rows) to `path`.
-
-    append(row) checks the row and packs it into one preallocated block, written to flash
-    when full; finish(interval_ms) writes the rest and the row count. float32=None writes
-    the board's own float size (a single-precision board loses nothing with float32)."""
-
-    def __init__(self, path, sample, float32=None):
-        self.path = path
-        self.sample = sample
-        self.float32 = _SINGLE if float32 is None else bool(float32)
-        head, step, row_len = _layout(sample.width, self.float32)
-        self._fmt = ">f" if self.float32 else ">d"
-        self._step = step
-        self._hl = len(head)
-        self._row_len = row_len
-        self.rows = 0
-        # The block's row heads and value tags never change: written once here, so that
-        # append only packs the values.
-        self._buf = bytearray(max(1, _BLOCK // row_len) * row_len)
-        tag = 0xFA if self.float32 else 0xFB
-        for r in range(0, len(self._buf), row_len):
-            self._buf[r:r + len(head)] = head
-            for j in range(sample.width):
-                self._buf[r + len(head) + j * step] = tag
-        self._pos = 0
-        desc = json.dumps({"device_type": sample.device_type, "device_name": sample.device_name,
-                           "sensors": [list(s) for s in sample.sensors]}).encode()
-        self._f = open(path, "wb")
-        try:
-            self._f.write(MAGIC + pack(">BBHId", VERSION, 4 if self.float32 else 8, len(desc),
-                                       _UNFINISHED, sample.interval_ms))
-            self._f.write(desc)
-        except BaseException:
-            self.close()
-            raise
-
-    def append(self, row):
-        row = self.sample.check_row(row, self.rows)
-        buf = self._buf
-        p = self._pos + self._hl + 1
-        for v in row:
-            pack_into(self._fmt, buf, p, v)
-            p += self._step
-        self._pos += self._row_len
-        self.rows += 1
-        if self._pos == len(buf):
-            self._f.write(buf)
-            self._pos = 0
-
-    def _flush(self):
-        if self._pos:
-            self._f.write(memoryview(self._buf)[:self._pos])
-            self._pos = 0
-
-    def finish(self, interval_ms=None):
-        """Write the last rows, the row count and the interval kept; close the file."""
-        self._flush()
-        self._f.seek(_ROWS_AT)
-        self._f.write(pack(">Id", self.rows, self.sample.interval_ms if interval_ms is None
-                           else interval_ms))
-        self.close()
-
-    def close(self):
-        """Close the file. Unless finish() ran, it stays unfinished (its rows are written,
-        its count is not): reading it says so, and partial=True reads the rows."""
-        if self._f is not None:
-            try:
-                self._flush()
-            finally:
-                self._f.close()
-                self._f = None
 
 
 class Capture:
@@ -127,7 +53,7 @@ class Capture:
         self.float32 = float32
         self.offset = offset
         self.rows = rows
-        self.head, step, self.row_len = _layout(width, float32)
+        self.head, step, self.row_len = layout(width, float32)
         # one unpack per row: skip the head and each tag, read the floats
         self._fmt = ">" + "x" * len(self.head) + ("xf" if float32 else "xd") * width
 
@@ -197,9 +123,9 @@ def open_capture(path, partial=False):
         f.close()
     offset = _FIXED + n
     float32 = fsize == 4
-    row_len = _layout(len(sensors), float32)[2]
+    row_len = layout(len(sensors), float32)[2]
     whole = (size - offset) // row_len if size > offset else 0
-    if rows == _UNFINISHED:
+    if rows == UNFINISHED:
         if not partial:
             raise CaptureError("%s was never finished (sampling stopped before its end, e.g. "
                                "the board reset); it holds %d whole rows: "

@@ -45,85 +45,9 @@ if MICROPYTHON:
         import socket
         return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
 
-else:
-    import time as _time
-    from os import urandom
-
-    def const(x):
-        return x
-
-    # MicroPython's ticks wrap around; emulate a 2**30 period (a 32-bit board's) and start
-    # one second before the wrap, so host runs cross it as a board eventually does.
-    _PERIOD = 1 << 30
-    _HALF = _PERIOD >> 1
-    _T0 = _time.monotonic_ns()
-    _START = _PERIOD - 1000000
-
-    def ticks_us():
-        return (_START + (_time.monotonic_ns() - _T0) // 1000) % _PERIOD
-
-    def ticks_ms():
-        return (_START // 1000 + (_time.monotonic_ns() - _T0) // 1000000) % _PERIOD
-
-    def ticks_add(t, delta):
-        return (t + delta) % _PERIOD
-
-    def ticks_diff(a, b):
-        return ((a - b + _HALF) % _PERIOD) - _HALF
-
-    def sleep_ms(ms):
-        if ms > 0:
-            _time.sleep(ms / 1000)
-
-    def sleep_us(us):
-        if us > 0:
-            _time.sleep(us / 1000000)
-
-    def mem_free():
-        return None  # not meaningful on CPython
-
-    def writer(sock):
-        return sock.sendall
-
-    def reader(sock):
-        return sock.recv_into
-
-    def print_exception(e):
-        import traceback
-        traceback.print_exception(e)
-
-    def sync(f):
-        import os
-        f.flush()
-        os.fsync(f.fileno())
-
-    def getaddrinfo(host, port, timeout):
-        """socket.getaddrinfo, bounded by timeout: a lookup still running then is left to
-        finish in a daemon thread, and socket.timeout is raised."""
-        import socket
-        import threading
-        out = []
-
-        def run():
-            try:
-                out.append(socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))
-            except OSError as e:
-                out.append(e)
-
-        t = threading.Thread(target=run, daemon=True)
-        t.start()
-        t.join(timeout)
-        if not out:
-            raise socket.timeout("name resolution timed out")
-        if isinstance(out[0], OSError):
-            raise out[0]
-        return out[0]
-
-
-def wrap_tls(sock, server_hostname, cadata=None):
-    """Wrap a connected socket in TLS. With cadata (DER bytes or PEM text of a CA), the
-    server's certificate and hostname are verified; without it they are not."""
-    if MICROPYTHON:
+    def wrap_tls(sock, server_hostname, cadata=None):
+        """Wrap a connected socket in TLS. With cadata (DER bytes or PEM text of a CA), the
+        server's certificate and hostname are verified; without it they are not."""
         import tls
         ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
         if cadata is None:
@@ -133,17 +57,13 @@ def wrap_tls(sock, server_hostname, cadata=None):
             # The port's mbedtls takes DER only, one certificate a call, positionally.
             for der in _ders(cadata):
                 ctx.load_verify_locations(der)
-    else:
-        import ssl
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        if cadata is None:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        else:
-            if isinstance(cadata, (bytes, bytearray)) and cadata[:5] == b"-----":
-                cadata = cadata.decode()
-            ctx.load_verify_locations(cadata=cadata)
-    return ctx.wrap_socket(sock, server_hostname=server_hostname)
+        return ctx.wrap_socket(sock, server_hostname=server_hostname)
+
+else:
+    # the CPython half; not loaded on a board, so its code costs a board no RAM
+    from ei.compat_cpython import (const, ticks_us, ticks_ms, ticks_add, ticks_diff, sleep_ms,
+                                   sleep_us, urandom, mem_free, writer, reader,
+                                   print_exception, sync, getaddrinfo, wrap_tls)
 
 
 def _ders(cadata):
@@ -173,7 +93,7 @@ def _ders(cadata):
 def is_timeout(e):
     """True for the error a socket raises when its timeout runs out, on either runtime."""
     import errno
-    if not MICROPYTHON and isinstance(e, TimeoutError):
+    if not MICROPYTHON and isinstance(e, TimeoutError):  # noqa: F821 (CPython's builtin)
         return True
     return isinstance(e, OSError) and e.args and e.args[0] in (errno.ETIMEDOUT, errno.EAGAIN)
 

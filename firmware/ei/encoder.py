@@ -5,7 +5,6 @@
 # signature; device_name, device_type, interval_ms, sensors, values. The signature comes
 # last, so it is computed as the body streams out and written at the end: no seek, no
 # second pass. HS256 signs the whole object with the signature set to 64 ASCII zeros.
-import json
 from struct import pack_into
 
 from ei import cbor
@@ -186,48 +185,13 @@ def _cbor_rows(sample, enc, ch):
         ch.pos = p
 
 
-# --- JSON -----------------------------------------------------------------------------
-
-def _num(v):
-    return repr(float(v))
-
-
-def _json_parts(sample, enc):
-    d = json.dumps
-    f = _payload_fields(sample)
-    head = '{"payload":{' + ",".join(
-        d(k) + ":" + (_num(v) if k == "interval_ms" else d(v)) for k, v in f)
-    head += ',"sensors":[' + ",".join(
-        '{"name":%s,"units":%s}' % (d(n), d(u)) for n, u in sample.sensors) + '],"values":['
-    middle = ']},"protected":{' + ",".join(
-        d(k) + ":" + d(v) for k, v in _protected(enc)) + '},"signature":"'
-    return head.encode(), middle.encode(), b""
-
-
-def _json_row(row, sep=""):
-    return (sep + "[" + ",".join(_num(v) for v in row) + "]").encode()
-
-
-def _json_rows_len(sample):
-    n = 0
-    for row in sample.iter_rows():
-        n += len(_json_row(row)) + 1
-    return n - 1 if n else 0
-
-
-def _json_rows(sample, ch):
-    sep = ""
-    for row in sample.iter_rows():
-        yield from ch.put(_json_row(row, sep))
-        sep = ","
-
-
 # --- the body -------------------------------------------------------------------------
 
 def _parts(sample, enc):
     if enc.fmt == "cbor":
         return _cbor_parts(sample, enc) + (b"",)
-    return _json_parts(sample, enc) + (b'"}',)
+    from ei.json_body import parts  # JSON is the rarer format: its code loads when used
+    return parts(sample, _payload_fields(sample), _protected(enc)) + (b'"}',)
 
 
 def encoded_len(sample, enc):
@@ -241,7 +205,8 @@ def encoded_len(sample, enc):
         if not sample.reusable:
             raise ValueError("JSON's length depends on every number, so it needs values that "
                              "can be read twice (a list or a capture file); use fmt='cbor'")
-        rows = _json_rows_len(sample)
+        from ei.json_body import rows_len
+        rows = rows_len(sample)
     return len(head) + rows + len(middle) + len(sig_head) + sig + len(tail)
 
 
@@ -259,7 +224,8 @@ def chunks(sample, enc, chunk=CHUNK):
         if enc.fmt == "cbor":
             yield from _cbor_rows(sample, enc, ch)
         else:
-            yield from _json_rows(sample, ch)
+            from ei.json_body import rows
+            yield from rows(sample, ch)
         yield from ch.put(middle)
         yield from ch.put(sig_head)
         if ch.mac is None:

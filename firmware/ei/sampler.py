@@ -62,7 +62,8 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
         raise ValueError("interval_ms=%r is below a microsecond" % (interval_ms,))
     w = None
     if path is not None:
-        from ei.capture import Writer, open_capture  # imported when used: saves RAM
+        from ei.capture import open_capture  # imported when used: saves RAM
+        from ei.capture_writer import Writer
         w = Writer(path, s, float32)
     add = s.append if w is None else w.append
     t = Timing()

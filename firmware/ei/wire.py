@@ -10,21 +10,6 @@ MAX_BODY = const(32768)  # longest response body kept (a /files answer names eve
 # encodeURIComponent leaves these as they are
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()"
 
-CONTENT_TYPES = (
-    (".cbor", "application/cbor"), (".json", "application/json"), (".csv", "text/csv"),
-    (".wav", "audio/wav"), (".jpg", "image/jpeg"), (".jpeg", "image/jpeg"),
-    (".png", "image/png"), (".txt", "text/plain"),
-)
-
-
-def content_type_for(file_name):
-    low = file_name.lower()
-    for ext, ct in CONTENT_TYPES:
-        if low.endswith(ext):
-            return ct
-    return "application/octet-stream"
-
-
 def check_category(category):
     if category not in CATEGORIES:
         raise ValueError("category must be one of training, testing, anomaly; not %r"
@@ -70,15 +55,6 @@ def request_head(path, host, api_key, headers, content_type, length, length_firs
     cl = "Content-Length: %d" % length
     lines += [cl, ct] if length_first else [ct, cl]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-def part_head(boundary, file_name, content_type):
-    return ('--%s\r\nContent-Disposition: form-data; name="data"; filename="%s"\r\n'
-            'Content-Type: %s\r\n\r\n' % (boundary, file_name, content_type)).encode()
-
-
-def closing(boundary):
-    return ("--%s--\r\n" % boundary).encode()
 
 
 # --- response ---------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def client(host, port, transport="socket", chunk=512):
 
 def capture(path, n, f32=None):
     import ei
-    from ei.capture import Writer
+    from ei.capture_writer import Writer
     meta = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES)
     w = Writer(path, meta, float32=f32 == "f32")
     for i in range(int(n)):

@@ -7,7 +7,8 @@ from fwtest import env, mock_addr, raises, reset_mock, stored, API_KEY
 
 import ei
 from ei import encoder
-from ei.capture import CaptureError, MAGIC, Writer
+from ei.capture import CaptureError, MAGIC
+from ei.capture_writer import Writer
 from ei.encoder import Encoding
 
 AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))

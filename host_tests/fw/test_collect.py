@@ -1,4 +1,4 @@
-# ei.collect(): the REPL's one call, on a board given to it (ei.collect.use) with the
+# ei.collect(): the REPL's one call, on a board given to it (ei.use) with the
 # simulated accelerometer: it uploads a labelled sample the mock service stores, queues it with
 # queue=True (and on a board with no network), checks its arguments before sampling, and
 # when the sensor stops answering mid-capture raises with the rows read so far kept or
@@ -152,10 +152,11 @@ def test_collect_brings_the_network_up_once():
         remove_tree(folder)
 
 
-def test_ei_collect_stays_a_function_when_ei_forward_loads_its_module_first():
-    # Importing a submodule binds it on its package, over ei.collect the function. (On the
-    # unix port each test is a fresh process: this is ei.collect's first import.)
-    ei.forward(Accelerometer(), 1, seconds=0.002, out=Discard())  # ei.forward loads ei.collect
+def test_ei_names_stay_functions_when_ei_forward_loads_the_collector_first():
+    # Importing a submodule binds it on its package: the modules are named so that no
+    # import can put a module where a function was. (On the unix port each test is a fresh
+    # process: this is the collector's first import.)
+    ei.forward(Accelerometer(), 1, seconds=0.002, out=Discard())  # loads ei.collector too
     assert callable(ei.collect) and callable(ei.forward) and callable(ei.setup)
     assert callable(ei.use) and issubclass(ei.CaptureStopped, Exception)
 
@@ -164,7 +165,7 @@ def test_ei_collect_stays_a_function_after_use():
     folder = on_board()
     try:
         ei.collect("c-again", seconds=0.05)
-        from ei.collect import CaptureStopped  # once loaded, importing it binds nothing
+        from ei.collector import CaptureStopped
         assert CaptureStopped is ei.CaptureStopped and callable(ei.collect)
         ei.collect("c-again", seconds=0.05)
     finally:

@@ -1,7 +1,7 @@
 # The wire: request heads as the page writes them, header checks, and response parsing.
 from fwtest import raises
 
-from ei import wire
+from ei import files, wire
 from ei.errors import TransportError
 
 
@@ -89,11 +89,11 @@ def test_encode_uri_component_matches_javascript():
 
 
 def test_content_type_follows_the_extension():
-    assert wire.content_type_for("a.CBOR") == "application/cbor"
-    assert wire.content_type_for("b.json") == "application/json"
-    assert wire.content_type_for("c.wav") == "audio/wav"
-    assert wire.content_type_for("d.jpg") == "image/jpeg"
-    assert wire.content_type_for("e.bin") == "application/octet-stream"
+    assert files.content_type_for("a.CBOR") == "application/cbor"
+    assert files.content_type_for("b.json") == "application/json"
+    assert files.content_type_for("c.wav") == "audio/wav"
+    assert files.content_type_for("d.jpg") == "image/jpeg"
+    assert files.content_type_for("e.bin") == "application/octet-stream"
 
 
 def test_unknown_category_is_refused():

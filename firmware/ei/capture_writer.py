@@ -1,0 +1,84 @@
+# Writing capture files (the format is in ei/capture.py): the sampler's half, loaded only
+# when sampling to flash.
+import json
+from struct import pack, pack_into
+
+from ei.capture import MAGIC, VERSION, ROWS_AT, UNFINISHED, layout
+from ei.compat import const
+
+_BLOCK = const(512)  # bytes of rows gathered before each write to flash
+_SINGLE = 1.0 + 2.0 ** -30 == 1.0  # this board's floats are single precision
+
+
+class Writer:
+    """Writes the rows of `sample` (a Sample with its metadata and no rows) to `path`.
+
+    append(row) checks the row and packs it into one preallocated block, written to flash
+    when full; finish(interval_ms) writes the rest and the row count. float32=None writes
+    the board's own float size (a single-precision board loses nothing with float32)."""
+
+    def __init__(self, path, sample, float32=None):
+        self.path = path
+        self.sample = sample
+        self.float32 = _SINGLE if float32 is None else bool(float32)
+        head, step, row_len = layout(sample.width, self.float32)
+        self._fmt = ">f" if self.float32 else ">d"
+        self._step = step
+        self._hl = len(head)
+        self._row_len = row_len
+        self.rows = 0
+        # The block's row heads and value tags never change: written once here, so that
+        # append only packs the values.
+        self._buf = bytearray(max(1, _BLOCK // row_len) * row_len)
+        tag = 0xFA if self.float32 else 0xFB
+        for r in range(0, len(self._buf), row_len):
+            self._buf[r:r + len(head)] = head
+            for j in range(sample.width):
+                self._buf[r + len(head) + j * step] = tag
+        self._pos = 0
+        desc = json.dumps({"device_type": sample.device_type, "device_name": sample.device_name,
+                           "sensors": [list(s) for s in sample.sensors]}).encode()
+        self._f = open(path, "wb")
+        try:
+            self._f.write(MAGIC + pack(">BBHId", VERSION, 4 if self.float32 else 8, len(desc),
+                                       UNFINISHED, sample.interval_ms))
+            self._f.write(desc)
+        except BaseException:
+            self.close()
+            raise
+
+    def append(self, row):
+        row = self.sample.check_row(row, self.rows)
+        buf = self._buf
+        p = self._pos + self._hl + 1
+        for v in row:
+            pack_into(self._fmt, buf, p, v)
+            p += self._step
+        self._pos += self._row_len
+        self.rows += 1
+        if self._pos == len(buf):
+            self._f.write(buf)
+            self._pos = 0
+
+    def _flush(self):
+        if self._pos:
+            self._f.write(memoryview(self._buf)[:self._pos])
+            self._pos = 0
+
+    def finish(self, interval_ms=None):
+        """Write the last rows, the row count and the interval kept; close the file."""
+        self._flush()
+        self._f.seek(ROWS_AT)
+        self._f.write(pack(">Id", self.rows, self.sample.interval_ms if interval_ms is None
+                           else interval_ms))
+        self.close()
+
+    def close(self):
+        """Close the file. Unless finish() ran, it stays unfinished (its rows are written,
+        its count is not): reading it says so, and partial=True reads the rows."""
+        if self._f is not None:
+            try:
+                self._flush()
+            finally:
+                self._f.close()
+                self._f = None
