@@ -4,7 +4,8 @@
 # `import ei` loads only the errors: every other name loads its module when first used
 # (module __getattr__), so the heap goes to samples and an upload loads only what it needs.
 from ei.errors import (IngestionError, BadRequest, Duplicate, Unauthorized, MissingHeader,
-                       ServerError, TransportError, Timeout, QueueFull, CaptureStopped)
+                       ServerError, TransportError, Timeout, CertificateError, QueueFull,
+                       CaptureStopped)
 
 __version__ = "0.1.0"
 

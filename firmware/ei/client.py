@@ -4,7 +4,7 @@
 from ei import encoder, wire
 from ei.acquisition import Sample
 from ei.compat import sleep_ms, random_below, unix_time, const
-from ei.errors import for_status, Duplicate, ServerError, TransportError
+from ei.errors import for_status, CertificateError, Duplicate, ServerError, TransportError
 from ei.transport import Connection
 
 _HEX = "0123456789abcdefABCDEF"
@@ -159,6 +159,8 @@ class Client:
                 if attempt:
                     return None  # delivered: an earlier attempt's 200 was lost
                 raise
+            except CertificateError:
+                raise  # the same certificate would come back
             except (TransportError, ServerError):
                 # A one-pass iterable cannot be sent again; everything else can.
                 if attempt >= self.retries or not reusable:

@@ -54,6 +54,11 @@ class TransportError(OSError):
     """The connection failed: name resolution, connect, TLS, a reset or a bad response."""
 
 
+class CertificateError(TransportError):
+    """The server's certificate did not verify against the CA given, or names another host:
+    a retry would meet the same certificate, so none is made."""
+
+
 class Timeout(TransportError):
     """A connect, write or read did not finish within the client's timeout."""
 

@@ -6,7 +6,7 @@ import socket
 
 from ei.compat import (wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff,
                        getaddrinfo)
-from ei.errors import TransportError, Timeout
+from ei.errors import TransportError, Timeout, CertificateError
 
 _warned = False
 
@@ -59,7 +59,11 @@ class Connection:
                 self._sock = wrap_tls(self._raw, host, cadata)
             except (OSError, ValueError) as e:
                 self.close()
-                raise _fail("TLS handshake with", where, e)
+                err = _fail("TLS handshake with", where, e)
+                text = str(e).lower()
+                if cadata is not None and ("certificate" in text or "x509" in text):
+                    raise CertificateError(str(err))
+                raise err
         self._write = writer(self._sock)
         self._readinto = reader(self._sock)
 

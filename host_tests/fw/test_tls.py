@@ -39,15 +39,23 @@ def test_the_right_ca_as_der_or_as_text_connects_too():
 
 def test_a_wrong_ca_fails_with_a_clear_error():
     c = tls_client(ca=read_file(env("EI_TLS_WRONG_CA_PEM")))
-    e = raises(errors.TransportError, c.upload, sample())
+    e = raises(errors.CertificateError, c.upload, sample())
     text = str(e)
     assert text.startswith("TLS handshake with localhost:") and "certificate" in text.lower()
     assert "\n" not in text
 
 
+def test_a_certificate_that_does_not_verify_is_not_retried():
+    ip, port = tls_addr()
+    c = ei.Client(API_KEY, host="localhost", port=port, tls=True, addr=(ip, port), timeout=5,
+                  retries=3, backoff_ms=10, ca=read_file(env("EI_TLS_WRONG_CA_PEM")))
+    raises(errors.CertificateError, c.upload, sample())
+    assert c.attempts == 1
+
+
 def test_a_wrong_hostname_fails_with_a_clear_error():
     c = tls_client(ca=read_file(env("EI_TLS_CA_PEM")), host="wrong.example")
-    e = raises(errors.TransportError, c.upload, sample())
+    e = raises(errors.CertificateError, c.upload, sample())
     text = str(e).lower()
     assert text.startswith("tls handshake with wrong.example:") and "certificate" in text
     assert "hostname" in text or "cn" in text
