@@ -951,7 +951,8 @@ class MockServer:
             raise Rejected(400, "Too many files: %d in one request; at most %d" % (len(parts), self.max_files))
         files, structured = [], None
         for part in parts:
-            file_name = part.filename or ""
+            # percent-encoded as x-file-name is (RFC 7578 4.2 allows it for non-ASCII names)
+            file_name = urllib.parse.unquote(part.filename or "")
             part.stream.seek(0)
             body = part.stream.read()
             if file_name == STRUCTURED_LABELS and len(parts) > 1:

@@ -158,3 +158,10 @@ def test_a_bad_row_mid_stream_closes_the_connection_and_nothing_is_stored():
     e = raises(ValueError, mock_client().upload, s, label="broken")
     assert "row 10" in str(e)
     assert stored() == []
+
+
+def test_non_ascii_file_names_in_files_uploads_are_decoded_by_the_service():
+    [name] = mock_client().upload_files([("crème.01.cbor", small_sample(2))])
+    e = stored(name)
+    # the label is inferred with the page's regex ^[a-zA-Z0-9\s-_]+, which stops at "è"
+    assert e["file_name"] == "crème.01.cbor" and e["label"] == "cr"
