@@ -13,81 +13,23 @@ SCL = 22
 I2C_FREQ = 400000
 WIFI_TIMEOUT_MS = 20000
 
-# network.WLAN statuses that mean "this will not work", by their names in the network module;
-# both the ESP32 and the Pico W ports have them (with different numbers).
-_FAILED = (("STAT_WRONG_PASSWORD", "the password is wrong"),
-           ("STAT_NO_AP_FOUND", "no access point with that SSID is in range"),
-           ("STAT_ASSOC_FAIL", "the access point refused to associate"),
-           ("STAT_HANDSHAKE_TIMEOUT", "the handshake timed out (often a wrong password)"),
-           ("STAT_BEACON_TIMEOUT", "the access point stopped answering"),
-           ("STAT_CONNECT_FAIL", "the connection failed"))
-
 
 def setup(cfg):
     """Join the Wi-Fi network that config.json names, within wifi_timeout_ms."""
     import network
-    join(network, cfg)
-
-
-def join(network, cfg):
-    """Join cfg's Wi-Fi network and return the WLAN. Raises ei.TransportError naming the
-    SSID and why (never the password) if it cannot: a wrong password at once, anything else
-    at the timeout, with the last status the radio reported."""
-    from ei.compat import sleep_ms, ticks_diff, ticks_ms
-    from ei.errors import TransportError
-    ssid = cfg["wifi_ssid"]
-    timeout = cfg.get("wifi_timeout_ms", WIFI_TIMEOUT_MS)
-    wlan = network.WLAN(network.STA_IF)
-    wlan.active(True)
-    if wlan.isconnected():
-        return wlan  # a soft reset keeps the ESP32's connection
-    if "device_name" in cfg and hasattr(network, "hostname"):
-        network.hostname(cfg["device_name"])
-    wlan.connect(ssid, cfg.get("wifi_password", ""))
-    t0 = ticks_ms()
-    why = None
-    while not wlan.isconnected():
-        status = wlan.status()
-        why = _reason(network, status) or why
-        if status == getattr(network, "STAT_WRONG_PASSWORD", None):
-            wlan.disconnect()
-            raise TransportError("Wi-Fi: cannot join %r: %s" % (ssid, why))
-        if ticks_diff(ticks_ms(), t0) > timeout:
-            wlan.disconnect()
-            raise TransportError("Wi-Fi: not connected to %r after %d ms: %s" % (
-                ssid, timeout, why or "status %r" % (status,)))
-        sleep_ms(100)
-    print("Wi-Fi: connected to %r as %s" % (ssid, wlan.ifconfig()[0]))
-    return wlan
-
-
-def _reason(network, status):
-    for name, why in _FAILED:
-        if status == getattr(network, name, None):
-            return why
-    return None
+    from ei.wifi import join
+    join(network, cfg["wifi_ssid"], cfg.get("wifi_password", ""),
+         cfg.get("wifi_timeout_ms", WIFI_TIMEOUT_MS), cfg.get("device_name"))
 
 
 def sensor(cfg):
     """The accelerometer on the I2C pins (config.json's sda/scl/i2c_id/i2c_freq override)."""
-    from machine import I2C, Pin
     import ei.sensors
-    i2c = I2C(cfg.get("i2c_id", I2C_ID), scl=Pin(cfg.get("scl", SCL)),
-              sda=Pin(cfg.get("sda", SDA)), freq=cfg.get("i2c_freq", I2C_FREQ))
-    return ei.sensors.open(i2c, cfg.get("sensor", SENSOR), **_options(cfg))
-
-
-def _options(cfg):
-    kw = {"rate_hz": 1000 / (cfg.get("interval_ms") or INTERVAL_MS)}
-    if "sensor_address" in cfg:
-        kw["address"] = cfg["sensor_address"]
-    if "range_g" in cfg:
-        kw["range_g"] = cfg["range_g"]
-    return kw
+    return ei.sensors.on_board(cfg, SENSOR, I2C_ID, SDA, SCL, I2C_FREQ, INTERVAL_MS)
 
 
 def device_name():
     """The Wi-Fi MAC, aa:bb:cc:dd:ee:ff: unique to this board, stable across deploys."""
     import network
-    mac = network.WLAN(network.STA_IF).config("mac")
-    return ":".join(["%02x" % b for b in mac])
+    from ei.wifi import mac
+    return mac(network)

@@ -20,20 +20,8 @@ def setup(cfg):
 
 def sensor(cfg):
     """The accelerometer on the I2C pins (config.json's sda/scl/i2c_id/i2c_freq override)."""
-    from machine import I2C, Pin
     import ei.sensors
-    i2c = I2C(cfg.get("i2c_id", I2C_ID), scl=Pin(cfg.get("scl", SCL)),
-              sda=Pin(cfg.get("sda", SDA)), freq=cfg.get("i2c_freq", I2C_FREQ))
-    return ei.sensors.open(i2c, cfg.get("sensor", SENSOR), **_options(cfg))
-
-
-def _options(cfg):
-    kw = {"rate_hz": 1000 / (cfg.get("interval_ms") or INTERVAL_MS)}
-    if "sensor_address" in cfg:
-        kw["address"] = cfg["sensor_address"]
-    if "range_g" in cfg:
-        kw["range_g"] = cfg["range_g"]
-    return kw
+    return ei.sensors.on_board(cfg, SENSOR, I2C_ID, SDA, SCL, I2C_FREQ, INTERVAL_MS)
 
 
 def device_name():

@@ -53,6 +53,20 @@ def open(i2c, name, **kw):
     return driver(name)(i2c, **kw)
 
 
+def on_board(cfg, sensor, i2c_id, sda, scl, freq, interval_ms):
+    """The accelerometer on a board's I2C pins: board.py gives the defaults; config.json's
+    sensor, i2c_id, sda, scl, i2c_freq, sensor_address, range_g and interval_ms override."""
+    from machine import I2C, Pin
+    i2c = I2C(cfg.get("i2c_id", i2c_id), scl=Pin(cfg.get("scl", scl)),
+              sda=Pin(cfg.get("sda", sda)), freq=cfg.get("i2c_freq", freq))
+    kw = {"rate_hz": 1000 / (cfg.get("interval_ms") or interval_ms)}
+    if "sensor_address" in cfg:
+        kw["address"] = cfg["sensor_address"]
+    if "range_g" in cfg:
+        kw["range_g"] = cfg["range_g"]
+    return open(i2c, cfg.get("sensor", sensor), **kw)
+
+
 def choose(value, options, what, chip):
     """Index of the smallest option >= value (options ascending): the chip's slowest output
     data rate that still keeps up with the one asked for. Beyond the largest option is a
