@@ -69,19 +69,8 @@ def upload_files(client, files, category="training", label=None, no_label=False,
             size = encoder.encoded_len(data, enc)
             reusable = reusable and data.reusable
             pos = None
-        elif isinstance(data, (bytes, bytearray, memoryview)):
-            size = len(data)
-            pos = None
-        elif isinstance(data, str):
-            size = _file_size(data, name)
-            pos = None
-        elif hasattr(data, "readinto"):
-            pos = data.tell()
-            size = data.seek(0, 2) - pos
-            data.seek(pos)
         else:
-            raise TypeError("file %r: data must be a Sample, bytes, a path or a binary "
-                            "file, not %s" % (name, type(data).__name__))
+            size, pos = _extent(data, name)
         if size > MAX_FILE_BYTES:
             raise ValueError("file %r is %d bytes; the service takes at most %d a file"
                              % (name, size, MAX_FILE_BYTES))
@@ -130,18 +119,7 @@ def upload_encoded(client, data, file_name, category="training", label=None,
     if ctype not in ("application/cbor", "application/json"):
         raise ValueError("/data takes application/cbor or application/json, not %r"
                          % (ctype,))
-    pos = None
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        length = len(data)
-    elif isinstance(data, str):
-        length = _file_size(data, name)
-    elif hasattr(data, "readinto"):
-        pos = data.tell()
-        length = data.seek(0, 2) - pos
-        data.seek(pos)
-    else:
-        raise TypeError("data must be bytes, a path or a binary file, not %s"
-                        % type(data).__name__)
+    length, pos = _extent(data, name)
     if size is not None:
         if size > length:
             raise ValueError("size=%d but there are only %d bytes" % (size, length))
@@ -167,6 +145,21 @@ def upload_encoded(client, data, file_name, category="training", label=None,
 
     text = client._send(request, body, True)
     return None if text is None else text.strip()
+
+
+def _extent(data, name):
+    """(size, pos) of bytes, a path (pos None) or an open binary file (read from pos on)."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return len(data), None
+    if isinstance(data, str):
+        return _file_size(data, name), None
+    if hasattr(data, "readinto"):
+        pos = data.tell()
+        size = data.seek(0, 2) - pos
+        data.seek(pos)
+        return size, pos
+    raise TypeError("file %r: data must be a Sample, bytes, a path or a binary file, not %s"
+                    % (name, type(data).__name__))
 
 
 def _file_size(path, name):
