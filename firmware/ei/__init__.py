@@ -28,7 +28,9 @@ def __getattr__(name):
         # `from ei import wire` on MicroPython asks here before it imports the submodule
         try:
             return __import__("ei." + name, None, None, ("_",))
-        except ImportError:
+        except ImportError as e:
+            if ("ei." + name) not in str(e):
+                raise  # the submodule exists and failed: say why, not "no attribute"
             raise AttributeError("module 'ei' has no attribute '%s'" % name)
     value = getattr(__import__("ei." + mod, None, None, (name,)), name)
     globals()[name] = value  # found directly next time
