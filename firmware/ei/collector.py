@@ -117,10 +117,12 @@ def collect(label, seconds=2, category="training", interval_ms=None, fmt="cbor",
     if queue is None:
         queue = cfg.get("queue", getattr(b, "NETWORK", None) is None)
     interval = interval_ms or cfg.get("interval_ms") or b.INTERVAL_MS
+    src = sensor()
+    if getattr(src, "fifo", False):
+        interval = 1000 / src.rate_hz  # the FIFO's rows come at the chip's own rate
     rows = int(seconds * 1000 / interval + 0.5)
     if rows < 1:
         raise ValueError("seconds=%r is less than one row at %r ms" % (seconds, interval))
-    src = sensor()
     if not queue:
         network()  # before sampling: a network that cannot come up costs no capture
     path = _path(cfg, "capture_path", "capture.eic")

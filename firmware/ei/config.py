@@ -21,6 +21,7 @@ KEYS = {
     "sensor": ((str,), False),         # chip name for ei.sensors.open(); default: the board's
     "sensor_address": ((int,), False),
     "range_g": ((int,), False),
+    "fifo": ((bool,), False),          # drain the chip's FIFO in bursts (rates above polling)
     "sda": ((int,), False),            # I2C pins and bus, overriding the board's defaults
     "scl": ((int,), False),
     "i2c_id": ((int,), False),

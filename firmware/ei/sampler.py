@@ -1,7 +1,7 @@
 # The sampler: reads a sensor at fixed deadlines (ticks_us/ticks_add/ticks_diff, which wrap)
 # so that timing does not drift, and writes the interval it really kept.
 from ei.acquisition import Sample
-from ei.compat import ticks_us, ticks_add, ticks_diff, sleep_us, const
+from ei.compat import ticks_us, ticks_add, ticks_diff, sleep_ms, sleep_us, const
 
 _SPIN_US = const(1500)  # the last stretch before a deadline is spun, not slept: sleep overshoots
 _TOLERANCE = 0.01       # a mean period off by more than this fraction is written as measured
@@ -51,8 +51,20 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
     With `path`, rows go to that capture file on flash as they are read (ei/capture.py;
     float32=None keeps the board's float size), not to RAM, and the Sample returned reads
     them from there. A row is packed into a preallocated block and a block is written when
-    full, so the time a write takes is caught up by the next deadlines, not accumulated."""
+    full, so the time a write takes is caught up by the next deadlines, not accumulated.
+
+    A sensor opened with fifo=True (ei.sensors drivers) is drained in bursts instead: the
+    chip's own clock spaces the rows at its output data rate, for rates above what polling
+    holds; interval_ms must then be the chip's (1000 / sensor.rate_hz)."""
     axes = check_sensor(sensor)
+    fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
+    if fifo:
+        chip_ms = 1000 / sensor.rate_hz
+        if interval_ms is None:
+            interval_ms = chip_ms
+        elif abs(interval_ms - chip_ms) > _TOLERANCE * chip_ms:
+            raise ValueError("the FIFO delivers rows at the chip's rate, %s Hz (interval_ms=%s), "
+                             "not interval_ms=%s" % (sensor.rate_hz, chip_ms, interval_ms))
     if not isinstance(rows, int) or rows < 1:
         raise ValueError("rows must be a whole number >= 1, not %r" % (rows,))
     s = Sample(device_name=device_name, device_type=device_type, interval_ms=interval_ms,
@@ -68,25 +80,13 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
     add = s.append if w is None else w.append
     t = Timing()
     try:
-        deadline = ticks_us()
-        for i in range(rows):
-            wait_until(deadline)
-            now = ticks_us()
-            late = ticks_diff(now, deadline)
-            if late > t.max_late_us:
-                t.max_late_us = late
-            if late >= period:
-                t.late_rows += 1
-            if t.first is None:
-                t.first = now
-            t.last = now
-            add(sensor.read())
-            if progress is not None:
-                progress(i + 1, rows)
-            deadline = ticks_add(deadline, period)
-        measured = t.mean_period_ms(rows)
-        if measured is not None and abs(measured - s.interval_ms) > _TOLERANCE * s.interval_ms:
-            s.interval_ms = measured
+        if fifo:
+            _drain(sensor, rows, add, progress)
+        else:
+            _poll(sensor, rows, add, period, progress, t)
+            kept = t.mean_period_ms(rows)
+            if kept is not None and abs(kept - s.interval_ms) > _TOLERANCE * s.interval_ms:
+                s.interval_ms = kept
         if w is not None:
             w.finish(s.interval_ms)
     finally:
@@ -96,3 +96,39 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
         s = open_capture(path)
     s.timing = t
     return s
+
+
+def _poll(sensor, rows, add, period, progress, t):
+    """read() at fixed deadlines, noting in t when each row was read and how late."""
+    deadline = ticks_us()
+    for i in range(rows):
+        wait_until(deadline)
+        now = ticks_us()
+        late = ticks_diff(now, deadline)
+        if late > t.max_late_us:
+            t.max_late_us = late
+        if late >= period:
+            t.late_rows += 1
+        if t.first is None:
+            t.first = now
+        t.last = now
+        add(sensor.read())
+        if progress is not None:
+            progress(i + 1, rows)
+        deadline = ticks_add(deadline, period)
+
+
+def _drain(sensor, rows, add, progress):
+    """Read `rows` rows from the sensor's FIFO in bursts, napping 8 rows' time between them:
+    a quarter of the smallest FIFO here (32 rows), so a late wake-up still finds room. An
+    overrun raises the driver's error."""
+    nap_ms = max(1, int(8000 / sensor.rate_hz))
+    n = 0
+    while n < rows:
+        for row in sensor.read_fifo(rows - n):
+            add(row)
+            n += 1
+            if progress is not None:
+                progress(n, rows)
+        if n < rows:
+            sleep_ms(nap_ms)

@@ -55,7 +55,8 @@ def open(i2c, name, **kw):
 
 def on_board(cfg, sensor, i2c_id, sda, scl, freq, interval_ms):
     """The accelerometer on a board's I2C pins: board.py gives the defaults; config.json's
-    sensor, i2c_id, sda, scl, i2c_freq, sensor_address, range_g and interval_ms override."""
+    sensor, i2c_id, sda, scl, i2c_freq, sensor_address, range_g, fifo and interval_ms
+    override."""
     from machine import I2C, Pin
     i2c = I2C(cfg.get("i2c_id", i2c_id), scl=Pin(cfg.get("scl", scl)),
               sda=Pin(cfg.get("sda", sda)), freq=cfg.get("i2c_freq", freq))
@@ -64,6 +65,8 @@ def on_board(cfg, sensor, i2c_id, sda, scl, freq, interval_ms):
         kw["address"] = cfg["sensor_address"]
     if "range_g" in cfg:
         kw["range_g"] = cfg["range_g"]
+    if cfg.get("fifo"):
+        kw["fifo"] = True
     return open(i2c, cfg.get("sensor", sensor), **kw)
 
 
