@@ -87,6 +87,17 @@ def proxy_addr():
     return HOST, int(env("EI_FAULT_PORT"))
 
 
+def proxy_client(**kw):
+    """A plain-HTTP Client to the mock server through the fault proxy, with quick retries."""
+    import ei
+    from fwtest import API_KEY
+    host, port = proxy_addr()
+    kw.setdefault("retries", 3)
+    kw.setdefault("backoff_ms", 10)
+    kw.setdefault("timeout", 2)
+    return ei.Client(kw.pop("api_key", API_KEY), host=host, port=port, tls=False, **kw)
+
+
 def syn_drop_addr():
     """Connection attempts to it are dropped: connect waits for its timeout."""
     return HOST, int(env("EI_SYN_DROP_PORT"))

@@ -3,7 +3,7 @@
 # a stranger's or a torn file is moved aside and reported, and a full queue says so.
 import os
 
-from faults import log, proxy_addr, script
+from faults import log, proxy_client as client, script
 from fwtest import API_KEY, MICROPYTHON, raises, reset_mock, stored
 
 import ei
@@ -39,14 +39,6 @@ def fresh(name, **kw):
     path = ROOT + "-" + name
     rmtree(path)
     return Queue(path, **kw)
-
-
-def client(**kw):
-    host, port = proxy_addr()
-    kw.setdefault("retries", 3)
-    kw.setdefault("backoff_ms", 10)
-    kw.setdefault("timeout", 2)
-    return ei.Client(kw.pop("api_key", API_KEY), host=host, port=port, tls=False, **kw)
 
 
 def stored_devices():

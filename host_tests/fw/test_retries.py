@@ -1,6 +1,6 @@
 # Retries through the fault proxy: what is worth a retry is retried, with growing, jittered
 # delays; what is not is never retried; and a retry never stores a sample twice.
-from faults import log, proxy_addr, script
+from faults import log, proxy_client as client, script
 from fwtest import API_KEY, raises, reset_mock, stored
 
 import ei
@@ -15,14 +15,6 @@ def sample(n, rows=4):
     for i in range(rows):
         s.append((n, i, 9.81))
     return s
-
-
-def client(**kw):
-    host, port = proxy_addr()
-    kw.setdefault("retries", 3)
-    kw.setdefault("backoff_ms", 10)
-    kw.setdefault("timeout", 2)
-    return ei.Client(kw.pop("api_key", API_KEY), host=host, port=port, tls=False, **kw)
 
 
 def names_stored(device_name):
