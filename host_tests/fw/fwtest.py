@@ -20,6 +20,21 @@ def env(name, default=None):
     return default if v is None else v
 
 
+def remove_tree(path):
+    """Remove a folder and all it holds (a missing one is fine): os has no rmtree on a board."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return
+    for name in names:
+        p = path + "/" + name
+        if os.stat(p)[0] & 0x4000:  # a directory
+            remove_tree(p)
+        else:
+            os.remove(p)
+    os.rmdir(path)
+
+
 def shared(rel):
     """Path of a file in ../shared (EI_SHARED is set by conftest.py)."""
     return env("EI_SHARED") + "/" + rel

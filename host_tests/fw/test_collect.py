@@ -5,7 +5,7 @@
 # queued, never uploaded as a sample with a false length.
 import os
 
-from fwtest import API_KEY, http_json, mock_addr, raises
+from fwtest import remove_tree, API_KEY, http_json, mock_addr, raises
 
 import ei
 from ei.queue import Queue
@@ -61,16 +61,6 @@ def temp_dir():
     path = "/tmp/ei-test-collect-%s" % "".join("%02x" % b for b in os.urandom(6))
     os.mkdir(path)
     return path
-
-
-def remove_tree(path):
-    for name in os.listdir(path):
-        p = path + "/" + name
-        if os.stat(p)[0] & 0x4000:
-            remove_tree(p)
-        else:
-            os.remove(p)
-    os.rmdir(path)
 
 
 def on_board(board=None, **cfg):

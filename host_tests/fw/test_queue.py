@@ -4,7 +4,7 @@
 import os
 
 from faults import log, proxy_client as client, script
-from fwtest import API_KEY, MICROPYTHON, raises, reset_mock, stored
+from fwtest import remove_tree as rmtree, API_KEY, MICROPYTHON, raises, reset_mock, stored
 
 import ei
 from ei import errors
@@ -19,20 +19,6 @@ def sample(n, rows=4):
     for i in range(rows):
         s.append((n, i, 9.81))
     return s
-
-
-def rmtree(path):
-    try:
-        names = os.listdir(path)
-    except OSError:
-        return
-    for n in names:
-        p = path + "/" + n
-        if os.stat(p)[0] & 0x4000:
-            rmtree(p)
-        else:
-            os.remove(p)
-    os.rmdir(path)
 
 
 def fresh(name, **kw):
