@@ -27,18 +27,18 @@ $(STAMP): requirements.txt
 
 # The main job: the unix board samples the simulated accelerometer and uploads to a local mock server.
 run: venv
-	$(BIN)/python host_tests/run_unix_board.py
+	$(BIN)/python -m tools.run_unix_board
 
 test: venv $(BROWSER)
 	$(BIN)/python -m pytest host_tests
 
 mock-server: venv
-	$(BIN)/python host_tests/mock_server.py --port $(MOCK_PORT) --data $(MOCK_DATA)
+	$(BIN)/python -m service --port $(MOCK_PORT) --data $(MOCK_DATA)
 
 # The store in SERVE_DATA survives a restart. API keys and HMAC keys: space-separated lists
 # (default key: the Ingestion API page's example). E.g. make serve SERVE_API_KEYS=ei_1234...
 serve: venv
-	$(BIN)/python host_tests/mock_server.py --host $(SERVE_HOST) --port $(SERVE_PORT) --data $(SERVE_DATA) \
+	$(BIN)/python -m service --host $(SERVE_HOST) --port $(SERVE_PORT) --data $(SERVE_DATA) \
 	  $(foreach k,$(SERVE_API_KEYS),--api-key $(k)) $(foreach k,$(SERVE_HMAC_KEYS),--hmac-key $(k))
 
 # Installed only when missing (a grouped target: one apt-get for both); needs root or sudo.
@@ -59,14 +59,14 @@ mpy: venv
 # The benchmark (README: Streaming, memory and benchmarks): this project against micropython-lib
 # requests on the unix port, printed as one table. Not a test: it asserts nothing.
 bench: venv
-	$(BIN)/python host_tests/bench.py
+	$(BIN)/python -m tools.bench
 
 # The long soak (README: Reliability): the unix port queues and flushes 3000 samples through
 # the fault proxy at 30% faults while it is killed (SIGKILL) 100 times; the server must hold
 # each sample exactly once. `make test` runs the same at 300 samples and 10 kills.
 SOAK_ARGS ?= --samples 3000 --rate 0.3 --kills 100 --seed 7
 soak: venv
-	$(BIN)/python host_tests/test_soak.py $(SOAK_ARGS)
+	$(BIN)/python -m tools.soak $(SOAK_ARGS)
 
 # --- boards (README: Boards) -----------------------------------------------------------------
 # make deploy BOARD=esp32 PORT=/dev/ttyUSB0 [CONFIG=boards/esp32/config.json] [MPY=1]
@@ -74,7 +74,7 @@ soak: venv
 #   the board with mpremote, after checking CONFIG for BOARD. The board is soft-reset first, as
 #   mpremote does; RESUME=resume skips that.
 # make drain PORT=/dev/ttyACM0 [CONFIG=boards/nrf52840/config.json] [INTO=folder]
-#   pulls the board's queued captures and uploads them from this host (host_tests/drain.py);
+#   pulls the board's queued captures and uploads them from this host (tools/drain.py);
 #   what the service refuses is kept in INTO (default data/drain/<time>).
 BOARD    ?= unix
 PORT     ?=
@@ -127,7 +127,7 @@ deploy: venv $(if $(MPY),mpy)
 
 drain: venv
 	@test -n "$(PORT)" || { echo "make: PORT is the board's serial port, e.g. make drain PORT=/dev/ttyACM0 CONFIG=boards/nrf52840/config.json" >&2; exit 2; }
-	$(BIN)/python host_tests/drain.py --port $(PORT) --config "$(CONFIG)" $(if $(INTO),--into "$(INTO)")
+	$(BIN)/python -m tools.drain --port $(PORT) --config "$(CONFIG)" $(if $(INTO),--into "$(INTO)")
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -18,20 +18,15 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 FW_TESTS = HERE / "fw"
 FIRMWARE = ROOT / "firmware"
-SHARED = pathlib.Path(os.environ.get("EI_SHARED", ROOT.parent / "shared")).resolve()
+VECTORS = HERE / "vectors"  # reference vectors from the documentation (vectors/README.md)
 MICROPYTHON = pathlib.Path(sys.executable).parent / "micropython"
 DEFAULT_HEAPSIZE = "256k"  # a mid-sized board (ESP32 without PSRAM has ~110-160 KB free)
 
-for p in (str(FIRMWARE), str(FW_TESTS), str(HERE)):
+# ROOT: the service package (service/) and the tools (tools/) are imported by their names.
+for p in (str(FIRMWARE), str(FW_TESTS), str(HERE), str(ROOT)):
     if p not in sys.path:
         sys.path.insert(0, p)
-os.environ["EI_SHARED"] = str(SHARED)
-
-
-def pytest_configure(config):
-    if not (SHARED / "vectors" / "seed_example.json").is_file():
-        raise pytest.UsageError("the reference vectors are not at %s: put the project's shared/ "
-                                "beside the repo, or set EI_SHARED to it" % SHARED)
+os.environ["EI_VECTORS"] = str(VECTORS)  # for fwtest.vector() on both runtimes
 
 
 def micropython_env():
@@ -96,7 +91,7 @@ def pytest_pycollect_makeitem(collector, name, obj):
 def servers(tmp_path_factory):
     """The mock ingestion server and the echo server, on loopback, for the whole session."""
     from echo_server import EchoServer
-    from mock_server import MockServer
+    from service.mock_server import MockServer
     echo = EchoServer().start()
     mock = MockServer(data_dir=tmp_path_factory.mktemp("mock-store")).start()
     os.environ["EI_MOCK_HOST"] = "127.0.0.1"

@@ -12,9 +12,9 @@ import tempfile
 import cbor2
 import pytest
 
-from mock_server import MockServer
-from test_fleet_unix import finish, start_board
-from test_mock_server import post_data, request, sample
+from service.mock_server import MockServer
+from service_client import post_data, request, sample
+from unix_devices import finish, start_board
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -1,4 +1,4 @@
-"""A virtual board (host_tests/virtual_board.py: the unix port's REPL on a pseudo-terminal)
+"""A virtual board (tools/virtual_board.py: the unix port's REPL on a pseudo-terminal)
 deployed to with `make deploy BOARD=unix PORT=<pty>`, the path a real board takes, then driven
 from its REPL through mpremote: ei.collect() stores the labelled sample on the mock service,
 ei.forward() feeds a serial reader lines in the data forwarder's format at its rate, and a
@@ -13,8 +13,8 @@ import time
 import pytest
 import serial
 
-from mock_server import API_KEY
-from virtual_board import VirtualBoard
+from service.mock_server import API_KEY
+from tools.virtual_board import VirtualBoard
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -257,8 +257,8 @@ def test_mip_install_from_package_json_gives_a_board_that_collects(tmp_path, ser
 
 
 def test_the_virtual_board_runs_as_a_command(tmp_path):
-    p = subprocess.Popen([sys.executable, str(ROOT / "host_tests" / "virtual_board.py"),
-                          "--flash", str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, "-m", "tools.virtual_board",
+                          "--flash", str(tmp_path)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         line = p.stdout.readline()
         port = re.search(r"virtual board on (\S+)", line).group(1)

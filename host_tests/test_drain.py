@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from mock_server import API_KEY
-from virtual_board import VirtualBoard
+from service.mock_server import API_KEY
+from tools.virtual_board import VirtualBoard
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

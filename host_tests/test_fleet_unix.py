@@ -2,48 +2,19 @@
 (boards/unix/main.py: 2 s of the simulated accelerometer at 100 Hz, then an upload), all started
 together against one local service. Every upload is stored, whole, under its own device name.
 
-The helpers here start the unix board as `make run` does (host_tests/run_unix_board.py); the
-dashboard test uses them too.
+unix_devices.py starts each board as `make run` does (tools/run_unix_board.py).
 """
 import datetime
-import json
-import os
-import pathlib
-import subprocess
-import sys
 import time
 
 import pytest
 
-from mock_server import API_KEY, MockServer
-from test_mock_server import request
+from service.mock_server import MockServer
+from service_client import request
+from unix_devices import finish, start_board
 
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent
-MICROPYTHON = pathlib.Path(sys.executable).parent / "micropython"
 DEVICES = 50
 ROWS = 200  # 2 s at 100 Hz
-
-
-def start_board(server, folder, label, device_name, motion=None):
-    """Start boards/unix/main.py on the unix port, configured for `server`; returns the Popen.
-    Each device has its own folder under `folder`, as each board has its own flash: what the
-    firmware keeps beside its config (a capture file, a queue) is its own."""
-    home = pathlib.Path(folder) / device_name
-    home.mkdir(parents=True, exist_ok=True)
-    cfg = home / "config.json"
-    cfg.write_text(json.dumps({"board": "unix", "api_key": API_KEY, "host": server.host, "port": server.port,
-                               "tls": False, "motion": motion or label, "device_name": device_name}))
-    env = dict(os.environ, MICROPYPATH=os.pathsep.join(
-        [str(ROOT / "boards" / "unix"), str(ROOT / "firmware"), ".frozen"]))
-    return subprocess.Popen([str(MICROPYTHON), "-X", "heapsize=128k", str(ROOT / "boards" / "unix" / "main.py"),
-                             label, str(cfg)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def finish(proc, timeout=120):
-    out, _ = proc.communicate(timeout=timeout)
-    assert proc.returncode == 0, out
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,8 @@ import socket
 import cbor2
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from mock_server import API_KEY, MockServer, Rejected, inspect_file
-from test_mock_server import CSV, jpeg_bytes, multipart, png_bytes, sample, wav_bytes
-from test_service_fidelity import binary_sample
+from service.mock_server import API_KEY, MockServer, Rejected, inspect_file
+from service_client import CSV, binary_sample, jpeg_bytes, multipart, png_bytes, sample, wav_bytes
 
 HMAC_KEY = "fuzz-key"
 # Valid files with the name and content type they travel under.

@@ -7,15 +7,11 @@ The firmware runs from .mpy files (bench/harness.py), as a board runs it: compil
 the device would spend heap a board never spends. Heaps are searched by bisection in 1 KB
 steps between a heap that cannot even import ei and 128 KB: 7 runs, most of them short.
 """
-import sys
 
 import pytest
 
-from conftest import HERE
-from mock_server import MockServer
-
-sys.path.insert(0, str(HERE / "bench"))
-import harness  # noqa: E402
+from service.mock_server import MockServer
+from tools.bench import harness
 
 ROWS = 18000            # 3 minutes at 100 Hz
 HEAP_KB = 64

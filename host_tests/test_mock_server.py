@@ -1,13 +1,11 @@
 """The mock ingestion server against the documented Ingestion API (shared/seed), one behaviour a test.
 
 CPython only: each test talks HTTP to a MockServer on loopback, with bodies built by cbor2/json.
-The helpers here (request, sample, post_data, post_files, the media makers) are shared by the
-other service tests (test_service_*.py, test_fuzz_*.py, test_sdk*.py, test_dashboard*.py).
+The helpers (request, sample, post_data, post_files, the media makers) are in service_client.py.
 """
 import hashlib
 import hmac
 import http.client
-import io
 import itertools
 import json
 import math
@@ -17,19 +15,17 @@ import socket
 import subprocess
 import sys
 import threading
-import struct
 import urllib.parse
-import wave
-import zlib
 
 import cbor2
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from mock_server import API_KEY, DUPLICATE, MAX_FILE_BYTES, MAX_FILES, MockServer
+from service.mock_server import API_KEY, DUPLICATE, MAX_FILE_BYTES, MAX_FILES, MockServer
+from service_client import (CSV, HMAC_KEY, encode, entry, jpeg_bytes, png_bytes, post_data,
+                            post_files, request, reset, sample, seed, sign, stored, wav_bytes)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-HMAC_KEY = "a-project-hmac-key"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SMALL_LIMIT = 1024
 _unique = itertools.count()
 
@@ -50,120 +46,6 @@ def strict(tmp_path_factory):
                    max_file_bytes=SMALL_LIMIT).start()
     yield s
     s.stop()
-
-
-class Answer:
-    def __init__(self, status, content_type, body):
-        self.status, self.content_type, self.body = status, content_type, body
-        self.text = body.decode("utf-8", "replace")
-
-    def json(self):
-        return json.loads(self.text)
-
-
-def request(srv, method, path, body=b"", headers=None):
-    c = http.client.HTTPConnection(srv.host, srv.port, timeout=10)
-    try:
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        return Answer(r.status, r.getheader("Content-Type") or "", r.read())
-    finally:
-        c.close()
-
-
-def sample(values=None, sensors=None, alg="none", **payload):
-    """A data acquisition object; each call is different bytes (a unique device_name)."""
-    if sensors is None:
-        sensors = [{"name": "accX", "units": "m/s2"}, {"name": "accY", "units": "m/s2"},
-                   {"name": "accZ", "units": "m/s2"}]
-    body = {"device_name": "dev-%d" % next(_unique), "device_type": "MOCK_TEST", "interval_ms": 10.0,
-            "sensors": sensors, "values": values if values is not None else [[0.1, -0.2, 9.81], [0.2, -0.1, 9.8]]}
-    body.update(payload)
-    return {"payload": body, "protected": {"ver": "v1", "alg": alg}, "signature": "0" * 64}
-
-
-def encode(obj, fmt):
-    return cbor2.dumps(obj) if fmt == "cbor" else json.dumps(obj).encode()
-
-
-def post_data(srv, body, fmt="cbor", category="training", file_name="idle.cbor", key=API_KEY, **headers):
-    h = {"Content-Type": "application/" + fmt}
-    if key is not None:
-        h["x-api-key"] = key
-    if file_name is not None:
-        h["x-file-name"] = file_name
-    h.update({k.replace("_", "-"): v for k, v in headers.items()})
-    return request(srv, "POST", "/api/%s/data" % category, body, h)
-
-
-def multipart(parts, boundary="mockboundary1234"):
-    """parts: (field name, file name or None, content type, bytes)."""
-    out = b""
-    for name, file_name, ctype, data in parts:
-        disp = 'form-data; name="%s"' % name
-        if file_name is not None:
-            disp += '; filename="%s"' % file_name
-        out += b"--%s\r\nContent-Disposition: %s\r\nContent-Type: %s\r\n\r\n" % (
-            boundary.encode(), disp.encode(), ctype.encode())
-        out += data + b"\r\n"
-    return out + b"--%s--\r\n" % boundary.encode(), "multipart/form-data; boundary=" + boundary
-
-
-def post_files(srv, parts, category="training", key=API_KEY, **headers):
-    body, ctype = multipart(parts)
-    h = {"Content-Type": ctype, "x-api-key": key}
-    h.update({k.replace("_", "-"): v for k, v in headers.items()})
-    return request(srv, "POST", "/api/%s/files" % category, body, h)
-
-
-def stored(srv):
-    return request(srv, "GET", "/_mock/samples").json()
-
-
-def entry(srv, name):
-    matches = [e for e in stored(srv) if e["name"] == name]
-    assert len(matches) == 1, (name, [e["name"] for e in stored(srv)])
-    return matches[0]
-
-
-def reset(srv):
-    assert request(srv, "POST", "/_mock/reset").status == 200
-
-
-def wav_bytes(frames=8, rate=16000, channels=1, width=2):
-    """A PCM WAV file, as the wave module writes it: a ramp on every channel."""
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(width)
-        w.setframerate(rate)
-        w.writeframes(b"".join(struct.pack("<" + "h" * channels, *([i * 100] * channels)) for i in range(frames))
-                      if width == 2 else bytes(frames * channels * width))
-    return out.getvalue()
-
-
-def png_bytes(width=2, height=1):
-    """A valid grey PNG."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-def jpeg_bytes(width=3, height=2):
-    """The head of a baseline JPEG as far as its frame header (SOF0), then its end marker."""
-    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
-    return b"\xff\xd8" + app0 + sof0 + b"\xff\xd9"
-
-
-CSV = b"timestamp,accX,accY\n0,1.5,-2\n10,1.25,-2.5\n20,1,-3\n"
-
-
-def seed():
-    with open(os.path.join(os.environ["EI_SHARED"], "vectors", "seed_example.json")) as f:
-        return json.load(f)
 
 
 def is_text(answer):
@@ -522,13 +404,6 @@ def test_a_files_request_without_a_data_part_is_400(server):
 
 # ---- signed samples -------------------------------------------------------------------------
 
-def sign(obj, fmt, key=HMAC_KEY, **cbor_options):
-    """Sign as a client does: HMAC over the object with 64 '0's as its signature."""
-    obj = dict(obj, protected={"ver": "v1", "alg": "HS256"}, signature="0" * 64)
-    zeroed = cbor2.dumps(obj, **cbor_options) if fmt == "cbor" else json.dumps(obj).encode()
-    sig = hmac.new(key.encode(), zeroed, hashlib.sha256).hexdigest()
-    obj["signature"] = sig
-    return cbor2.dumps(obj, **cbor_options) if fmt == "cbor" else json.dumps(obj).encode()
 
 
 @pytest.mark.parametrize("fmt", ["cbor", "json"])
@@ -614,7 +489,7 @@ def test_the_store_survives_a_restart(tmp_path):
 
 @pytest.mark.parametrize("fail_at", [1, 2, 3, 4])
 def test_a_request_whose_files_cannot_all_be_written_stores_none_of_them(tmp_path, monkeypatch, fail_at):
-    import mock_server
+    from service import mock_server
     s = MockServer(tmp_path).start()
     writes, real = [], mock_server._write_atomic
 
@@ -724,9 +599,9 @@ def test_a_malformed_http_request_does_not_stop_the_server(server):
 
 
 def test_the_command_line_prints_its_address_and_serves(tmp_path):
-    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "mock_server.py"), "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "service", "--port", "0",
                              "--host", "127.0.0.1", "--data", str(tmp_path), "--api-key", "ei_cli"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
     try:
         line = proc.stdout.readline()
         m = re.fullmatch(r"mock ingestion server on http://127\.0\.0\.1:(\d+) \(data in (.+)\)\n", line)

@@ -12,8 +12,8 @@ import time
 import cbor2
 import pytest
 
-from mock_server import API_KEY, MIN_RATE, MockServer
-from test_mock_server import encode, multipart, post_data, request, reset, sample, stored
+from service.mock_server import API_KEY, MIN_RATE, MockServer
+from service_client import encode, multipart, post_data, request, reset, sample, stored
 
 TIMEOUT = 1.0    # this module's servers give a silent client 1 s
 LIMIT = 4096     # and take files of at most 4 kB

@@ -2,18 +2,15 @@
 uploader's requests, the firmware's Ref-BINARY samples, the SDK's split category and JSON objects,
 and plain CSV, WAV, PNG and JPEG files; and it refuses what the real service cannot read.
 """
-import hashlib
-import hmac
 import json
-import struct
 import urllib.parse
 
 import cbor2
 import pytest
 
-from mock_server import API_KEY, BAD_CSV, DUPLICATE, MockServer, inspect_file, split_category
-from test_mock_server import (CSV, encode, entry, jpeg_bytes, png_bytes, post_data, post_files, request, reset,
-                              sample, stored, wav_bytes)
+from service.mock_server import API_KEY, BAD_CSV, DUPLICATE, MockServer, inspect_file, split_category
+from service_client import (CSV, binary_sample, encode, entry, jpeg_bytes, png_bytes, post_data, post_files, request, reset,
+                            sample, stored, wav_bytes)
 
 HMAC_KEY = "bench-hmac-key"
 
@@ -26,25 +23,6 @@ def server(tmp_path_factory):
 
 
 # ---- Ref-BINARY values, as Edge Impulse's firmware writes them ------------------------------
-
-def binary_sample(rows, sensors=(("audio", "wav"),), kind="i16", key=None, device_name="mic-1"):
-    """The bytes sensor_aq and insert_ref() write: the CBOR header with `values` left open as an
-    indefinite array, the padded "Ref-BINARY-i16" text, the array's break, then the raw samples."""
-    head = cbor2.dumps({"protected": {"ver": "v1", "alg": "HS256" if key else "none"},
-                        "signature": "0" * 64,
-                        "payload": {"device_name": device_name, "device_type": "NICLA", "interval_ms": 0.0625,
-                                    "sensors": [{"name": n, "units": u} for n, u in sensors], "values": []}})
-    assert head.endswith(b"\x80")
-    head = head[:-1] + b"\x9f"          # `values` open, as sensor_aq_init leaves it
-    pad = (4 - len(head) % 4) % 4      # so the raw data starts 4-byte aligned
-    ref = ("Ref-BINARY-" + kind + " " * pad).encode()
-    body = head + bytes([0x60 + len(ref)]) + ref + b"\xff"
-    body += b"".join(struct.pack("<%dh" % len(r), *r) for r in rows)
-    if key:
-        sig = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
-        body = body.replace(b"0" * 64, sig.encode(), 1)
-    return body
-
 
 def test_a_ref_binary_i16_sample_is_stored_with_its_rows():
     rows = [[i * 7 - 100] for i in range(40)]

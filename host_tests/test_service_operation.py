@@ -15,10 +15,9 @@ import time
 
 import pytest
 
-from mock_server import MockServer
-from test_mock_server import (CSV, encode, png_bytes, post_data, post_files, request, reset, sample, sign,
-                              wav_bytes)
-from test_service_fidelity import binary_sample
+from service.mock_server import MockServer
+from service_client import (CSV, binary_sample, encode, png_bytes, post_data, post_files, request, reset, sample,
+                            sign, wav_bytes)
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -50,7 +49,7 @@ class Remote:
 
 
 def cli(data, *args):
-    return Remote([sys.executable, str(HERE / "mock_server.py"), "--port", "0", "--data", str(data)] + list(args))
+    return Remote([sys.executable, "-m", "service", "--port", "0", "--data", str(data)] + list(args), cwd=str(ROOT))
 
 
 # ---- make serve ---------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 # The unix board: the MicroPython unix port, with the simulated accelerometer (ei.sim). It is
-# `make run`'s board, and the virtual board of the tests (host_tests/virtual_board.py: the
+# `make run`'s board, and the virtual board of the tests (tools/virtual_board.py: the
 # unix port's REPL on a pseudo-terminal, deployed to with `make deploy BOARD=unix PORT=...`).
 NAME = "unix"
 DEVICE_TYPE = "MICROPYTHON_UNIX"

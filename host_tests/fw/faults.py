@@ -1,7 +1,7 @@
 # Misbehaving servers for the reliability tests, and how a test on either runtime drives them.
 #
 # In pytest's own process (CPython) the first import starts, for the whole session: the fault
-# proxy (host_tests/fault_proxy.py) in front of the mock server, loopback ports that drop
+# proxy (tools/fault_proxy.py) in front of the mock server, loopback ports that drop
 # connection attempts or never read, the mock server over HTTPS with a certificate from a
 # test CA made now, and a TLS server with that certificate that never answers. Their ports
 # reach the unix port's tests through the environment, as the mock server's do (conftest.py).
@@ -20,8 +20,8 @@ def _start():
     import os
     import tempfile
 
-    from fault_proxy import Blackhole, FaultProxy
-    from mock_server import MockServer
+    from service.mock_server import MockServer
+    from tools.fault_proxy import Blackhole, FaultProxy
     import tls_certs
 
     def upstream():  # the mock server starts with the session, after this import

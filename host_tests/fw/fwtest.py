@@ -35,9 +35,9 @@ def remove_tree(path):
     os.rmdir(path)
 
 
-def shared(rel):
-    """Path of a file in ../shared (EI_SHARED is set by conftest.py)."""
-    return env("EI_SHARED") + "/" + rel
+def vector(name):
+    """Path of a reference vector in host_tests/vectors (EI_VECTORS is set by conftest.py)."""
+    return env("EI_VECTORS") + "/" + name
 
 
 def load_json(path):
@@ -47,7 +47,7 @@ def load_json(path):
 
 
 def seed_example():
-    return load_json(shared("vectors/seed_example.json"))
+    return load_json(vector("seed_example.json"))
 
 
 def unhex(s):

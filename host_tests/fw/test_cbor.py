@@ -3,7 +3,7 @@
 from collections import OrderedDict
 
 from ei.cbor import dump, dumps, float32, float64, head, write_head
-from fwtest import load_json, raises, shared, tohex, unhex
+from fwtest import load_json, raises, tohex, unhex, vector
 
 # The appendix's vectors whose value is given as a diagnostic rather than as JSON, and that
 # the encoder supports. Their keys are the vectors' `diagnostic` text.
@@ -58,7 +58,7 @@ def _value(v):
 
 def _appendix_cases():
     cases = []
-    for vec in load_json(shared("vectors/rfc7049_appendix_a.json")):
+    for vec in load_json(vector("rfc7049_appendix_a.json")):
         if not vec["roundtrip"]:
             continue  # indefinite lengths and non-shortest floats
         if "decoded" in vec:

@@ -30,7 +30,7 @@ Control channel, for tests on the unix port (which cannot reach into this proces
 port answers plain HTTP. POST /script with a body of comma-separated faults queues them for
 the next connections and clears the log; GET /log answers the log as JSON.
 
-    python host_tests/fault_proxy.py --upstream 127.0.0.1:8000 --port 8001 --rate 0.3 --seed 1
+    python -m tools.fault_proxy --upstream 127.0.0.1:8000 --port 8001 --rate 0.3 --seed 1
 """
 import argparse
 import json

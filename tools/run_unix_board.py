@@ -10,11 +10,9 @@ import subprocess
 import sys
 import tempfile
 
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+from service.mock_server import API_KEY, MockServer
 
-from mock_server import API_KEY, MockServer  # noqa: E402
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def main():

@@ -1,4 +1,5 @@
-"""Host side of the unix-port jobs (mp_jobs.py), shared by test_memory.py and bench.py.
+"""Host side of the unix-port jobs (mp_jobs.py), shared by host_tests/test_memory.py and
+the benchmark (tools/bench/__main__.py).
 
 The firmware and the jobs are compiled with mpy-cross first and run from .mpy, as a board
 runs them: compiling source on the device would take heap that a board never spends.

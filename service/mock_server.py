@@ -7,11 +7,11 @@ uploader, device firmware. It checks every file it is given, keeps what it accep
 data_dir/<category>/ (a sample and its metadata, each written whole or not at all), and shows it
 at / . It shares no code with firmware/, so it checks the hand-written client independently.
 
-    python host_tests/mock_server.py --port 8000 --host 127.0.0.1 --data data/mock \
+    python -m service --port 8000 --host 127.0.0.1 --data data/mock \
         [--api-key K ...] [--hmac-key K ...] [--timeout S]
 
 Routes besides the ingestion API (no API key: bind to loopback, the default):
-    GET  /                      the dashboard (host_tests/dashboard/)
+    GET  /                      the dashboard (service/dashboard/)
     GET  /samples               stored samples' metadata, oldest first (?category=&label=)
     GET  /samples/<id>          one sample's metadata and its axes over time
     GET  /samples/<id>/raw      the file as received;  GET /samples/<id>/csv  its values as CSV

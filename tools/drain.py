@@ -1,6 +1,6 @@
 """make drain: upload the captures a board queued, from this host, with the board's own code.
 
-    .venv/bin/python host_tests/drain.py --port /dev/ttyACM0 [--config boards/nrf52840/config.json]
+    .venv/bin/python -m tools.drain --port /dev/ttyACM0 [--config boards/nrf52840/config.json]
 
 A board with no IP network (the nrf52840) queues each ei.collect() on its flash (ei/queue.py:
 one NNNNNNNN.eiq file an entry, encoded, labelled and signed as it would be sent). This pulls

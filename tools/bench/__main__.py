@@ -13,7 +13,7 @@ as one table (Markdown, for README's "Streaming, memory and benchmarks").
   deadlines, median);
 - footprint: .mpy bytes of each firmware module, and the heap `import ei` keeps.
 
-Everything runs from .mpy files (bench/harness.py). This is a benchmark, not a test.
+Everything runs from .mpy files (tools/bench/harness.py). This is a benchmark, not a test.
 """
 import datetime
 import os
@@ -22,12 +22,8 @@ import platform
 import sys
 import tempfile
 
-HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE / "bench"))
-
-import harness  # noqa: E402
-from mock_server import MockServer  # noqa: E402
+from service.mock_server import MockServer
+from tools.bench import harness
 
 ROWS = 18000
 SMALL = 100

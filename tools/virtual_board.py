@@ -1,6 +1,6 @@
 """A virtual board: the MicroPython unix port's REPL on a serial port that mpremote can use.
 
-    .venv/bin/python host_tests/virtual_board.py [--flash DIR] [--heapsize 256k]
+    .venv/bin/python -m tools.virtual_board [--flash DIR] [--heapsize 256k]
 
 prints the port (/dev/pts/N) and runs until Ctrl-C; then, as with a board on /dev/ttyUSB0:
 

@@ -1,0 +1,34 @@
+"""Virtual devices for the service tests: the unix board's main job (boards/unix/main.py) on the
+MicroPython unix port, configured for a local service, as `make run` starts it. Not a test module.
+"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+from service.mock_server import API_KEY
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+MICROPYTHON = pathlib.Path(sys.executable).parent / "micropython"
+
+
+def start_board(server, folder, label, device_name, motion=None):
+    """Start boards/unix/main.py on the unix port, configured for `server`; returns the Popen.
+    Each device has its own folder under `folder`, as each board has its own flash: what the
+    firmware keeps beside its config (a capture file, a queue) is its own."""
+    home = pathlib.Path(folder) / device_name
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "config.json"
+    cfg.write_text(json.dumps({"board": "unix", "api_key": API_KEY, "host": server.host, "port": server.port,
+                               "tls": False, "motion": motion or label, "device_name": device_name}))
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join(
+        [str(ROOT / "boards" / "unix"), str(ROOT / "firmware"), ".frozen"]))
+    return subprocess.Popen([str(MICROPYTHON), "-X", "heapsize=128k", str(ROOT / "boards" / "unix" / "main.py"),
+                             label, str(cfg)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish(proc, timeout=120):
+    out, _ = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, out
+    return out

@@ -1,0 +1,3 @@
+from service.mock_server import main
+
+main()
