@@ -3,27 +3,13 @@
 # is worth retrying without ever storing a sample twice.
 from ei import encoder, wire
 from ei.acquisition import Sample
+from ei.api_key import check_api_key
 from ei.compat import sleep_ms, random_below, unix_time, const
 from ei.errors import for_status, CertificateError, Duplicate, ServerError, TransportError
 from ei.transport import Connection
 
-_HEX = "0123456789abcdefABCDEF"
 _MAX_BACKOFF_MS = const(30000)
 TRANSPORTS = ("socket", "urequests")
-
-
-def check_api_key(key):
-    ok = isinstance(key, str) and len(key) > 3 and key[:3] == "ei_"
-    if ok:
-        for c in key[3:]:  # a loop, not any(generator): no allocation on a crowded heap
-            if c not in _HEX:
-                ok = False
-                break
-    if not ok:
-        # the message says what is wrong and never repeats the key
-        raise ValueError("api_key must be 'ei_' followed by hex digits (from the project's "
-                         "Keys page)")
-    return key
 
 
 def _flag(name, on):

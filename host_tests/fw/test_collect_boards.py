@@ -313,6 +313,57 @@ def test_collect_on_nrf52840_queues_the_capture_for_the_host():
         remove_tree(folder)
 
 
+# What imports socket, or is only there to upload: none of it may load on the nRF port.
+NETWORK_MODULES = ("ei.client", "ei.transport", "ei.files", "ei.via_requests", "socket")
+
+
+def unloaded(names):
+    """Take the modules out of sys.modules (and the ei package), so that an import loads
+    them anew; returns what put_back() restores."""
+    saved = {}
+    for n in names:
+        if n in sys.modules:
+            saved[n] = sys.modules.pop(n)
+        if n.startswith("ei.") and n[3:] in ei.__dict__:
+            saved["ei:" + n[3:]] = ei.__dict__[n[3:]]
+            delattr(ei, n[3:])
+    return saved
+
+
+def put_back(names, saved):
+    for n in names:
+        sys.modules.pop(n, None)
+        if n.startswith("ei.") and n[3:] in ei.__dict__:
+            delattr(ei, n[3:])
+    for k in saved:
+        if k.startswith("ei:"):
+            setattr(ei, k[3:], saved[k])
+        else:
+            sys.modules[k] = saved[k]
+
+
+def test_nrf52840_sets_up_and_queues_with_nothing_that_imports_socket():
+    # The nrf port has no socket (the f32-nonet build neither): ei.setup() checks the config
+    # and ei.collect() queues without loading the client. Elsewhere the modules that import
+    # socket are unloaded first and must stay so.
+    dev = FakeADXL345()
+    saved = unloaded(NETWORK_MODULES)
+    try:
+        folder = on("nrf52840", Machine(dev))
+        try:
+            ei.setup()
+            entry = ei.collect("idle", seconds=0.05)
+            loaded = [n for n in NETWORK_MODULES if n in sys.modules]
+            assert not loaded, loaded
+            (e,) = list(Queue(folder + "/queue"))
+            assert (e["name"], e["label"]) == (entry, "idle")
+        finally:
+            uninstall()
+            remove_tree(folder)
+    finally:
+        put_back(NETWORK_MODULES, saved)
+
+
 def test_an_i2c_chip_that_stops_answering_mid_capture_keeps_its_rows_queued():
     m = Machine(FakeADXL345())
     folder = on("nrf52840", m)
