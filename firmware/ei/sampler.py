@@ -25,18 +25,24 @@ def wait_until(deadline):
 
 
 class Timing:
-    """What the sampler measured: first and last read, and the worst lateness (µs)."""
+    """What the sampler measured: how late (µs) the first and the last read were against
+    their fixed deadlines, the worst lateness, and how many rows were a period or more late."""
 
-    def __init__(self):
-        self.first = None
-        self.last = None
+    def __init__(self, period_us):
+        self.period_us = period_us
+        self.first_late_us = None
+        self.last_late_us = None
         self.max_late_us = 0
         self.late_rows = 0
 
     def mean_period_ms(self, rows):
+        # From the lateness against the deadlines (start + i * period), never from the
+        # ticks of the first and the last read: their difference wraps after 2**29 µs (9
+        # minutes on a 32-bit board), where ticks_diff would make the span negative. Each
+        # lateness is a small int, good while no read is 2**29 µs behind its deadline.
         if rows < 2:
             return None
-        return ticks_diff(self.last, self.first) / (rows - 1) / 1000
+        return (self.period_us + (self.last_late_us - self.first_late_us) / (rows - 1)) / 1000
 
 
 def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=None,
@@ -78,7 +84,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
         from ei.capture_writer import Writer
         w = Writer(path, s, float32)
     add = s.append if w is None else w.append
-    t = Timing()
+    t = Timing(period)
     try:
         if fifo:
             _drain(sensor, rows, add, progress)
@@ -109,9 +115,9 @@ def _poll(sensor, rows, add, period, progress, t):
             t.max_late_us = late
         if late >= period:
             t.late_rows += 1
-        if t.first is None:
-            t.first = now
-        t.last = now
+        if t.first_late_us is None:
+            t.first_late_us = late
+        t.last_late_us = late
         add(sensor.read())
         if progress is not None:
             progress(i + 1, rows)

@@ -1,5 +1,6 @@
 # The sampler reads at fixed deadlines (no drift) and writes the interval it really kept;
 # the simulated accelerometer is deterministic.
+from clock import Clock, Sensor
 from fwtest import raises
 
 import ei
@@ -37,6 +38,23 @@ def test_a_sensor_slower_than_the_interval_writes_the_measured_interval():
     sensor = Clocked(cost_us=4000)
     s = ei.sample(sensor, 1, 10, device_type="TEST")
     assert s.interval_ms >= 3.5  # what was kept, not the 1 ms asked for
+    assert s.timing.late_rows > 0
+
+
+def test_a_capture_longer_than_half_the_ticks_period_keeps_its_interval():
+    # 600 rows at 1 s: ten minutes, over 2**29 us (half a 32-bit board's ticks period), from a
+    # clock one second before the ticks wrap; a virtual clock, so it takes a moment.
+    with Clock(before_wrap_us=1000000) as clock:
+        s = ei.sample(Sensor(clock), 1000, 600, device_type="TEST")
+    assert clock.elapsed_us > 1 << 29 and clock.now < clock.elapsed_us  # it did, over the wrap
+    assert s.interval_ms == 1000.0 and s.timing.late_rows == 0, s.interval_ms
+
+
+def test_a_slower_sensor_over_the_ticks_wrap_gets_its_measured_interval():
+    # 1.2 s a read at 1 s asked: 12 minutes across the wrap, and 1200 ms is written
+    with Clock(before_wrap_us=1000000) as clock:
+        s = ei.sample(Sensor(clock, cost_us=1200000), 1000, 600, device_type="TEST")
+    assert abs(s.interval_ms - 1200) < 0.1, s.interval_ms
     assert s.timing.late_rows > 0
 
 
