@@ -58,6 +58,30 @@ def test_a_slower_sensor_over_the_ticks_wrap_gets_its_measured_interval():
     assert s.timing.late_rows > 0
 
 
+def test_one_late_last_read_does_not_change_the_interval_written():
+    # the read before the last takes 30 ms more (a flash write, a busy bus): the last row
+    # is 3 periods late, the sensor kept its 10 ms all along
+    with Clock() as clock:
+        s = ei.sample(Sensor(clock, stalls={18: 30000}), 10, 20, device_type="TEST")
+    assert s.interval_ms == 10.0 and s.timing.late_rows == 1, (s.interval_ms, s.timing.late_rows)
+
+
+def test_one_late_first_read_does_not_change_the_interval_written():
+    # the first row is read 25 ms after the start, the next two catch up
+    with Clock(jumps={1: 25000}) as clock:
+        s = ei.sample(Sensor(clock), 10, 20, device_type="TEST")
+    assert s.interval_ms == 10.0 and s.timing.late_rows == 2, (s.interval_ms, s.timing.late_rows)
+
+
+def test_a_sensor_that_really_is_slower_gets_the_interval_it_kept_despite_late_reads():
+    # 12 ms a read at 10 ms asked, with the first and the last row late as above: 12 ms
+    # (and the 20 us the clock's two reads take a row) is written
+    with Clock(jumps={1: 25000}) as clock:
+        s = ei.sample(Sensor(clock, cost_us=12000, stalls={18: 30000}), 10, 20,
+                      device_type="TEST")
+    assert abs(s.interval_ms - 12.02) < 0.005, s.interval_ms
+
+
 def test_rows_hold_what_the_sensor_read():
     s = ei.sample(Clocked(), 1, 4, device_type="TEST", device_name="dev-1")
     assert [list(r) for r in s.iter_rows()] == [[1.0], [2.0], [3.0], [4.0]]
