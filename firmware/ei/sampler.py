@@ -82,8 +82,9 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
                              "not interval_ms=%s" % (sensor.rate_hz, chip_ms, interval_ms))
     if not isinstance(rows, int) or rows < 1:
         raise ValueError("rows must be a whole number >= 1, not %r" % (rows,))
+    # in RAM, the rows' room is made now: nothing allocates between two deadlines
     s = Sample(device_name=device_name, device_type=device_type, interval_ms=interval_ms,
-               sensors=axes)
+               sensors=axes, rows=rows if path is None else None)
     period = int(s.interval_ms * 1000 + 0.5)
     if period < 1:
         raise ValueError("interval_ms=%r is below a microsecond" % (interval_ms,))

@@ -7,6 +7,12 @@ import ei
 from ei.compat import ticks_us, ticks_diff, sleep_us
 from ei.sim import Accelerometer, G
 
+ONLY = {
+    "test_nothing_is_allocated_between_deadlines": (
+        "micropython", "the heap is a board's (gc.mem_alloc, which CPython has not, and "
+        "every tick CPython reads is a new int object)"),
+}
+
 
 class Clocked:
     """A sensor that notes when it was read, taking `cost_us` per read."""
@@ -80,6 +86,41 @@ def test_a_sensor_that_really_is_slower_gets_the_interval_it_kept_despite_late_r
         s = ei.sample(Sensor(clock, cost_us=12000, stalls={18: 30000}), 10, 20,
                       device_type="TEST")
     assert abs(s.interval_ms - 12.02) < 0.005, s.interval_ms
+
+
+class HeapNoting:
+    """Three axes, one row object; notes gc.mem_alloc() at the first and the last read."""
+    axes = (("x", "g"), ("y", "g"), ("z", "g"))
+
+    def __init__(self, rows):
+        import gc
+        self.mem_alloc = gc.mem_alloc
+        self.rows = rows
+        self.reads = 0
+        self.first = self.last = 0  # set now: a new attribute later could grow the dict
+        self.row = (0.5, -0.25, 1.0)
+
+    def read(self):
+        self.reads += 1
+        if self.reads == 1:
+            self.first = self.mem_alloc()
+        elif self.reads == self.rows:
+            self.last = self.mem_alloc()
+        return self.row
+
+
+def test_nothing_is_allocated_between_deadlines():
+    # 100 rows to RAM at 1 ms with the GC off: the heap in use at the last read is what it
+    # was at the first (the rows' room is made before the loop)
+    import gc
+    sensor = HeapNoting(100)
+    gc.collect()
+    gc.disable()
+    try:
+        s = ei.sample(sensor, 1, 100, device_type="TEST")
+    finally:
+        gc.enable()
+    assert len(s) == 100 and sensor.last - sensor.first == 0, sensor.last - sensor.first
 
 
 def test_rows_hold_what_the_sensor_read():
