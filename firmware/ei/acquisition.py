@@ -2,9 +2,11 @@
 # sensors and values), checked as it is built so that a bad one is refused before upload.
 from array import array
 
+from ei.compat import FLOAT32
+
 # Rows appended one by one are kept flat in an array of the board's own float size: 4 bytes
 # a value on a single-precision board, 8 on the unix port, instead of a list of float objects.
-_TYPECODE = "d" if 1.0 + 2.0 ** -30 != 1.0 else "f"
+_TYPECODE = "f" if FLOAT32 else "d"
 
 _INF = float("inf")
 _NINF = -_INF  # made once: -_INF in check_number would make a float a value
