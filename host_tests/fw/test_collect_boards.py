@@ -17,6 +17,16 @@ from test_collect import remove_tree, stored, stored_count, temp_dir
 ROOT = __file__.rsplit("/", 3)[0]
 MAC = b"\x24\x0a\xc4\x12\xab\xcd"
 
+# The Wi-Fi boards upload: their collect() tests need a socket. The nrf52840's run on every
+# runtime, f32-nonet (no socket, as the nRF port) included.
+_UPLOADS = ("socket", "the board uploads to the mock service, and this runtime has no socket "
+                      "(an nRF52840's queues: see the nrf52840 tests)")
+ONLY = {
+    "test_collect_on_esp32_uploads_what_the_mpu6050_measured": _UPLOADS,
+    "test_collect_on_rp2_pico_w_uploads_to_testing": _UPLOADS,
+    "test_an_i2c_chip_that_stops_answering_uploads_nothing": _UPLOADS,
+}
+
 
 class Board:
     """A board.py, loaded from its file the same way on both runtimes."""
