@@ -110,17 +110,29 @@ class HeapNoting:
 
 
 def test_nothing_is_allocated_between_deadlines():
-    # 100 rows to RAM at 1 ms with the GC off: the heap in use at the last read is what it
-    # was at the first (the rows' room is made before the loop)
+    # 100 rows at 1 ms with the GC off, to RAM and to a capture file (as ei.collect does):
+    # the heap in use at the last read is what it was at the first (the rows' room, or the
+    # file's block, is made before the loop)
     import gc
-    sensor = HeapNoting(100)
-    gc.collect()
-    gc.disable()
+    import os
+    from fwtest import tohex
+    path = "/tmp/ei-sampler-heap-%s.eic" % tohex(os.urandom(4))
     try:
-        s = ei.sample(sensor, 1, 100, device_type="TEST")
+        for where in (None, path):
+            sensor = HeapNoting(100)
+            gc.collect()
+            gc.disable()
+            try:
+                s = ei.sample(sensor, 1, 100, device_type="TEST", path=where)
+            finally:
+                gc.enable()
+            grew = sensor.last - sensor.first
+            assert len(s) == 100 and grew == 0, (where, grew)
     finally:
-        gc.enable()
-    assert len(s) == 100 and sensor.last - sensor.first == 0, sensor.last - sensor.first
+        try:
+            os.remove(path)
+        except OSError:  # the RAM half failed before the file was made
+            pass
 
 
 def test_rows_hold_what_the_sensor_read():
