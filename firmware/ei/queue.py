@@ -54,8 +54,9 @@ class Queue:
     max_bytes bounds the flash used by entries; when a new one does not fit, policy "refuse"
     raises QueueFull and keeps what is queued, "drop_oldest" removes (and reports) the oldest
     entries until it fits. hmac_key signs entries as they are queued (HS256); float32 writes
-    32-bit CBOR floats (None: when the board's floats are single precision). `aside` lists (name, reason) of files moved aside, `dropped` the names
-    of entries dropped for room, since this Queue was made."""
+    32-bit CBOR floats (None: when the board's floats are single precision). `aside` lists
+    (name, reason) of files moved aside, `dropped` the names of entries dropped for room,
+    since this Queue was made."""
 
     def __init__(self, path, max_bytes=1 << 20, policy="refuse", hmac_key=None,
                  float32=None, iat=True, chunk=encoder.CHUNK):
@@ -69,7 +70,7 @@ class Queue:
         self.max_bytes = max_bytes
         self.policy = policy
         self._hmac_key = hmac_key
-        self.float32 = FLOAT32 if float32 is None else bool(float32)  # None: the board's
+        self.float32 = FLOAT32 if float32 is None else bool(float32)
         self.iat = iat
         self.chunk = chunk
         self.aside = []
