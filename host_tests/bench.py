@@ -66,7 +66,7 @@ def main():
         tmp = pathlib.Path(tmp)
         sizes = harness.build_mpy(tmp / "mpy")
         mpy = tmp / "mpy"
-        if "--f32-only" not in sys.argv:  # `python host_tests/bench.py --f32-only`: the second table
+        if "--f32-only" not in sys.argv:  # `bench.py --f32-only`: the second table alone
             server = MockServer(data_dir=tmp / "store").start()
             try:
                 table(mpy, sizes, server, tmp)
