@@ -2,11 +2,14 @@
 # sensors and values), checked as it is built so that a bad one is refused before upload.
 from array import array
 
+from ei.compat import FLOAT32
+
 # Rows appended one by one are kept flat in an array of the board's own float size: 4 bytes
 # a value on a single-precision board, 8 on the unix port, instead of a list of float objects.
-_TYPECODE = "d" if 1.0 + 2.0 ** -30 != 1.0 else "f"
+_TYPECODE = "f" if FLOAT32 else "d"
 
 _INF = float("inf")
+_NINF = -_INF  # made once: -_INF in check_number would make a float a value
 _NUMBERS = (int, float)  # built once: a tuple literal in isinstance() allocates per call
 
 
@@ -16,7 +19,7 @@ def check_number(v, where, j=-1):
     if isinstance(v, bool) or not isinstance(v, _NUMBERS):
         raise TypeError("%s is %r, not a number" % (_where(where, j), v))
     f = float(v)
-    if f != f or f == _INF or f == -_INF:
+    if f != f or f == _INF or f == _NINF:
         raise ValueError("%s is %r; values must be finite" % (_where(where, j), v))
     return f
 
@@ -34,7 +37,8 @@ def check_text(v, what):
 class Sample:
     """A sample: `sensors` is a sequence of (name, units); each row has one number per sensor.
 
-    values may be None (then `append` rows), a list of rows (checked now), any iterable
+    values may be None (then `append` rows; rows=N makes room for N of them now, so that
+    appending those allocates nothing), a list of rows (checked now), any iterable
     given with `rows=N` (consumed once, while it is encoded; checked row by row then), or a
     re-readable source: an object with `rows` and `iter_rows()`, such as a capture file
     (ei/capture.py; see Sample.from_capture).
@@ -65,9 +69,13 @@ class Sample:
         self._source = None
         self._consumed = False
         if values is None:
-            if rows is not None:
-                raise ValueError("rows= goes with an iterable of values")
-            self._flat = array(_TYPECODE)
+            if rows is not None and (not isinstance(rows, int) or rows < 0):
+                raise ValueError("rows must be a whole number >= 0, not %r" % (rows,))
+            # Room for the rows to come, made here in one piece: growing the array a few
+            # values at a time, between a sampler's deadlines, would let the GC run there.
+            # From a range, so no bytes of the same size are made first; the numbers in the
+            # room are not rows until appended.
+            self._flat = array(_TYPECODE, range((rows or 0) * self.width))
             self.rows = 0
         elif isinstance(values, list):
             if rows is not None and rows != len(values):
@@ -119,11 +127,18 @@ class Sample:
         return self._source.cbor_rows(float32)
 
     def append(self, row):
-        if self._flat is None:
+        flat = self._flat
+        if flat is None:
             raise TypeError("append() needs a Sample made without values")
         self.check_row(row, self.rows)
-        for v in row:
-            self._flat.append(v)
+        p = self.rows * self.width
+        if p + self.width <= len(flat):
+            for v in row:  # into the room made for it: nothing allocated
+                flat[p] = v
+                p += 1
+        else:
+            for v in row:
+                flat.append(v)
         self.rows += 1
 
     def check_row(self, row, index):

@@ -4,10 +4,9 @@ import json
 from struct import pack, pack_into
 
 from ei.capture import MAGIC, VERSION, ROWS_AT, UNFINISHED, layout
-from ei.compat import const
+from ei.compat import FLOAT32, const
 
 _BLOCK = const(512)  # bytes of rows gathered before each write to flash
-_SINGLE = 1.0 + 2.0 ** -30 == 1.0  # this board's floats are single precision
 
 
 class Writer:
@@ -20,7 +19,7 @@ class Writer:
     def __init__(self, path, sample, float32=None):
         self.path = path
         self.sample = sample
-        self.float32 = _SINGLE if float32 is None else bool(float32)
+        self.float32 = FLOAT32 if float32 is None else bool(float32)
         head, step, row_len = layout(sample.width, self.float32)
         self._fmt = ">f" if self.float32 else ">d"
         self._step = step

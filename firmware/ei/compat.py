@@ -3,6 +3,9 @@
 import sys
 
 MICROPYTHON = sys.implementation.name == "micropython"
+# This runtime's floats are single precision (the ESP32, RP2 and nRF ports): a float32 holds
+# all of a value, so uploads and captures default to it. 2**-30 is lost next to 1.0 only then.
+FLOAT32 = 1.0 + 2.0 ** -30 == 1.0
 
 if MICROPYTHON:
     from micropython import const

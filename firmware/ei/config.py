@@ -83,7 +83,7 @@ def check(cfg, where="config", board=None):
                           "network" % (where, name))
     if not 0 < cfg.get("port", 1) < 65536:
         raise ConfigError("%s: 'port' must be 1-65535, not %r" % (where, cfg["port"]))
-    from ei.client import check_api_key
+    from ei.api_key import check_api_key  # not ei.client: that loads socket
     try:
         check_api_key(cfg["api_key"])
     except ValueError as e:  # its message never repeats the key

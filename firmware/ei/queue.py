@@ -24,7 +24,7 @@ import os
 
 from ei import encoder, wire
 from ei.acquisition import Sample
-from ei.compat import sync, unix_time
+from ei.compat import FLOAT32, sync, unix_time
 from ei.errors import BadRequest, Duplicate, QueueFull
 
 _MAGIC = b"EIQ1 "
@@ -54,11 +54,12 @@ class Queue:
     max_bytes bounds the flash used by entries; when a new one does not fit, policy "refuse"
     raises QueueFull and keeps what is queued, "drop_oldest" removes (and reports) the oldest
     entries until it fits. hmac_key signs entries as they are queued (HS256); float32 writes
-    32-bit CBOR floats. `aside` lists (name, reason) of files moved aside, `dropped` the names
-    of entries dropped for room, since this Queue was made."""
+    32-bit CBOR floats (None: when the board's floats are single precision). `aside` lists
+    (name, reason) of files moved aside, `dropped` the names of entries dropped for room,
+    since this Queue was made."""
 
     def __init__(self, path, max_bytes=1 << 20, policy="refuse", hmac_key=None,
-                 float32=False, iat=True, chunk=encoder.CHUNK):
+                 float32=None, iat=True, chunk=encoder.CHUNK):
         if policy not in POLICIES:
             raise ValueError("policy must be 'refuse' or 'drop_oldest', not %r" % (policy,))
         if not isinstance(max_bytes, int) or max_bytes <= 0:
@@ -69,7 +70,7 @@ class Queue:
         self.max_bytes = max_bytes
         self.policy = policy
         self._hmac_key = hmac_key
-        self.float32 = bool(float32)
+        self.float32 = FLOAT32 if float32 is None else bool(float32)
         self.iat = iat
         self.chunk = chunk
         self.aside = []

@@ -25,18 +25,33 @@ def wait_until(deadline):
 
 
 class Timing:
-    """What the sampler measured: first and last read, and the worst lateness (µs)."""
+    """What the sampler measured (µs against the fixed deadlines): the least late read of the
+    capture's first quarter and of its last quarter, the worst lateness, and how many rows
+    were a period or more late."""
 
-    def __init__(self):
-        self.first = None
-        self.last = None
+    def __init__(self, period_us, rows):
+        self.period_us = period_us
+        self.quarter = max(1, rows // 4)
+        self.last_from = rows - self.quarter
+        self.head_row = self.tail_row = None  # row numbers of those two reads
+        self.head_late_us = self.tail_late_us = 0
         self.max_late_us = 0
         self.late_rows = 0
 
-    def mean_period_ms(self, rows):
-        if rows < 2:
+    def period_ms(self):
+        """The period kept: the slope between those two reads, or None under two rows.
+
+        Reads are never early, only late, so the least late of many is the one nearest the
+        sensor's own pace: one late read, first or last, is passed over (first and last
+        reads alone would rewrite interval_ms for it), while a sensor that really is slower
+        falls further behind with each row and its slope is what it kept. Worked out from
+        lateness against the deadlines (start + i * period), never from the ticks of two
+        reads: their difference wraps after 2**29 µs (9 minutes on a 32-bit board). Each
+        lateness is a small int, good while no read is 2**29 µs behind its deadline."""
+        if self.tail_row is None or self.head_row is None or self.tail_row <= self.head_row:
             return None
-        return ticks_diff(self.last, self.first) / (rows - 1) / 1000
+        return (self.period_us + (self.tail_late_us - self.head_late_us)
+                / (self.tail_row - self.head_row)) / 1000
 
 
 def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=None,
@@ -67,8 +82,9 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
                              "not interval_ms=%s" % (sensor.rate_hz, chip_ms, interval_ms))
     if not isinstance(rows, int) or rows < 1:
         raise ValueError("rows must be a whole number >= 1, not %r" % (rows,))
+    # in RAM, the rows' room is made now: nothing allocates between two deadlines
     s = Sample(device_name=device_name, device_type=device_type, interval_ms=interval_ms,
-               sensors=axes)
+               sensors=axes, rows=rows if path is None else None)
     period = int(s.interval_ms * 1000 + 0.5)
     if period < 1:
         raise ValueError("interval_ms=%r is below a microsecond" % (interval_ms,))
@@ -78,13 +94,13 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
         from ei.capture_writer import Writer
         w = Writer(path, s, float32)
     add = s.append if w is None else w.append
-    t = Timing()
+    t = Timing(period, rows)
     try:
         if fifo:
             _drain(sensor, rows, add, progress)
         else:
             _poll(sensor, rows, add, period, progress, t)
-            kept = t.mean_period_ms(rows)
+            kept = t.period_ms()
             if kept is not None and abs(kept - s.interval_ms) > _TOLERANCE * s.interval_ms:
                 s.interval_ms = kept
         if w is not None:
@@ -109,9 +125,13 @@ def _poll(sensor, rows, add, period, progress, t):
             t.max_late_us = late
         if late >= period:
             t.late_rows += 1
-        if t.first is None:
-            t.first = now
-        t.last = now
+        # the least late read of each end: ints compared, nothing allocated
+        if i < t.quarter and (t.head_row is None or late < t.head_late_us):
+            t.head_row = i
+            t.head_late_us = late
+        if i >= t.last_from and (t.tail_row is None or late <= t.tail_late_us):
+            t.tail_row = i
+            t.tail_late_us = late
         add(sensor.read())
         if progress is not None:
             progress(i + 1, rows)

@@ -3,6 +3,12 @@ from fwtest import raises
 
 import ei
 
+ONLY = {
+    "test_appending_the_rows_made_room_for_allocates_nothing": (
+        "micropython", "the heap is a board's (gc.mem_alloc, which CPython has not, and "
+        "CPython makes an int object for most numbers)"),
+}
+
 AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 
 
@@ -18,6 +24,33 @@ def test_append_keeps_rows_in_order():
     s.append([4.5, -5, 6])
     assert len(s) == 2
     assert [list(r) for r in s.iter_rows()] == [[1.0, 2.0, 3.0], [4.5, -5.0, 6.0]]
+
+
+def test_rows_made_room_for_are_appended_and_more_still_fit():
+    s = make(rows=2)
+    assert len(s) == 0 and list(s.iter_rows()) == []
+    for r in ((1, 2, 3), (4, 5, 6), (7, 8, 9)):
+        s.append(r)
+    assert [list(r) for r in s.iter_rows()] == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0],
+                                                [7.0, 8.0, 9.0]]
+    raises(ValueError, make, rows=-1)
+
+
+def test_appending_the_rows_made_room_for_allocates_nothing():
+    import gc
+    s = make(rows=200)
+    row = (1.5, -2.25, 9.75)
+    gc.collect()
+    gc.disable()  # nothing is freed meanwhile: mem_alloc counts every allocation
+    try:
+        before = gc.mem_alloc()
+        for _ in range(200):
+            s.append(row)
+        grew = gc.mem_alloc() - before
+    finally:
+        gc.enable()
+    assert grew == 0, grew
+    assert len(s) == 200 and list(list(s.iter_rows())[199]) == [1.5, -2.25, 9.75]
 
 
 def test_append_refuses_a_row_of_the_wrong_width_naming_it():

@@ -17,6 +17,16 @@ from test_collect import remove_tree, stored, stored_count, temp_dir
 ROOT = __file__.rsplit("/", 3)[0]
 MAC = b"\x24\x0a\xc4\x12\xab\xcd"
 
+# The Wi-Fi boards upload: their collect() tests need a socket. The nrf52840's run on every
+# runtime, f32-nonet (no socket, as the nRF port) included.
+_UPLOADS = ("socket", "the board uploads to the mock service, and this runtime has no socket "
+                      "(an nRF52840's queues: see the nrf52840 tests)")
+ONLY = {
+    "test_collect_on_esp32_uploads_what_the_mpu6050_measured": _UPLOADS,
+    "test_collect_on_rp2_pico_w_uploads_to_testing": _UPLOADS,
+    "test_an_i2c_chip_that_stops_answering_uploads_nothing": _UPLOADS,
+}
+
 
 class Board:
     """A board.py, loaded from its file the same way on both runtimes."""
@@ -311,6 +321,57 @@ def test_collect_on_nrf52840_queues_the_capture_for_the_host():
     finally:
         uninstall()
         remove_tree(folder)
+
+
+# What imports socket, or is only there to upload: none of it may load on the nRF port.
+NETWORK_MODULES = ("ei.client", "ei.transport", "ei.files", "ei.via_requests", "socket")
+
+
+def unloaded(names):
+    """Take the modules out of sys.modules (and the ei package), so that an import loads
+    them anew; returns what put_back() restores."""
+    saved = {}
+    for n in names:
+        if n in sys.modules:
+            saved[n] = sys.modules.pop(n)
+        if n.startswith("ei.") and n[3:] in ei.__dict__:
+            saved["ei:" + n[3:]] = ei.__dict__[n[3:]]
+            delattr(ei, n[3:])
+    return saved
+
+
+def put_back(names, saved):
+    for n in names:
+        sys.modules.pop(n, None)
+        if n.startswith("ei.") and n[3:] in ei.__dict__:
+            delattr(ei, n[3:])
+    for k in saved:
+        if k.startswith("ei:"):
+            setattr(ei, k[3:], saved[k])
+        else:
+            sys.modules[k] = saved[k]
+
+
+def test_nrf52840_sets_up_and_queues_with_nothing_that_imports_socket():
+    # The nrf port has no socket (the f32-nonet build neither): ei.setup() checks the config
+    # and ei.collect() queues without loading the client. Elsewhere the modules that import
+    # socket are unloaded first and must stay so.
+    dev = FakeADXL345()
+    saved = unloaded(NETWORK_MODULES)
+    try:
+        folder = on("nrf52840", Machine(dev))
+        try:
+            ei.setup()
+            entry = ei.collect("idle", seconds=0.05)
+            loaded = [n for n in NETWORK_MODULES if n in sys.modules]
+            assert not loaded, loaded
+            (e,) = list(Queue(folder + "/queue"))
+            assert (e["name"], e["label"]) == (entry, "idle")
+        finally:
+            uninstall()
+            remove_tree(folder)
+    finally:
+        put_back(NETWORK_MODULES, saved)
 
 
 def test_an_i2c_chip_that_stops_answering_mid_capture_keeps_its_rows_queued():

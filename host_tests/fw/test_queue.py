@@ -217,12 +217,22 @@ def test_put_checks_what_it_queues():
 def test_entries_are_streamed_to_flash():
     # 10000 rows of 3 doubles from a one-pass source: 280 KB of CBOR, more than the unix
     # port's whole 256 KB heap in these tests
-    q = fresh("big")
+    q = fresh("big", float32=False)  # doubles, also where floats are single
     rows = 10000
     s = ei.Sample(device_type="TEST", interval_ms=1, sensors=AXES,
                   values=((i, -i, 0.5) for i in range(rows)), rows=rows)
     name = q.put(s, label="big")
     assert os.stat(q.path + "/" + name)[6] > 256 * 1024
+
+
+def test_entries_hold_float32_where_floats_are_single_and_float64_elsewhere():
+    from ei import encoder
+    single = 1.0 + 2.0 ** -30 == 1.0  # worked out here, not taken from ei.compat
+    q = fresh("floats")
+    s = sample(1, rows=10)
+    name = q.put(s)
+    body = read(q.path + "/" + name).split(b"\n", 1)[1]
+    assert body == encoder.dumps(s, encoder.Encoding(float32=single))
 
 
 def test_a_failed_put_leaves_nothing_behind():

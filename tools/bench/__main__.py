@@ -13,7 +13,15 @@ as one table (Markdown, for README's "Streaming, memory and benchmarks").
   deadlines, median);
 - footprint: .mpy bytes of each firmware module, and the heap `import ei` keeps.
 
-Everything runs from .mpy files (tools/bench/harness.py). This is a benchmark, not a test.
+Everything above runs from .mpy files (tools/bench/harness.py) on the 64-bit unix port. Then, where
+boards are (a second table): the smallest heap that uploads 100 and 18,000 rows on the
+32-bit, single-precision build of MicroPython 1.28.0 (`make runtimes`: build/mp/), with ei
+from .py, from .mpy and frozen in (the f32-frozen build), over plain HTTP and over TLS to a
+local TLS server whose certificate is verified against its CA. The unix port's mbedtls
+allocates with the C library's calloc, not from the MicroPython heap: its TLS figures hold
+the upload's heap only. A build whose mbedtls allocates from the MicroPython heap, as the
+Pico W's does (EI_MP_F32_TLS_HEAP, see README), adds that column's cost when given.
+This is a benchmark, not a test.
 """
 import datetime
 import os
@@ -27,6 +35,15 @@ from tools.bench import harness
 
 ROWS = 18000
 SMALL = 100
+# The board-like builds, where `make runtimes` puts them (or another path in the variable).
+MP_BUILD = HERE.parent / "build" / "mp"
+F32 = pathlib.Path(os.environ.get("EI_MP_F32", MP_BUILD / "1.28.0-f32" / "micropython"))
+F32_FROZEN = pathlib.Path(os.environ.get("EI_MP_F32_FROZEN",
+                                         MP_BUILD / "1.28.0-f32-frozen" / "micropython"))
+# f32 with mbedtls on the MicroPython heap (built with -DMICROPY_MBEDTLS_CONFIG_BARE_METAL=1
+# -DMICROPY_TRACKED_ALLOC=1, as the rp2 port builds it): optional
+F32_TLS_HEAP = os.environ.get("EI_MP_F32_TLS_HEAP")
+BOARD_HI_KB = 256  # the bisection's top for the f32 heaps
 
 
 def kb(n):
@@ -45,11 +62,13 @@ def main():
         tmp = pathlib.Path(tmp)
         sizes = harness.build_mpy(tmp / "mpy")
         mpy = tmp / "mpy"
-        server = MockServer(data_dir=tmp / "store").start()
-        try:
-            return table(mpy, sizes, server, tmp)
-        finally:
-            server.stop()
+        if "--f32-only" not in sys.argv:  # `bench.py --f32-only`: the second table alone
+            server = MockServer(data_dir=tmp / "store").start()
+            try:
+                table(mpy, sizes, server, tmp)
+            finally:
+                server.stop()
+        return board_table(tmp)
 
 
 def smallest(mpy, server, module, args, hi_kb, after=()):
@@ -127,6 +146,55 @@ def table(mpy, sizes, server, tmp):
         "| measure | this project | requests.post / json.dumps | ratio |",
         "|---|---|---|---|"]
     out += ["| %s | %s | %s | %s |" % r for r in rows]
+    print("\n".join(out))
+    return 0
+
+
+def board_table(tmp):
+    """The second table: the smallest heaps on the f32 builds (see the docstring)."""
+    say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
+    import tls_certs
+    missing = [str(b) for b in (F32, F32_FROZEN) if not b.is_file()]
+    if missing:
+        print("\n(no f32 rows: %s not built; `make runtimes` builds them)" % ", ".join(missing))
+        return 1
+    mpy, jobs = tmp / "mpy", tmp / "jobs"
+    harness.build_mpy(jobs, firmware=False)  # the jobs alone: ei comes from elsewhere
+    paths, ctx = tls_certs.make(tmp / "certs")
+    http = MockServer(data_dir=tmp / "board-store").start()
+    https = MockServer(data_dir=tmp / "board-store-tls", ssl_context=ctx).start()
+    ways = [("from .py", F32, "%s:%s:.frozen" % (jobs, harness.FIRMWARE)),
+            ("from .mpy", F32, "%s:.frozen" % mpy),
+            ("frozen (f32-frozen)", F32_FROZEN, "%s:.frozen" % jobs)]
+    if F32_TLS_HEAP:
+        ways.append(("from .mpy, mbedtls on the MicroPython heap", F32_TLS_HEAP,
+                     "%s:.frozen" % mpy))
+    rows = []
+    try:
+        for label, binary, path in ways:
+            cells = []
+            for server, tls in ((http, False), (https, True)):
+                for n in (SMALL, ROWS):
+                    say("f32 smallest heap, %s, %s, %d rows ..." % (label, "TLS" if tls else
+                                                                   "HTTP", n))
+
+                    def ok(heap_kb):
+                        server.store.reset()
+                        args = ["iterable", n, server.host, server.port]
+                        if tls:
+                            args += ["socket", paths["ca.der"]]
+                        return harness.Job(None, args, heap_kb, module="mp_upload",
+                                           binary=binary, path=path, timeout=300).ok
+                    cells.append(kb(harness.smallest_heap(ok, 4, BOARD_HI_KB)))
+            rows.append((label,) + tuple(cells))
+    finally:
+        http.stop()
+        https.stop()
+    out = ["", "MicroPython 1.28.0 f32 (32-bit objects, float32: CBOR rows of 16 bytes, 18,000 "
+           "rows 288 KB): smallest -X heapsize (1 KB steps) that uploads",
+           "", "| ei | HTTP, 100 rows | HTTP, 18,000 rows | TLS, 100 rows | TLS, 18,000 rows |",
+           "|---|---|---|---|---|"]
+    out += ["| %s | %s | %s | %s | %s |" % r for r in rows]
     print("\n".join(out))
     return 0
 

@@ -16,12 +16,13 @@ MICROPYTHON = BIN / "micropython"
 MPY_CROSS = BIN / "mpy-cross"
 
 
-def build_mpy(dest):
-    """Compile firmware/ei (with its subpackages) and the jobs into dest; returns
+def build_mpy(dest, firmware=True):
+    """Compile firmware/ei (with its subpackages; not with firmware=False, for a runtime
+    that has it frozen in or reads it from .py) and the jobs into dest; returns
     {module: .mpy bytes}."""
     dest = pathlib.Path(dest)
     sizes = {}
-    sources = sorted((FIRMWARE / "ei").rglob("*.py")) + [
+    sources = (sorted((FIRMWARE / "ei").rglob("*.py")) if firmware else []) + [
         HERE / "mp_jobs.py", HERE / "mp_upload.py", HERE / "mp_requests.py"]
     for src in sources:
         rel = src.relative_to(FIRMWARE) if src.is_relative_to(FIRMWARE) else src.name
@@ -35,11 +36,14 @@ def build_mpy(dest):
 
 class Job:
     """One run of `micropython -X heapsize=<kb>k -m <module> ...` (mp_jobs, or mp_upload for
-    the uploads whose heap is measured): ok, and the values of its OK line."""
+    the uploads whose heap is measured): ok, and the values of its OK line. binary: another
+    MicroPython (a 32-bit build); path: its MICROPYPATH, instead of mpy_dir then .frozen."""
 
-    def __init__(self, mpy_dir, args, heap_kb, module="mp_jobs", timeout=120):
-        env = {"MICROPYPATH": "%s:.frozen" % mpy_dir, "PATH": "/usr/bin:/bin"}
-        r = subprocess.run([str(MICROPYTHON), "-X", "heapsize=%dk" % heap_kb, "-m", module]
+    def __init__(self, mpy_dir, args, heap_kb, module="mp_jobs", timeout=120, binary=None,
+                 path=None):
+        env = {"MICROPYPATH": path or "%s:.frozen" % mpy_dir, "PATH": "/usr/bin:/bin"}
+        r = subprocess.run([str(binary or MICROPYTHON), "-X", "heapsize=%dk" % heap_kb, "-m",
+                            module]
                            + [str(a) for a in args], env=env, capture_output=True, text=True,
                            timeout=timeout)
         self.heap_kb = heap_kb

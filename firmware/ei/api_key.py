@@ -1,0 +1,18 @@
+# The API key's check, used by Client and by the config file's check. A module of its own so
+# that checking a config at start-up loads nothing of the client: no socket (the nRF port has
+# none), and none of the ~30 KB of heap the client's code takes to look at a key's hex digits.
+_HEX = "0123456789abcdefABCDEF"
+
+
+def check_api_key(key):
+    """Return key if it is 'ei_' and hex digits; else a ValueError that never repeats it."""
+    ok = isinstance(key, str) and len(key) > 3 and key[:3] == "ei_"
+    if ok:
+        for c in key[3:]:  # a loop, not any(generator): no allocation on a crowded heap
+            if c not in _HEX:
+                ok = False
+                break
+    if not ok:
+        raise ValueError("api_key must be 'ei_' followed by hex digits (from the project's "
+                         "Keys page)")
+    return key

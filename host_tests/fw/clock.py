@@ -1,0 +1,64 @@
+# A virtual clock for the sampler's tests: ei.sampler's ticks_us and sleep_us are swapped for
+# a clock that starts where a test asks (just before the ticks wrap) and moves only when it is
+# read, slept on or stalled. A ten-minute capture then takes a moment, and the same ticks and
+# deadlines come out on a loaded machine as on an idle one. Ticks wrap at the runtime's own
+# period (2**30 µs on a 32-bit board and in compat's CPython half), through compat.
+from ei import sampler
+from ei.compat import ticks_add
+
+
+class Clock:
+    """Use as `with Clock(...) as clock:`. Each ticks_us() call takes read_us; jumps maps a
+    call's number (1 = the first) to µs the clock jumps forward after it: {1: 25000} makes
+    the first row 25 ms late, since the sampler's first call sets the first deadline."""
+
+    def __init__(self, before_wrap_us=1000000, read_us=10, jumps=None):
+        self.now = ticks_add(0, -before_wrap_us)
+        self.elapsed_us = 0  # since the start, unwrapped (a long int past 2**30: tests only)
+        self.read_us = read_us
+        self.jumps = jumps or {}
+        self.calls = 0
+        self._saved = None
+
+    def ticks_us(self):
+        self.calls += 1
+        t = self.now
+        self.stall(self.read_us + self.jumps.get(self.calls, 0))
+        return t
+
+    def sleep_us(self, us):
+        if us > 0:
+            self.stall(us)
+
+    def stall(self, us):
+        """The clock moves on by us: a read, a write or a pause that took that long."""
+        self.now = ticks_add(self.now, us)
+        self.elapsed_us += us
+
+    def __enter__(self):
+        self._saved = (sampler.ticks_us, sampler.sleep_us)
+        sampler.ticks_us = self.ticks_us
+        sampler.sleep_us = self.sleep_us
+        return self
+
+    def __exit__(self, *exc):
+        sampler.ticks_us, sampler.sleep_us = self._saved
+        return False
+
+
+class Sensor:
+    """One axis, read at the clock's time; each read takes cost_us, and read number i (0 =
+    the first) stalls the clock stalls[i] µs more."""
+    axes = (("t", "us"),)
+
+    def __init__(self, clock, cost_us=0, stalls=None):
+        self.clock = clock
+        self.cost_us = cost_us
+        self.stalls = stalls or {}
+        self.reads = 0
+        self.row = (1.0,)
+
+    def read(self):
+        self.clock.stall(self.cost_us + self.stalls.get(self.reads, 0))
+        self.reads += 1
+        return self.row
