@@ -5,7 +5,7 @@
 # (module __getattr__), so the heap goes to samples and an upload loads only what it needs.
 from ei.errors import (IngestionError, BadRequest, Duplicate, Unauthorized, MissingHeader,
                        ServerError, TransportError, Timeout, CertificateError, QueueFull,
-                       CaptureStopped)
+                       CaptureStopped, NotDelivered)
 
 __version__ = "0.1.0"
 

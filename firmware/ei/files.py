@@ -3,6 +3,9 @@
 # Loaded only when used (Client.upload_files, Client.upload_encoded): RAM goes to samples.
 from ei import encoder, wire
 from ei.acquisition import Sample
+from ei.compat import const, sleep_ms
+from ei.errors import (for_status, CertificateError, Duplicate, IngestionError, MissingHeader,
+                       NotDelivered, ServerError, TransportError, Unauthorized)
 
 MAX_FILES = 1000  # the page's limits for one /files request
 MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -35,8 +38,15 @@ def upload_files(client, files, category="training", label=None, no_label=False,
                  disallow_duplicates=False, add_date_id=False, boundary=None):
     """POST files as multipart/form-data to /api/{category}/files. Each entry is
     (file_name, data), data being a Sample, bytes, a path on flash or an open binary
-    file (read from where it stands); the content type follows the extension. Returns
-    the stored file names (None if a retry found the service already had them)."""
+    file (read from where it stands); the content type follows the extension.
+
+    The answer is read file by file: returns one (file_name, True, detail) a file, in order,
+    detail being the stored name (or sample id) or "already stored". A retry sends only the
+    files the service does not have yet; "already exists" is delivered for that file only.
+    Raises NotDelivered (its .results the same list, with False and the reason for each file
+    not delivered) when a file was refused as invalid (never retried) or the retries ran
+    out; a whole-request error (401, a bad label, a network that never came back) before any
+    file was delivered is raised as it is."""
     wire.check_category(category)
     if not files:
         raise ValueError("upload_files() needs at least one (file_name, data)")
@@ -48,23 +58,19 @@ def upload_files(client, files, category="training", label=None, no_label=False,
         from ei.compat import urandom
         boundary = hexlify(urandom(16)).decode()
     wire.check_header(boundary, "boundary")
-    label = client._label(label)
+    label = client.label(label)
     parts = []
     reusable = True
-    end = closing(boundary)
-    length = len(end)
     for entry in files:
-        name, data = entry
-        name = client._name(name)
+        given, data = entry
+        name = client.name(given)
         ctype = content_type_for(name)
         enc = None
         if isinstance(data, Sample):
             if ctype not in ("application/cbor", "application/json"):
                 raise ValueError("a Sample's file name must end in .cbor or .json, not %r"
                                  % (name,))
-            if not data.rows:
-                raise ValueError("file %r: the sample has no rows" % (name,))
-            wire.check_header(data.device_type, "device_type")
+            wire.check_sample(data, "upload_files()")
             enc = client.encoding("json" if ctype == "application/json" else "cbor")
             size = encoder.encoded_len(data, enc)
             reusable = reusable and data.reusable
@@ -74,34 +80,197 @@ def upload_files(client, files, category="training", label=None, no_label=False,
         if size > MAX_FILE_BYTES:
             raise ValueError("file %r is %d bytes; the service takes at most %d a file"
                              % (name, size, MAX_FILE_BYTES))
-        ph = part_head(boundary, name, ctype)
-        parts.append((ph, data, enc, size, pos))
-        length += len(ph) + size + 2
-    path = "/api/%s/files" % category
-    ctype = "multipart/form-data; boundary=" + boundary
-    chunk = client.chunk
+        parts.append((given, part_head(boundary, name, ctype), data, enc, size, pos))
+    return _Upload(client, parts, category, label, no_label, disallow_duplicates, add_date_id,
+                   boundary, reusable).run()
 
-    def request(retry):
-        return path, client._options(label, no_label, disallow_duplicates or retry,
-                                   add_date_id), ctype, length, True
 
-    def body():
-        buf = None
-        for ph, data, enc, size, pos in parts:
-            yield ph
-            if enc is not None:
-                yield from encoder.chunks(data, enc, chunk)
-            elif pos is None and not isinstance(data, str):
-                yield data
-            else:
-                if buf is None:
-                    buf = bytearray(chunk)  # one buffer streams every file
-                yield from _file_chunks(data, pos, size, buf)
-            yield b"\r\n"
-        yield end
+class _Upload:
+    """The requests of one upload_files() call, until every file is delivered or settled."""
 
-    text = client._send(request, body, reusable)
-    return None if text is None else _stored_names(text)
+    def __init__(self, client, parts, category, label, no_label, disallow_duplicates,
+                 add_date_id, boundary, reusable):
+        self.client = client
+        self.parts = parts
+        self.path = "/api/%s/files" % category
+        self.ctype = "multipart/form-data; boundary=" + boundary
+        self.end = closing(boundary)
+        self.opts = (label, no_label, disallow_duplicates, add_date_id)
+        self.reusable = reusable
+        self.results = [None] * len(parts)  # (file_name, delivered, detail) once settled
+
+    def run(self):
+        client = self.client
+        pending = list(range(len(self.parts)))
+        alone = False  # send one file a request: an answer about "a file" names none
+        sent = False
+        attempt = 0
+        error = None
+        client.attempts = 0
+        while pending:
+            batch = pending[:1] if alone else pending
+            found = _Results()
+            client.attempts += 1
+            try:
+                status, text = client.post(self._request(batch, sent), self._body(batch),
+                                           found.feed)
+                failed = self._settle(batch, status, text, found)
+            except CertificateError:
+                raise  # the same certificate would come back
+            except TransportError as e:
+                failed = e
+            sent = True
+            pending = [i for i in pending if self.results[i] is None]
+            if failed is None:
+                continue
+            if failed == "alone":
+                alone = True
+                if not self.reusable:
+                    failed = IngestionError(400, text)
+                else:
+                    continue
+            error = failed
+            if not isinstance(failed, (TransportError, ServerError)) or not self.reusable \
+                    or attempt >= client.retries:
+                break
+            attempt += 1
+            sleep_ms(client.retry_delay_ms(attempt))
+        return self._outcome(pending, error)
+
+    def _settle(self, batch, status, text, found):
+        """Record what the answer says of each file of batch; None, "alone" (send the files
+        one at a time) or the error that stopped this attempt."""
+        entries = found.files
+        per_file = len(entries) == len(batch)
+        if status == 200 or (400 <= status < 500 and status not in (401, 421)) \
+                or status >= 500:
+            if per_file:  # the answer's files, in the order they were sent
+                for i, (ok, detail, why) in zip(batch, entries):
+                    if ok or "already exists" in why:
+                        self._done(i, True, detail if ok else "already stored")
+                    elif status < 500:
+                        self._done(i, False, "refused: " + why)  # invalid: not retried
+                return ServerError(status, text) if status >= 500 else None
+        if status == 200:
+            if entries or found.broken:  # files the answer does not say the fate of
+                return TransportError("the /files answer lists %d files for %d sent"
+                                      % (len(entries), len(batch)))
+            for i in batch:  # a 200 with no per-file results: all of them were stored
+                self._done(i, True, text.strip() if len(batch) == 1 else "stored")
+            return None
+        err = for_status(status, text)
+        if isinstance(err, (ServerError, Unauthorized, MissingHeader)) or status < 400:
+            return err
+        # 4xx about a file, not naming which: alone, the file is the one
+        if len(batch) > 1:
+            return "alone"
+        self._done(batch[0], isinstance(err, Duplicate),
+                   "already stored" if isinstance(err, Duplicate) else "refused: " + text)
+        return None
+
+    def _done(self, i, delivered, detail):
+        self.results[i] = (self.parts[i][0], delivered, detail)
+
+    def _outcome(self, pending, error):
+        for i in pending:
+            self._done(i, False, "not delivered: %s" % (error,))
+        if all(r[1] for r in self.results):
+            return self.results
+        if error is not None and not any(r[1] for r in self.results) and \
+                len(pending) == len(self.results):
+            raise error  # nothing was delivered, for one reason
+        raise NotDelivered(self.results, error)
+
+    def _request(self, batch, retry):
+        length = len(self.end)
+        for i in batch:
+            p = self.parts[i]
+            length += len(p[1]) + p[4] + 2
+        label, no_label, dup, date_id = self.opts
+        return (self.path, self.client.options(label, no_label, dup or retry, date_id),
+                self.ctype, length, True)
+
+    def _body(self, batch):
+        chunk = self.client.chunk
+
+        def body():
+            buf = None
+            for i in batch:
+                _, ph, data, enc, size, pos = self.parts[i]
+                yield ph
+                if enc is not None:
+                    yield from encoder.chunks(data, enc, chunk)
+                elif pos is None and not isinstance(data, str):
+                    yield data
+                else:
+                    if buf is None:
+                        buf = bytearray(chunk)  # one buffer streams every file
+                    yield from _file_chunks(data, pos, size, buf)
+                yield b"\r\n"
+            yield self.end
+
+        return body
+
+
+_ENTRY = const(512)  # longest per-file result kept to parse (a name, an id, an error line)
+
+
+class _Results:
+    """The per-file results of a /files answer, {"success", "files": [{"success",
+    "fileName" or "sampleId", "error"}, ...]}, read as the answer streams past: each object
+    of the "files" array is parsed alone, so a 1000-file answer needs _ENTRY bytes, not the
+    whole answer. files: (ok, name or id, error) in the answer's order."""
+
+    def __init__(self):
+        self.files = []
+        self.broken = False  # an entry over _ENTRY bytes or not JSON
+        self._depth = 0
+        self._str = self._esc = False
+        self._buf = None
+        self._n = -1  # bytes of the entry being gathered; -1 between entries
+
+    def feed(self, view):
+        for c in view:
+            if self._n >= 0:
+                if self._n < _ENTRY:
+                    self._buf[self._n] = c
+                self._n += 1
+            if self._str:
+                if self._esc:
+                    self._esc = False
+                elif c == 0x5C:  # backslash
+                    self._esc = True
+                elif c == 0x22:
+                    self._str = False
+            elif c == 0x22:
+                self._str = True
+            elif c == 0x7B or c == 0x5B:  # { [
+                self._depth += 1
+                if self._depth == 3 and c == 0x7B:  # an object in the top object's array
+                    if self._buf is None:
+                        self._buf = bytearray(_ENTRY)
+                    self._buf[0] = c
+                    self._n = 1
+            elif c == 0x7D or c == 0x5D:  # } ]
+                if self._depth == 3 and self._n >= 0:
+                    self._entry()
+                self._depth -= 1
+
+    def _entry(self):
+        n, self._n = self._n, -1
+        if n > _ENTRY:
+            self.broken = True
+            return
+        import json
+        try:
+            f = json.loads(bytes(self._buf[:n]))
+            ok = f.get("success") is True
+            detail = f.get("fileName") or f.get("sampleId")
+            why = f.get("error") or ""
+        except (ValueError, AttributeError):
+            self.broken = True
+            return
+        self.files.append((ok, "" if detail is None else str(detail), str(why)))
 
 
 def upload_encoded(client, data, file_name, category="training", label=None,
@@ -113,8 +282,8 @@ def upload_encoded(client, data, file_name, category="training", label=None,
     way. content_type defaults from file_name's extension (.cbor or .json). Returns the
     stored file name, or None when a retry found the service already had it."""
     wire.check_category(category)
-    name = client._name(file_name)
-    label = client._label(label)
+    name = client.name(file_name)
+    label = client.label(label)
     ctype = content_type or content_type_for(file_name)
     if ctype not in ("application/cbor", "application/json"):
         raise ValueError("/data takes application/cbor or application/json, not %r"
@@ -133,7 +302,7 @@ def upload_encoded(client, data, file_name, category="training", label=None,
     chunk = client.chunk
 
     def request(retry):
-        headers = [("X-File-Name", name)] + client._options(
+        headers = [("X-File-Name", name)] + client.options(
             label, no_label, disallow_duplicates or retry, add_date_id)
         return path, headers, ctype, length, False
 
@@ -143,7 +312,7 @@ def upload_encoded(client, data, file_name, category="training", label=None,
         else:
             yield from _file_chunks(data, pos, length, bytearray(chunk))
 
-    text = client._send(request, body, True)
+    text = client.send(request, body, True)
     return None if text is None else text.strip()
 
 
@@ -190,15 +359,3 @@ def _file_chunks(data, pos, size, buf):
     finally:
         if f is not data:
             f.close()
-
-
-def _stored_names(text):
-    """The /files answer is JSON {"success": .., "files": [..]}, or a plain name."""
-    t = text.strip()
-    if not t.startswith("{"):
-        return [t]
-    import json
-    names = []
-    for f in json.loads(t).get("files", ()):
-        names.append(f.get("fileName") if isinstance(f, dict) else f)
-    return names

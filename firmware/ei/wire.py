@@ -4,8 +4,15 @@ from ei.compat import const
 from ei.errors import TransportError
 
 CATEGORIES = ("training", "testing", "anomaly")
-_MAX_LINE = const(1024)  # longest status or header line accepted from a server
-MAX_BODY = const(32768)  # longest response body kept (a /files answer names every file)
+# The response is read through one buffer of _KEEP + _WINDOW bytes, whatever the server sends:
+# a proxy's 200 KB error page costs no more heap than a 9-byte file name.
+KEEP = const(2048)       # body text kept: the service's error messages are a line or two; a
+                         # /files answer's per-file results are read as they stream past
+_WINDOW = const(1024)    # the read window: a status or header line must fit in it
+_MAX_HEADERS = const(64) # header lines in one answer (a real one has about ten)
+_MAX_INTERIM = const(8)  # 1xx interim answers skipped before the real one
+MAX_DROP = const(1048576)  # body bytes read at all (kept or dropped): an endless body ends here
+_MAX_HEX = const(7)      # hex digits of a chunk size: under 256 MB, a small int on a board
 
 # encodeURIComponent leaves these as they are
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()"
@@ -15,6 +22,43 @@ def check_category(category):
         raise ValueError("category must be one of training, testing, anomaly; not %r"
                          % (category,))
     return category
+
+
+def check_sample(sample, what="upload()"):
+    """What every upload checks of a sample before a byte is sent or queued."""
+    from ei.acquisition import Sample
+    if not isinstance(sample, Sample):
+        raise TypeError("%s takes a Sample, not %r" % (what, type(sample).__name__))
+    if not sample.rows:
+        raise ValueError("the sample has no rows; nothing to upload")
+    check_header(sample.device_type, "device_type")  # no control characters
+    return sample
+
+
+def check_hmac_key(key):
+    if key is not None and (not isinstance(key, (str, bytes)) or not key):
+        raise ValueError("hmac_key must be a non-empty str or bytes")
+    return key
+
+
+def encoding(fmt, float32, hmac_key, iat):
+    """The Encoding of an upload; iat is stamped when signing with a set clock."""
+    from ei.compat import unix_time
+    from ei.encoder import Encoding
+    return Encoding(fmt, float32, hmac_key, unix_time() if (hmac_key and iat) else None)
+
+
+def check_upload(sample, category, label, file_name, fmt, what="upload()"):
+    """The one check of a sample upload (Client.upload, Queue.put): the sample, its category,
+    label and file name (defaulting to "<label>.<fmt>", as the service infers labels from
+    names). Returns the file name."""
+    check_category(category)
+    check_sample(sample, what)
+    if label is not None:
+        check_header(label, "label")
+    if file_name is None:
+        file_name = "%s.%s" % (label or "sample", fmt)
+    return check_header(file_name, "file_name")
 
 
 def check_header(value, what):
@@ -59,100 +103,216 @@ def request_head(path, host, api_key, headers, content_type, length, length_firs
 
 # --- response ---------------------------------------------------------------------------
 
-class Reader:
-    """Buffered reads from a readinto(buf) callable, with one fixed buffer."""
+_buf = None  # the response buffer, made once (on a crowded heap 2 KB in one piece may not be
+             # found later) and taken by one response at a time
 
-    def __init__(self, readinto, size=512):
+
+def _take():
+    global _buf
+    b, _buf = _buf, None
+    return b if b is not None else bytearray(KEEP + _WINDOW)
+
+
+class Reader:
+    """An HTTP/1.x response read from a readinto(buf) callable through one fixed buffer:
+    buf[:KEEP] holds the body text kept, buf[KEEP:] is the read window. Lines are parsed in
+    the window, body bytes pass through it; nothing else grows with what the server sends."""
+
+    def __init__(self, readinto, buf=None):
         self._readinto = readinto
-        self._buf = bytearray(size)
-        self._mv = memoryview(self._buf)
-        self._pos = 0
-        self._end = 0
+        self.buf = buf if buf is not None else _take()
+        self.mv = memoryview(self.buf)
+        self._pos = self._end = KEEP
+        self.kept = 0       # body bytes kept in buf[:kept]
+        self.body = 0       # body bytes read
+
+    def release(self):
+        global _buf
+        _buf, self.buf, self.mv = self.buf, None, None
 
     def _fill(self):
-        self._pos = 0
-        self._end = self._readinto(self._buf) or 0
-        return self._end
+        """Read more after what the window holds; False at the end of the stream."""
+        if self._pos == self._end:
+            self._pos = self._end = KEEP
+        elif self._end == len(self.buf):  # slide what is left to the window's start
+            n = self._end - self._pos
+            self.mv[KEEP:KEEP + n] = self.mv[self._pos:self._end]
+            self._pos, self._end = KEEP, KEEP + n
+            if self._end == len(self.buf):
+                return None  # the window is full: the caller's line is too long
+        got = self._readinto(self.mv[self._end:])
+        if not got:
+            return False
+        self._end += got
+        return True
 
-    def readline(self):
-        line = b""
+    def line(self, what):
+        """The next line without its CRLF, as bytes (one line of a bounded answer head)."""
         while True:
-            if self._pos == self._end and not self._fill():
-                return line
-            i = self._buf.find(b"\n", self._pos, self._end)
-            stop = self._end if i < 0 else i + 1
-            line += self._buf[self._pos:stop]
-            self._pos = stop
+            i = self.buf.find(b"\n", self._pos, self._end)
             if i >= 0:
-                return line
-            if len(line) > _MAX_LINE:
-                raise TransportError("the server sent a line longer than %d bytes" % _MAX_LINE)
+                out = bytes(self.mv[self._pos:i])
+                self._pos = i + 1
+                return out[:-1] if out[-1:] == b"\r" else out
+            more = self._fill()
+            if more is None:
+                raise TransportError("the server sent a %s line longer than %d bytes"
+                                     % (what, _WINDOW))
+            if not more:
+                raise TransportError("connection closed in the response's %s" % what)
 
-    def read(self, n):
-        """Up to n bytes; fewer only at end of stream."""
-        out = b""
-        while len(out) < n:
-            if self._pos == self._end and not self._fill():
-                break
-            take = min(n - len(out), self._end - self._pos)
-            out += self._buf[self._pos:self._pos + take]
-            self._pos += take
-        return out
+    def piece(self, n):
+        """A view of up to n body bytes (valid until the next read), kept while buf[:KEEP]
+        has room; an empty view at the end of the stream."""
+        if self._pos == self._end and not self._fill():
+            return self.mv[0:0]
+        k = min(n, self._end - self._pos)
+        v = self.mv[self._pos:self._pos + k]
+        self._pos += k
+        self.body += k
+        if self.body > MAX_DROP:
+            raise TransportError("the response's body is over %d bytes; not read further"
+                                 % MAX_DROP)
+        room = KEEP - self.kept
+        if room > 0:
+            c = min(room, k)
+            self.mv[self.kept:self.kept + c] = v[:c]
+            self.kept += c
+        return v
+
+    def text(self):
+        """The body text kept, decoded; bytes that are not UTF-8 become U+FFFD."""
+        return decode(bytes(self.mv[:self.kept]))
 
 
-def read_response(readinto, max_body=MAX_BODY):
-    """Read one HTTP/1.x response: (status, body as text). The body is delimited by
-    Content-Length, chunked transfer coding, or the end of the connection."""
-    r = Reader(readinto)
-    line = r.readline()
+def decode(b):
+    """UTF-8 text of b; what is not UTF-8 is replaced with U+FFFD (MicroPython's decode has no
+    errors="replace"): a proxy's Latin-1 error page keeps its status."""
+    try:
+        return b.decode()
+    except UnicodeError:
+        pass
+    out = []
+    i = 0
+    n = len(b)
+    while i < n:
+        c = b[i]
+        k = 1 if c < 0x80 else 2 if 0xC2 <= c < 0xE0 else 3 if 0xE0 <= c < 0xF0 else (
+            4 if 0xF0 <= c < 0xF5 else 0)
+        if k:
+            try:
+                out.append(b[i:i + k].decode())
+                i += k
+                continue
+            except UnicodeError:
+                pass
+        out.append("\ufffd")
+        i += 1
+    return "".join(out)
+
+
+def _status(line):
     parts = line.split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit() \
+            or len(parts[1]) != 3:
         raise TransportError("not an HTTP response: %r" % (line[:60],))
     status = int(parts[1])
-    length = None
-    chunked = False
-    while True:
-        line = r.readline()
-        if not line:
-            raise TransportError("connection closed in the response's headers")
-        line = line.rstrip(b"\r\n")
-        if not line:
-            break
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        value = value.strip()
-        if name == b"content-length":
-            if not value.isdigit():
-                raise TransportError("bad Content-Length in the response: %r" % (value,))
-            length = int(value)
-        elif name == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-    if chunked:
-        body = b""
-        while True:
-            size_line = r.readline().split(b";")[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise TransportError("bad chunk size in the response: %r" % (size_line,))
-            if size == 0:
+    if not 100 <= status <= 599:
+        raise TransportError("the response's status %d is outside 100-599" % status)
+    return status
+
+
+def _head(r):
+    """(status, Content-Length or None, chunked) of the first answer that is not 1xx."""
+    for _ in range(_MAX_INTERIM + 1):
+        status = _status(r.line("status"))
+        length = None
+        chunked = False
+        for count in range(_MAX_HEADERS + 1):
+            line = r.line("header")
+            if not line:
                 break
-            if len(body) + size > max_body:
-                raise TransportError("response body over %d bytes" % max_body)
-            chunk = r.read(size)
-            if len(chunk) < size:
-                raise TransportError("connection closed in a response chunk")
-            body += chunk
-            r.readline()  # the CRLF after the chunk
-    elif length is not None:
-        if length > max_body:
-            raise TransportError("response body of %d bytes is over %d" % (length, max_body))
-        body = r.read(length)
-        if len(body) < length:
-            raise TransportError("connection closed after %d of %d body bytes"
-                                 % (len(body), length))
-    else:
-        body = r.read(max_body + 1)
-        if len(body) > max_body:
-            raise TransportError("response body over %d bytes" % max_body)
-    return status, body.decode()
+            if count == _MAX_HEADERS:
+                raise TransportError("the response has over %d header lines" % _MAX_HEADERS)
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            value = value.strip()
+            if name == b"content-length":
+                if not value.isdigit() or len(value) > 12:
+                    raise TransportError("bad Content-Length in the response: %r" % (value[:20],))
+                if length is not None and int(value) != length:
+                    raise TransportError("the response has two different Content-Lengths "
+                                         "(%d and %s)" % (length, value.decode()))
+                length = int(value)
+            elif name == b"transfer-encoding":
+                if value.lower() != b"chunked":
+                    raise TransportError("the response's Transfer-Encoding %r is not chunked"
+                                         % (value[:40],))
+                chunked = True
+        if status >= 200:
+            if chunked and length is not None:
+                raise TransportError("the response has both Content-Length and chunked "
+                                     "Transfer-Encoding")
+            if length is not None and length > MAX_DROP:
+                raise TransportError("the response's body of %d bytes is over %d" % (length,
+                                                                                MAX_DROP))
+            return status, length, chunked
+        # 1xx (100 Continue, 103 Early Hints): an interim answer; the real one follows
+    raise TransportError("over %d interim (1xx) answers" % _MAX_INTERIM)
+
+
+def _chunk_size(line):
+    """A chunk's size: hex digits only (no sign, no 0x, no spaces), at most _MAX_HEX of them."""
+    size = line.split(b";", 1)[0]
+    ok = 0 < len(size) <= _MAX_HEX
+    for c in size:  # ints on both runtimes
+        if not (48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102):
+            ok = False
+    if not ok:
+        raise TransportError("bad chunk size in the response: %r" % (line[:20],))
+    return int(size, 16)
+
+
+def _drain(r, n, sink):
+    """Read n body bytes; False if the stream ended first."""
+    while n:
+        v = r.piece(n)
+        if not v:
+            return False
+        n -= len(v)
+        if sink is not None:
+            sink(v)
+    return True
+
+
+def read_response(readinto, sink=None):
+    """Read one HTTP/1.x response: (status, body text). The body is delimited by
+    Content-Length, chunked transfer coding, or the end of the connection; its first KEEP
+    bytes are kept as text, and sink(view), when given, sees every body byte as it passes."""
+    r = Reader(readinto)
+    try:
+        status, length, chunked = _head(r)
+        if chunked:
+            while True:
+                size = _chunk_size(r.line("chunk size"))
+                if not size:
+                    break
+                if not _drain(r, size, sink):
+                    raise TransportError("connection closed in a response chunk")
+                if r.line("chunk"):
+                    raise TransportError("a response chunk is longer than its size")
+            for _ in range(_MAX_HEADERS + 1):  # trailers, then the blank line
+                if not r.line("trailer"):
+                    break
+            else:
+                raise TransportError("the response has over %d trailer lines" % _MAX_HEADERS)
+        elif length is not None:
+            if not _drain(r, length, sink):
+                raise TransportError("connection closed after %d of %d body bytes"
+                                     % (r.body, length))
+        else:
+            while _drain(r, _WINDOW, sink):
+                pass
+        return status, r.text()
+    finally:
+        r.release()

@@ -48,8 +48,10 @@ def test_data_request_is_byte_identical_to_the_page():
 
 def test_files_request_is_byte_identical_to_the_page():
     v = seed_example()
-    echoed = echo_client().upload_files([("test.cbor", page_sample())], boundary=v["boundary"])
-    assert echoed == [tohex(v["files_request_head"].encode()) + v["files_body_hex"]]
+    [(name, delivered, echoed)] = echo_client().upload_files([("test.cbor", page_sample())],
+                                                             boundary=v["boundary"])
+    assert name == "test.cbor" and delivered
+    assert echoed == tohex(v["files_request_head"].encode()) + v["files_body_hex"]
 
 
 def head_of(hexed):
@@ -99,11 +101,13 @@ def test_json_upload_is_stored_too():
     assert e["category"] == "anomaly" and len(e["sample"]["payload"]["values"]) == 3
 
 
-def test_upload_files_returns_every_stored_name():
-    names = mock_client().upload_files(
+def test_upload_files_returns_each_file_s_stored_name_in_order():
+    results = mock_client().upload_files(
         [("idle.1.cbor", small_sample(2)), ("idle.2.json", small_sample(3)),
          ("notes.csv", b"t,x\n0,1\n")], category="training")
-    assert len(names) == 3
+    assert [r[:2] for r in results] == [("idle.1.cbor", True), ("idle.2.json", True),
+                                        ("notes.csv", True)]
+    names = [r[2] for r in results]
     assert stored(names[0])["label"] == "idle"
     assert stored(names[2])["size"] == 8
 
@@ -161,7 +165,7 @@ def test_a_bad_row_mid_stream_closes_the_connection_and_nothing_is_stored():
 
 
 def test_non_ascii_file_names_in_files_uploads_are_decoded_by_the_service():
-    [name] = mock_client().upload_files([("crème.01.cbor", small_sample(2))])
+    [(_, _, name)] = mock_client().upload_files([("crème.01.cbor", small_sample(2))])
     e = stored(name)
     # the label is inferred with the page's regex ^[a-zA-Z0-9\s-_]+, which stops at "è"
     assert e["file_name"] == "crème.01.cbor" and e["label"] == "cr"
