@@ -4,11 +4,11 @@ from ei.compat import const
 from ei.errors import TransportError
 
 CATEGORIES = ("training", "testing", "anomaly")
-# The response is read through one buffer of _KEEP + _WINDOW bytes, whatever the server sends:
+# The response is read through one buffer of KEEP + _WINDOW bytes, whatever the server sends:
 # a proxy's 200 KB error page costs no more heap than a 9-byte file name.
-KEEP = const(2048)       # body text kept: the service's error messages are a line or two; a
+KEEP = const(1024)       # body text kept: the service's error messages are a line or two; a
                          # /files answer's per-file results are read as they stream past
-_WINDOW = const(1024)    # the read window: a status or header line must fit in it
+_WINDOW = const(512)     # the read window: a status or header line must fit in it
 _MAX_HEADERS = const(64) # header lines in one answer (a real one has about ten)
 _MAX_INTERIM = const(8)  # 1xx interim answers skipped before the real one
 MAX_DROP = const(1048576)  # body bytes read at all (kept or dropped): an endless body ends here
@@ -103,129 +103,100 @@ def request_head(path, host, api_key, headers, content_type, length, length_firs
 
 # --- response ---------------------------------------------------------------------------
 
-_buf = None  # the response buffer, made once (on a crowded heap 2 KB in one piece may not be
-             # found later) and taken by one response at a time
-
-
-def _take():
-    global _buf
-    b, _buf = _buf, None
-    return b if b is not None else bytearray(KEEP + _WINDOW)
+# The response buffer, made when this module is imported, while the heap still has room in
+# one piece (after an upload, 1.5 KB in one piece may not be found in a 64 KB heap): buf[:KEEP]
+# holds the body text kept, buf[KEEP:] is the read window. One response at a time takes it.
+_buf = bytearray(KEEP + _WINDOW)
 
 
 class Reader:
     """An HTTP/1.x response read from a readinto(buf) callable through one fixed buffer:
-    buf[:KEEP] holds the body text kept, buf[KEEP:] is the read window. Lines are parsed in
-    the window, body bytes pass through it; nothing else grows with what the server sends."""
+    lines are parsed in the window, body bytes pass through it, the first KEEP are kept."""
 
-    def __init__(self, readinto, buf=None):
+    def __init__(self, readinto):
+        global _buf
         self._readinto = readinto
-        self.buf = buf if buf is not None else _take()
+        self.buf, _buf = _buf or bytearray(KEEP + _WINDOW), None
         self.mv = memoryview(self.buf)
         self._pos = self._end = KEEP
-        self.kept = 0       # body bytes kept in buf[:kept]
-        self.body = 0       # body bytes read
+        self.kept = self.body = 0
 
     def release(self):
         global _buf
-        _buf, self.buf, self.mv = self.buf, None, None
+        _buf = self.buf
 
     def _fill(self):
-        """Read more after what the window holds; False at the end of the stream."""
+        """Read more after what the window holds: bytes read, 0 at the end of the stream,
+        -1 when the window is full."""
         if self._pos == self._end:
             self._pos = self._end = KEEP
         elif self._end == len(self.buf):  # slide what is left to the window's start
             n = self._end - self._pos
+            if self._pos == KEEP:
+                return -1
             self.mv[KEEP:KEEP + n] = self.mv[self._pos:self._end]
             self._pos, self._end = KEEP, KEEP + n
-            if self._end == len(self.buf):
-                return None  # the window is full: the caller's line is too long
         got = self._readinto(self.mv[self._end:])
-        if not got:
-            return False
         self._end += got
-        return True
+        return got
 
     def line(self, what):
-        """The next line without its CRLF, as bytes (one line of a bounded answer head)."""
+        """The next line, without its CRLF, as bytes."""
         while True:
             i = self.buf.find(b"\n", self._pos, self._end)
             if i >= 0:
                 out = bytes(self.mv[self._pos:i])
                 self._pos = i + 1
                 return out[:-1] if out[-1:] == b"\r" else out
-            more = self._fill()
-            if more is None:
-                raise TransportError("the server sent a %s line longer than %d bytes"
-                                     % (what, _WINDOW))
-            if not more:
+            got = self._fill()
+            if got < 0:
+                raise TransportError("the server sent a %s line over %d bytes" % (what, _WINDOW))
+            if not got:
                 raise TransportError("connection closed in the response's %s" % what)
 
-    def piece(self, n):
-        """A view of up to n body bytes (valid until the next read), kept while buf[:KEEP]
-        has room; an empty view at the end of the stream."""
-        if self._pos == self._end and not self._fill():
-            return self.mv[0:0]
-        k = min(n, self._end - self._pos)
-        v = self.mv[self._pos:self._pos + k]
-        self._pos += k
-        self.body += k
-        if self.body > MAX_DROP:
-            raise TransportError("the response's body is over %d bytes; not read further"
-                                 % MAX_DROP)
-        room = KEEP - self.kept
-        if room > 0:
-            c = min(room, k)
-            self.mv[self.kept:self.kept + c] = v[:c]
-            self.kept += c
-        return v
-
-    def text(self):
-        """The body text kept, decoded; bytes that are not UTF-8 become U+FFFD."""
-        return decode(bytes(self.mv[:self.kept]))
+    def drain(self, n, sink):
+        """Read n body bytes (keeping the first KEEP, sink(view) seeing each); False if the
+        stream ended first."""
+        while n:
+            if self._pos == self._end and not self._fill():
+                return False
+            k = min(n, self._end - self._pos)
+            v = self.mv[self._pos:self._pos + k]
+            self._pos += k
+            self.body += k
+            n -= k
+            if self.body > MAX_DROP:
+                raise TransportError("the response's body is over %d bytes; not read further"
+                                     % MAX_DROP)
+            c = min(KEEP - self.kept, k)
+            if c > 0:
+                self.mv[self.kept:self.kept + c] = v[:c]
+                self.kept += c
+            if sink is not None:
+                sink(v)
+        return True
 
 
 def decode(b):
-    """UTF-8 text of b; what is not UTF-8 is replaced with U+FFFD (MicroPython's decode has no
-    errors="replace"): a proxy's Latin-1 error page keeps its status."""
+    """UTF-8 text of b. A body that is not UTF-8 (a proxy's Latin-1 page) keeps its ASCII,
+    every other byte becoming U+FFFD: MicroPython's decode has no errors="replace"."""
     try:
         return b.decode()
     except UnicodeError:
-        pass
-    out = []
-    i = 0
-    n = len(b)
-    while i < n:
-        c = b[i]
-        k = 1 if c < 0x80 else 2 if 0xC2 <= c < 0xE0 else 3 if 0xE0 <= c < 0xF0 else (
-            4 if 0xF0 <= c < 0xF5 else 0)
-        if k:
-            try:
-                out.append(b[i:i + k].decode())
-                i += k
-                continue
-            except UnicodeError:
-                pass
-        out.append("\ufffd")
-        i += 1
-    return "".join(out)
-
-
-def _status(line):
-    parts = line.split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit() \
-            or len(parts[1]) != 3:
-        raise TransportError("not an HTTP response: %r" % (line[:60],))
-    status = int(parts[1])
-    if not 100 <= status <= 599:
-        raise TransportError("the response's status %d is outside 100-599" % status)
-    return status
+        return "".join(chr(c) if c < 0x80 else "\ufffd" for c in b)
 
 
 def _head(r):
     """(status, Content-Length or None, chunked) of the first answer that is not 1xx."""
     for _ in range(_MAX_INTERIM + 1):
-        status = _status(r.line("status"))
+        line = r.line("status")
+        p = line.split(None, 2)
+        if len(p) < 2 or not p[0].startswith(b"HTTP/1.") or len(p[1]) != 3 \
+                or not p[1].isdigit():
+            raise TransportError("not an HTTP response: %r" % (line[:60],))
+        status = int(p[1])
+        if not 100 <= status <= 599:
+            raise TransportError("the response's status %d is outside 100-599" % status)
         length = None
         chunked = False
         for count in range(_MAX_HEADERS + 1):
@@ -238,31 +209,28 @@ def _head(r):
             name = name.strip().lower()
             value = value.strip()
             if name == b"content-length":
-                if not value.isdigit() or len(value) > 12:
-                    raise TransportError("bad Content-Length in the response: %r" % (value[:20],))
-                if length is not None and int(value) != length:
-                    raise TransportError("the response has two different Content-Lengths "
-                                         "(%d and %s)" % (length, value.decode()))
+                if not value.isdigit() or len(value) > 12 or (
+                        length is not None and int(value) != length):
+                    raise TransportError("bad or two different Content-Lengths in the "
+                                         "response: %r" % (value[:20],))
                 length = int(value)
             elif name == b"transfer-encoding":
                 if value.lower() != b"chunked":
                     raise TransportError("the response's Transfer-Encoding %r is not chunked"
                                          % (value[:40],))
                 chunked = True
-        if status >= 200:
+        if status >= 200:  # else 100 Continue, 103 Early Hints: the real answer follows
             if chunked and length is not None:
-                raise TransportError("the response has both Content-Length and chunked "
-                                     "Transfer-Encoding")
+                raise TransportError("the response has both Content-Length and chunked")
             if length is not None and length > MAX_DROP:
-                raise TransportError("the response's body of %d bytes is over %d" % (length,
-                                                                                MAX_DROP))
+                raise TransportError("the response's body of %d bytes is over %d"
+                                     % (length, MAX_DROP))
             return status, length, chunked
-        # 1xx (100 Continue, 103 Early Hints): an interim answer; the real one follows
     raise TransportError("over %d interim (1xx) answers" % _MAX_INTERIM)
 
 
 def _chunk_size(line):
-    """A chunk's size: hex digits only (no sign, no 0x, no spaces), at most _MAX_HEX of them."""
+    """A chunk's size: hex digits only (no sign, no 0x, no spaces), at most _MAX_HEX."""
     size = line.split(b";", 1)[0]
     ok = 0 < len(size) <= _MAX_HEX
     for c in size:  # ints on both runtimes
@@ -271,18 +239,6 @@ def _chunk_size(line):
     if not ok:
         raise TransportError("bad chunk size in the response: %r" % (line[:20],))
     return int(size, 16)
-
-
-def _drain(r, n, sink):
-    """Read n body bytes; False if the stream ended first."""
-    while n:
-        v = r.piece(n)
-        if not v:
-            return False
-        n -= len(v)
-        if sink is not None:
-            sink(v)
-    return True
 
 
 def read_response(readinto, sink=None):
@@ -297,7 +253,7 @@ def read_response(readinto, sink=None):
                 size = _chunk_size(r.line("chunk size"))
                 if not size:
                     break
-                if not _drain(r, size, sink):
+                if not r.drain(size, sink):
                     raise TransportError("connection closed in a response chunk")
                 if r.line("chunk"):
                     raise TransportError("a response chunk is longer than its size")
@@ -307,12 +263,12 @@ def read_response(readinto, sink=None):
             else:
                 raise TransportError("the response has over %d trailer lines" % _MAX_HEADERS)
         elif length is not None:
-            if not _drain(r, length, sink):
+            if not r.drain(length, sink):
                 raise TransportError("connection closed after %d of %d body bytes"
                                      % (r.body, length))
         else:
-            while _drain(r, _WINDOW, sink):
+            while r.drain(_WINDOW, sink):
                 pass
-        return status, r.text()
+        return status, decode(bytes(r.mv[:r.kept]))
     finally:
         r.release()

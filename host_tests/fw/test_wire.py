@@ -126,7 +126,7 @@ def test_endless_headers_are_refused_at_the_header_count_limit():
 def test_endless_header_line_is_refused():
     e = raises(TransportError, wire.read_response,
                feeder(b"HTTP/1.1 200 OK\r\nX: " + b"a" * 5000))
-    assert "longer than" in str(e)
+    assert "line over" in str(e)
 
 
 def test_chunk_sizes_are_hex_digits_only_and_bounded():

@@ -1,0 +1,47 @@
+"""Fixed memory for every answer: on the MicroPython unix port with `-X heapsize=64k` and
+the firmware from .mpy (as a board runs it), no answer of the hostile server
+(hostile_server.py) raises MemoryError, whatever its size, framing or encoding: each ends in
+the error that names it. fw/test_hostile_server.py checks the same answers' errors in detail
+on both runtimes, from source (which needs more heap to compile than a board spends).
+"""
+import sys
+
+import pytest
+
+from conftest import HERE
+from hostile_server import HostileServer
+
+sys.path.insert(0, str(HERE / "bench"))
+import harness  # noqa: E402
+
+HEAP_KB = 64
+EXPECTED = {
+    "page-1k": "ServerError", "page-20k": "ServerError", "page-200k": "ServerError",
+    "page-chunked": "ServerError", "page-close": "ServerError",
+    "endless-chunked": "TransportError", "endless-headers": "TransportError",
+    "long-header": "TransportError", "chunk-negative": "TransportError",
+    "chunk-0x": "TransportError", "two-lengths": "TransportError",
+    "length-and-chunked": "TransportError", "status-600": "TransportError",
+    "continue": "ok", "latin1": "BadRequest",
+}
+
+
+@pytest.fixture(scope="module")
+def mpy(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mpy")
+    harness.build_mpy(d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    server = HostileServer().start()
+    yield server
+    server.stop()
+
+
+def test_no_hostile_answer_raises_memory_error_in_a_64k_heap_from_mpy(mpy, hostile):
+    job = harness.Job(mpy, [hostile.host, hostile.port] + list(EXPECTED), HEAP_KB,
+                      module="mp_hostile", timeout=300)
+    assert job.ok and not job.out_of_memory, job
+    assert job.values == EXPECTED
