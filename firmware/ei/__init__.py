@@ -5,7 +5,7 @@
 # (module __getattr__), so the heap goes to samples and an upload loads only what it needs.
 from ei.errors import (IngestionError, BadRequest, Duplicate, Unauthorized, MissingHeader,
                        ServerError, TransportError, Timeout, CertificateError, QueueFull,
-                       CaptureStopped, NotDelivered)
+                       CaptureStopped)
 
 __version__ = "0.1.0"
 
@@ -15,6 +15,7 @@ _LAZY = {
     "Client": "client",
     "sample": "sampler",
     "Queue": "queue",
+    "NotDelivered": "files",  # upload_files' error: loaded with /files
     "collect": "collector",   # the REPL's one call
     "setup": "collector",
     "use": "collector",

@@ -15,13 +15,10 @@ TRANSPORTS = ("socket", "urequests")
 
 
 def check_api_key(key):
-    ok = isinstance(key, str) and len(key) > 3 and key[:3] == "ei_"
-    if ok:
-        for c in key[3:]:  # a loop, not any(generator): no allocation on a crowded heap
-            if c not in _HEX:
-                ok = False
-                break
-    if not ok:
+    # strip, not a loop over the characters: on MicroPython each character a loop hands out
+    # is interned as a qstr, and a new qstr pool may not be found on a crowded heap
+    if not (isinstance(key, str) and len(key) > 3 and key[:3] == "ei_"
+            and not key[3:].strip(_HEX)):
         # the message says what is wrong and never repeats the key
         raise ValueError("api_key must be 'ei_' followed by hex digits (from the project's "
                          "Keys page)")

@@ -25,7 +25,7 @@ if MICROPYTHON:
             # over HTTPS).
             def readinto(buf, ms):
                 raw.settimeout(ms / 1000)  # a TLS socket's timeout is its TCP socket's
-                b = sock.recv(len(buf))  # a short-lived allocation, at most one window
+                b = sock.recv(min(len(buf), 128))  # short-lived: small, found on a crowded heap
                 buf[:len(b)] = b
                 return len(b)
 
@@ -73,7 +73,8 @@ if MICROPYTHON:
         else:
             ctx.verify_mode = tls.CERT_REQUIRED
             # The port's mbedtls takes DER only, one certificate a call, positionally.
-            for der in _ders(cadata):
+            from ei.pem import ders  # loaded only to verify: plain HTTP never needs it
+            for der in ders(cadata):
                 ctx.load_verify_locations(der)
         return ctx.wrap_socket(sock, server_hostname=server_hostname)
 
@@ -84,28 +85,14 @@ else:
                                    wrap_tls)
 
 
-def _ders(cadata):
-    """The DER certificates in PEM text (each BEGIN/END block), or DER as it is."""
-    if isinstance(cadata, str):
-        cadata = cadata.encode()
-    if cadata[:5] != b"-----":
-        return [bytes(cadata)]
-    from binascii import a2b_base64
-    out = []
-    block = None
-    for line in bytes(cadata).split(b"\n"):
-        line = line.strip()
-        if line.startswith(b"-----BEGIN"):
-            block = []
-        elif line.startswith(b"-----END"):
-            if block is not None:
-                out.append(a2b_base64(b"".join(block)))
-            block = None
-        elif block is not None and line:
-            block.append(line)
-    if not out:
-        raise ValueError("ca: no certificate in the PEM text")
-    return out
+def nodelay(sock):
+    """Send each write at once (TCP_NODELAY): the body goes out in pieces, and Nagle's wait
+    for the last small one's acknowledgement (a delayed ACK, up to 40 ms) would add to every
+    upload. A port without the option sends as it did."""
+    try:
+        sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY: the same numbers in lwIP
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def is_timeout(e):

@@ -63,19 +63,6 @@ class Timeout(TransportError):
     """A connect, write or read did not finish within the client's timeout."""
 
 
-class NotDelivered(Exception):
-    """upload_files: some files are not on the service. results holds, for every file in
-    order, (file_name, delivered, detail); error is the last error of the request (None when
-    the service refused files as invalid). The message names each file not delivered."""
-
-    def __init__(self, results, error=None):
-        bad = ["%s (%s)" % (r[0], r[2]) for r in results if not r[1]]
-        super().__init__("%d of %d files not delivered: %s" % (len(bad), len(results),
-                                                               ", ".join(bad)))
-        self.results = results
-        self.error = error
-
-
 class QueueFull(Exception):
     """The offline queue has no room for an entry under its max_bytes (policy "refuse")."""
 

@@ -5,7 +5,7 @@ from ei import encoder, wire
 from ei.acquisition import Sample
 from ei.compat import const, sleep_ms
 from ei.errors import (for_status, CertificateError, Duplicate, IngestionError, MissingHeader,
-                       NotDelivered, ServerError, TransportError, Unauthorized)
+                       ServerError, TransportError, Unauthorized)
 
 MAX_FILES = 1000  # the page's limits for one /files request
 MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -32,6 +32,20 @@ def part_head(boundary, file_name, content_type):
 
 def closing(boundary):
     return ("--%s--\r\n" % boundary).encode()
+
+
+class NotDelivered(Exception):  # defined here: loaded with /files, not with every upload
+    """upload_files: some files are not on the service. results holds, for every file in
+    order, (file_name, delivered, detail); error is the last error of the request (None when
+    the service refused files as invalid). The message names each file not delivered."""
+
+    def __init__(self, results, error=None):
+        bad = ["%s (%s)" % (r[0], r[2]) for r in results if not r[1]]
+        super().__init__("%d of %d files not delivered: %s" % (len(bad), len(results),
+                                                               ", ".join(bad)))
+        self.results = results
+        self.error = error
+
 
 
 def upload_files(client, files, category="training", label=None, no_label=False,

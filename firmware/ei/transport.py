@@ -7,9 +7,8 @@
 import socket
 
 from ei.compat import wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff, \
-    getaddrinfo
+    getaddrinfo, nodelay
 from ei.errors import TransportError, Timeout, CertificateError
-from ei.log import log, WARNING
 
 _warned = False
 
@@ -47,12 +46,14 @@ class Connection:
             self._sock = self._raw = socket.socket(ai[0], socket.SOCK_STREAM)
             self._raw.settimeout(timeout)
             self._raw.connect(ai[-1])
+            nodelay(self._raw)
         except OSError as e:
             self.close()
             raise _fail("connecting to", where, e)
         if tls:
             if cadata is None and not _warned:
                 _warned = True
+                from ei.log import log, WARNING  # loaded to warn: plain HTTP never needs it
                 log(WARNING, "TLS without a CA certificate (Client(ca=...)): the server's "
                     "identity is not verified")
             try:

@@ -4,13 +4,14 @@ from ei.compat import const
 from ei.errors import TransportError
 
 CATEGORIES = ("training", "testing", "anomaly")
-# The response is read through one buffer of KEEP + _WINDOW bytes, whatever the server sends:
-# a proxy's 200 KB error page costs no more heap than a 9-byte file name.
-KEEP = const(1024)       # body text kept: the service's error messages are a line or two; a
-                         # /files answer's per-file results are read as they stream past
-_WINDOW = const(512)     # the read window: a status or header line must fit in it
+# The response is read through one fixed buffer (the encoder's chunk buffer, CHUNK bytes: a
+# status or header line must fit in it), whatever the server sends: a proxy's 200 KB error
+# page costs no more heap than a 9-byte file name.
+KEEP = const(256)        # body text kept: the service's error messages are a line (under
+                         # 200 bytes); /files' per-file results are read as they pass. Kept
+                         # small: it is allocated in one piece, then its str and the error's
 _MAX_HEADERS = const(64) # header lines in one answer (a real one has about ten)
-_MAX_INTERIM = const(8)  # 1xx interim answers skipped before the real one
+_MAX_INTERIM = const(8)  # answers read at most: 1xx interim ones are skipped
 MAX_DROP = const(1048576)  # body bytes read at all (kept or dropped): an endless body ends here
 _MAX_HEX = const(7)      # hex digits of a chunk size: under 256 MB, a small int on a board
 
@@ -65,8 +66,7 @@ def check_header(value, what):
     """A header value may hold no CR, LF or other control character (header injection)."""
     if not isinstance(value, str) or not value:
         raise ValueError("%s must be a non-empty string" % what)
-    for c in value:
-        o = ord(c)
+    for o in value.encode():  # ints: a loop over the str would intern each character
         if o < 0x20 or o == 0x7F:
             raise ValueError("%s holds a control character (code %d); refused" % (what, o))
     return value
@@ -103,39 +103,35 @@ def request_head(path, host, api_key, headers, content_type, length, length_firs
 
 # --- response ---------------------------------------------------------------------------
 
-# The response buffer, made when this module is imported, while the heap still has room in
-# one piece (after an upload, 1.5 KB in one piece may not be found in a 64 KB heap): buf[:KEEP]
-# holds the body text kept, buf[KEEP:] is the read window. One response at a time takes it.
-_buf = bytearray(KEEP + _WINDOW)
-
-
 class Reader:
-    """An HTTP/1.x response read from a readinto(buf) callable through one fixed buffer:
-    lines are parsed in the window, body bytes pass through it, the first KEEP are kept."""
+    """An HTTP/1.x response read from a readinto(buf) callable through one fixed buffer, the
+    encoder's chunk buffer (made at import, idle once the body is sent: the answer costs no
+    buffer of its own). Lines are parsed in it, body bytes pass through it, and the first
+    KEEP body bytes are kept (allocated as they come: a 9-byte file name costs 9 bytes)."""
 
     def __init__(self, readinto):
-        global _buf
+        from ei.encoder import Chunker
         self._readinto = readinto
-        self.buf, _buf = _buf or bytearray(KEEP + _WINDOW), None
-        self.mv = memoryview(self.buf)
-        self._pos = self._end = KEEP
-        self.kept = self.body = 0
+        self._ch = Chunker()
+        self.buf = self._ch.buf
+        self.mv = self._ch.mv
+        self._pos = self._end = self.body = 0
+        self.text = b""
 
     def release(self):
-        global _buf
-        _buf = self.buf
+        self._ch.release()
 
     def _fill(self):
-        """Read more after what the window holds: bytes read, 0 at the end of the stream,
-        -1 when the window is full."""
+        """Read more after what the buffer holds: bytes read, 0 at the end of the stream,
+        -1 when the buffer is full."""
         if self._pos == self._end:
-            self._pos = self._end = KEEP
-        elif self._end == len(self.buf):  # slide what is left to the window's start
+            self._pos = self._end = 0
+        elif self._end == len(self.buf):  # slide what is left to the buffer's start
             n = self._end - self._pos
-            if self._pos == KEEP:
+            if not self._pos:
                 return -1
-            self.mv[KEEP:KEEP + n] = self.mv[self._pos:self._end]
-            self._pos, self._end = KEEP, KEEP + n
+            self.mv[:n] = self.mv[self._pos:self._end]
+            self._pos, self._end = 0, n
         got = self._readinto(self.mv[self._end:])
         self._end += got
         return got
@@ -150,7 +146,8 @@ class Reader:
                 return out[:-1] if out[-1:] == b"\r" else out
             got = self._fill()
             if got < 0:
-                raise TransportError("the server sent a %s line over %d bytes" % (what, _WINDOW))
+                raise TransportError("the server sent a %s line over %d bytes"
+                                     % (what, len(self.buf)))
             if not got:
                 raise TransportError("connection closed in the response's %s" % what)
 
@@ -166,79 +163,66 @@ class Reader:
             self.body += k
             n -= k
             if self.body > MAX_DROP:
-                raise TransportError("the response's body is over %d bytes; not read further"
-                                     % MAX_DROP)
-            c = min(KEEP - self.kept, k)
+                raise TransportError("a response body over %d bytes" % MAX_DROP)
+            c = min(KEEP - len(self.text), k)
             if c > 0:
-                self.mv[self.kept:self.kept + c] = v[:c]
-                self.kept += c
+                self.text = bytes(v[:c]) if not self.text else self.text + v[:c]
             if sink is not None:
                 sink(v)
         return True
 
 
 def decode(b):
-    """UTF-8 text of b. A body that is not UTF-8 (a proxy's Latin-1 page) keeps its ASCII,
-    every other byte becoming U+FFFD: MicroPython's decode has no errors="replace"."""
+    """UTF-8 text of b. A body that is not UTF-8 (a proxy's Latin-1 page)
+    keeps its ASCII, every other byte becoming U+FFFD: MicroPython has no errors="replace"."""
     try:
         return b.decode()
     except UnicodeError:
         return "".join(chr(c) if c < 0x80 else "\ufffd" for c in b)
 
 
+def _fields(r, what):
+    """The header (or trailer) lines up to the blank one: at most _MAX_HEADERS."""
+    for _ in range(_MAX_HEADERS):
+        line = r.line(what)
+        if not line:
+            return
+        yield line
+    raise TransportError("over %d %s lines in the response" % (_MAX_HEADERS, what))
+
+
 def _head(r):
     """(status, Content-Length or None, chunked) of the first answer that is not 1xx."""
-    for _ in range(_MAX_INTERIM + 1):
+    for _ in range(_MAX_INTERIM):
         line = r.line("status")
         p = line.split(None, 2)
         if len(p) < 2 or not p[0].startswith(b"HTTP/1.") or len(p[1]) != 3 \
-                or not p[1].isdigit():
-            raise TransportError("not an HTTP response: %r" % (line[:60],))
-        status = int(p[1])
-        if not 100 <= status <= 599:
-            raise TransportError("the response's status %d is outside 100-599" % status)
+                or not p[1].isdigit() or not 100 <= int(p[1]) <= 599:
+            raise TransportError("not an HTTP response (a status 100-599): %r" % (line[:60],))
         length = None
         chunked = False
-        for count in range(_MAX_HEADERS + 1):
-            line = r.line("header")
-            if not line:
-                break
-            if count == _MAX_HEADERS:
-                raise TransportError("the response has over %d header lines" % _MAX_HEADERS)
+        for line in _fields(r, "header"):
             name, _, value = line.partition(b":")
             name = name.strip().lower()
             value = value.strip()
             if name == b"content-length":
                 if not value.isdigit() or len(value) > 12 or (
                         length is not None and int(value) != length):
-                    raise TransportError("bad or two different Content-Lengths in the "
-                                         "response: %r" % (value[:20],))
+                    raise TransportError("bad or two different Content-Lengths: %r"
+                                         % (value[:20],))
                 length = int(value)
             elif name == b"transfer-encoding":
                 if value.lower() != b"chunked":
-                    raise TransportError("the response's Transfer-Encoding %r is not chunked"
-                                         % (value[:40],))
+                    raise TransportError("Transfer-Encoding %r is not chunked" % (value[:40],))
                 chunked = True
-        if status >= 200:  # else 100 Continue, 103 Early Hints: the real answer follows
+        if p[1][0] != 49:  # not 1xx (100 Continue, 103 Early Hints: the real answer follows)
             if chunked and length is not None:
-                raise TransportError("the response has both Content-Length and chunked")
+                raise TransportError("both Content-Length and chunked in the response")
             if length is not None and length > MAX_DROP:
-                raise TransportError("the response's body of %d bytes is over %d"
-                                     % (length, MAX_DROP))
-            return status, length, chunked
+                raise TransportError("a response body of %d bytes (over %d)" % (length,
+                                                                              MAX_DROP))
+            return int(p[1]), length, chunked
     raise TransportError("over %d interim (1xx) answers" % _MAX_INTERIM)
-
-
-def _chunk_size(line):
-    """A chunk's size: hex digits only (no sign, no 0x, no spaces), at most _MAX_HEX."""
-    size = line.split(b";", 1)[0]
-    ok = 0 < len(size) <= _MAX_HEX
-    for c in size:  # ints on both runtimes
-        if not (48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102):
-            ok = False
-    if not ok:
-        raise TransportError("bad chunk size in the response: %r" % (line[:20],))
-    return int(size, 16)
 
 
 def read_response(readinto, sink=None):
@@ -250,25 +234,24 @@ def read_response(readinto, sink=None):
         status, length, chunked = _head(r)
         if chunked:
             while True:
-                size = _chunk_size(r.line("chunk size"))
+                line = r.line("chunk size")
+                size = line.split(b";", 1)[0]  # hex digits only: no sign, 0x or spaces
+                if not 0 < len(size) <= _MAX_HEX or size.strip(b"0123456789abcdefABCDEF"):
+                    raise TransportError("bad chunk size in the response: %r" % (line[:20],))
+                size = int(size, 16)
                 if not size:
                     break
-                if not r.drain(size, sink):
-                    raise TransportError("connection closed in a response chunk")
-                if r.line("chunk"):
-                    raise TransportError("a response chunk is longer than its size")
-            for _ in range(_MAX_HEADERS + 1):  # trailers, then the blank line
-                if not r.line("trailer"):
-                    break
-            else:
-                raise TransportError("the response has over %d trailer lines" % _MAX_HEADERS)
+                if not r.drain(size, sink) or r.line("chunk"):
+                    raise TransportError("a response chunk is not as long as its size")
+            for _ in _fields(r, "trailer"):
+                pass
         elif length is not None:
             if not r.drain(length, sink):
                 raise TransportError("connection closed after %d of %d body bytes"
                                      % (r.body, length))
         else:
-            while r.drain(_WINDOW, sink):
+            while r.drain(MAX_DROP, sink):
                 pass
-        return status, decode(bytes(r.mv[:r.kept]))
+        return status, decode(r.text)
     finally:
         r.release()

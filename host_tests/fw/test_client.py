@@ -26,7 +26,17 @@ def small_sample(rows=5):
 def echo_client(**kw):
     # Host header as the page (the default port of plain HTTP): the socket goes to the echo
     # server, which answers with the hex of the request it received.
-    return ei.Client(API_KEY, host="ingestion.edgeimpulse.com", tls=False, addr=echo_addr(), **kw)
+    c = ei.Client(API_KEY, host="ingestion.edgeimpulse.com", tls=False, addr=echo_addr(), **kw)
+    post = c.post
+
+    def whole(req, body, sink=None):
+        # the echo is longer than the text a client keeps (wire.KEEP): gather all of it as it
+        # passes, through the sink every answer's body goes through
+        got = bytearray()
+        status, _ = post(req, body, got.extend)
+        return status, bytes(got).decode()
+    c.post = whole
+    return c
 
 
 def mock_client(**kw):
@@ -48,14 +58,10 @@ def test_data_request_is_byte_identical_to_the_page():
 
 def test_files_request_is_byte_identical_to_the_page():
     v = seed_example()
-    c = echo_client()
-    whole = bytearray()  # the echo is longer than the text a client keeps: read it as it passes
-    post = c.post
-    c.post = lambda req, body, sink=None: post(req, body, whole.extend)
-    [(name, delivered, _)] = c.upload_files([("test.cbor", page_sample())],
-                                            boundary=v["boundary"])
+    [(name, delivered, echoed)] = echo_client().upload_files([("test.cbor", page_sample())],
+                                                             boundary=v["boundary"])
     assert name == "test.cbor" and delivered
-    assert bytes(whole).decode() == tohex(v["files_request_head"].encode()) + v["files_body_hex"]
+    assert echoed == tohex(v["files_request_head"].encode()) + v["files_body_hex"]
 
 
 def head_of(hexed):

@@ -125,7 +125,7 @@ def test_a_file_refused_as_invalid_is_reported_not_retried_and_named():
     tok = token()
     sent = [("a.%s.csv" % tok, b"t,x\n0,1\n"), ("bad.%s.csv" % tok, b"nonsense"),
             ("b.%s.csv" % tok, b"t,x\n0,2\n")]
-    e = raises(errors.NotDelivered, client(retries=3).upload_files, sent,
+    e = raises(ei.NotDelivered, client(retries=3).upload_files, sent,
                label="files-invalid." + tok)
     assert [r[1] for r in e.results] == [True, False, True]
     assert "bad.%s.csv" % tok in str(e) and "Invalid file" in str(e)
