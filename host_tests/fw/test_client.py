@@ -71,7 +71,9 @@ def head_of(hexed):
 def test_optional_headers_go_out_only_when_asked():
     plain = head_of(echo_client().upload(small_sample(), label="idle"))
     assert "X-Label: idle" in plain and "X-File-Name: idle.cbor" in plain
-    assert not [h for h in plain if h.startswith(("X-No-Label", "X-Disallow", "X-Add-Date"))]
+    # startswith one prefix at a time: MicroPython 1.23's takes no tuple
+    assert not [h for h in plain for p in ("X-No-Label", "X-Disallow", "X-Add-Date")
+                if h.startswith(p)]
     full = head_of(echo_client().upload(small_sample(), file_name="x.cbor", no_label=True,
                                         disallow_duplicates=True, add_date_id=True))
     assert full[4:7] == ["X-No-Label: 1", "X-Disallow-Duplicates: 1", "X-Add-Date-Id: 1"]

@@ -131,3 +131,23 @@ def test_a_file_refused_as_invalid_is_reported_not_retried_and_named():
     assert "bad.%s.csv" % tok in str(e) and "Invalid file" in str(e)
     assert "a.%s.csv" % tok not in str(e)
     assert len(log(tok)["requests"]) == 1
+
+
+def test_a_socket_without_a_method_fails_as_a_transport_error_not_attribute_error():
+    # MicroPython 1.23's TLS socket has no recv: whatever a port's socket lacks, an upload
+    # ends in a TransportError that names the step, never a bare AttributeError
+    from ei.transport import Connection
+    from hostile import HOST
+    from fwtest import env
+
+    def missing(*args):
+        raise AttributeError("'SSLSocket' object has no attribute 'recv'")
+    c = Connection(HOST, int(env("EI_HOSTILE_PORT")), timeout=5)
+    try:
+        c._readinto = c._write = missing
+        e = raises(errors.TransportError, c.write, b"x")
+        assert "sending to" in str(e) and "AttributeError" in str(e)
+        e = raises(errors.TransportError, c.readinto, bytearray(4))
+        assert "reading from" in str(e)
+    finally:
+        c.close()
