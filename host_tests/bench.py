@@ -4,6 +4,8 @@ as one table (Markdown, for README's "Streaming, memory and benchmarks").
 - smallest -X heapsize that uploads a 100-row and an 18,000-row sample (bisection, 1 KB
   steps): ei over its raw socket and through requests (transport="urequests"), against
   requests.post with the same CBOR body built whole in RAM, as its users do today;
+- upload time at default settings against writing the same request, encoded beforehand, in
+  one write, on the unix port and on a 32-bit single-precision build (EI_F32_MICROPYTHON);
 - upload time of the same 18,000-row sample to the same local mock server, median of 8,
   the ways taking turns in one process, each going first in turn (a ratio measured in one
   run); ei also with chunk=4096, since the body's write size is what differs most;
@@ -92,6 +94,21 @@ def table(mpy, sizes, server, tmp):
                      % label, "%d ms" % v[t + "_ms"], "%d ms" % v["requests_ms"],
                      ratio(v[t + "_ms"], v["requests_ms"])))
     server.store.reset()
+
+    say("upload against one write ...")
+    for name, binary in (("unix port", harness.MICROPYTHON), ("f32", harness.F32)):
+        label = ("upload time, 18000 rows at default settings, against writing the same "
+                 "request encoded beforehand in one write (median of 9), %s" % name)
+        if not binary:
+            rows.append((label, "not measured: set EI_F32_MICROPYTHON", "", ""))
+            continue
+        j = harness.Job(mpy, ["write_ratio", ROWS, server.host, server.port, 9], 8192,
+                        timeout=600, micropython=binary)
+        assert j.ok, j
+        v = {k: int(x) for k, x in j.values.items()}
+        rows.append((label, "%d ms" % v["upload_ms"], "%d ms (one write)" % v["write_ms"],
+                     ratio(v["upload_ms"], v["write_ms"])))
+        server.store.reset()
 
     say("encode ...")
     j = harness.Job(mpy, ["encode", ROWS], 8192, timeout=600)

@@ -3,6 +3,7 @@
 The firmware and the jobs are compiled with mpy-cross first and run from .mpy, as a board
 runs them: compiling source on the device would take heap that a board never spends.
 """
+import os
 import pathlib
 import subprocess
 import sys
@@ -13,6 +14,9 @@ FIRMWARE = ROOT / "firmware"
 BIN = pathlib.Path(sys.executable).parent
 MICROPYTHON = BIN / "micropython"
 MPY_CROSS = BIN / "mpy-cross"
+# A 32-bit, single-precision unix port (issue 9's f32 build), for the rows measured there too:
+# EI_F32_MICROPYTHON names it; without it, those rows say so.
+F32 = os.environ.get("EI_F32_MICROPYTHON")
 
 
 def build_mpy(dest):
@@ -37,9 +41,10 @@ class Job:
     """One run of `micropython -X heapsize=<kb>k -m <module> ...` (mp_jobs, or mp_upload for
     the uploads whose heap is measured): ok, and the values of its OK line."""
 
-    def __init__(self, mpy_dir, args, heap_kb, module="mp_jobs", timeout=120):
+    def __init__(self, mpy_dir, args, heap_kb, module="mp_jobs", timeout=120,
+                 micropython=MICROPYTHON):
         env = {"MICROPYPATH": "%s:.frozen" % mpy_dir, "PATH": "/usr/bin:/bin"}
-        r = subprocess.run([str(MICROPYTHON), "-X", "heapsize=%dk" % heap_kb, "-m", module]
+        r = subprocess.run([str(micropython), "-X", "heapsize=%dk" % heap_kb, "-m", module]
                            + [str(a) for a in args], env=env, capture_output=True, text=True,
                            timeout=timeout)
         self.heap_kb = heap_kb
