@@ -74,13 +74,13 @@ def check_header(value, what):
 
 def encode_uri_component(s):
     """Percent-encode as JavaScript's encodeURIComponent, as Edge Impulse's uploader does."""
-    out = []
+    out = bytearray()  # bytes, not chr(): each new character would be interned as a qstr
     for b in s.encode():
         if b in _UNRESERVED:
-            out.append(chr(b))
+            out.append(b)
         else:
-            out.append("%%%02X" % b)
-    return "".join(out)
+            out.extend(("%%%02X" % b).encode())
+    return str(out, "utf-8")
 
 
 def host_header(host, port, tls):
@@ -178,7 +178,21 @@ def decode(b):
     try:
         return b.decode()
     except UnicodeError:
-        return "".join(chr(c) if c < 0x80 else "\ufffd" for c in b)
+        pass
+    n = len(b)
+    for c in b:
+        if c >= 0x80:
+            n += 2  # U+FFFD is 3 bytes of UTF-8
+    out = bytearray(n)  # one allocation: no list of characters (each one a new qstr)
+    i = 0
+    for c in b:
+        if c < 0x80:
+            out[i] = c
+            i += 1
+        else:
+            out[i:i + 3] = b"\xef\xbf\xbd"
+            i += 3
+    return str(out, "utf-8")
 
 
 def _fields(r, what):
