@@ -3,7 +3,7 @@
 # Its iterator-body path with Content-Length set writes each piece as it comes, so the body
 # is never built in RAM. Unlike the raw socket it is not byte-exact (requests writes its
 # headers from a dict, which keeps no order), it bounds each socket operation, not the whole
-# response, and it cannot verify a server certificate (it sets CERT_NONE), so ca= is refused.
+# request (no min_rate deadline) or response, and it cannot verify a server certificate (it sets CERT_NONE), so ca= is refused.
 from ei import wire
 from ei.compat import is_timeout
 from ei.errors import TransportError, Timeout
