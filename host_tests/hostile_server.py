@@ -22,6 +22,8 @@ token keeps one test's /files state apart from another's):
     files-per-file-500             /files: the first request stores all but the last 3 and
                                    answers 500 with per-file results; later ones store all
     files-invalid                  /files: files named bad* are refused as invalid (per file)
+    files-long                     /files: stores every file, and answers 200 KB of JSON: a
+                                   long "log" string before the per-file results
 
 GET /_hostile/log?token=T answers, as JSON, {"requests": [[part file names], ...],
 "stored": [file names]} for that token: what each /files request carried and what is stored.
@@ -212,4 +214,7 @@ class HostileServer:
             return _answer(500, b"Internal server error")
         status = 500 if (scenario == "files-per-file-500" and first) else 200
         doc = {"success": all(r["success"] for r in results), "files": results}
-        return _answer(status, json.dumps(doc).encode(), b"application/json")
+        body = json.dumps(doc).encode()
+        if scenario == "files-long":  # a long member first: the results come after 200 KB
+            body = b'{"log": "' + b"[x] {y}, " * 22000 + b'", ' + body[1:]
+        return _answer(status, body, b"application/json")

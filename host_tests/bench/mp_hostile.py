@@ -1,7 +1,8 @@
 # Hostile answers at a small heap, from .mpy (test_hostile_memory.py):
 #   micropython -X heapsize=64k -m mp_hostile HOST PORT SCENARIO [SCENARIO ...]
-# Uploads a small sample once per scenario (the hostile server's X-Label) and prints
-# "OK scenario=ErrorName ...": what each answer ended in (a MemoryError is a failure).
+# Uploads a small sample once per scenario (the hostile server's X-Label; a scenario named
+# files-* uploads one file to /files instead) and prints "OK scenario=ErrorName ...": what
+# each answer ended in, "ok" when delivered (a MemoryError is a failure).
 import sys
 
 import ei
@@ -13,7 +14,10 @@ s = ei.Sample(device_type="TEST", interval_ms=10, sensors=(("x", "u"),), values=
 out = []
 for scenario in sys.argv[3:]:
     try:
-        c.upload(s, label=scenario)
+        if scenario.startswith("files-"):
+            c.upload_files([("a.csv", b"t,x\n0,1\n")], label=scenario + ".mem")
+        else:
+            c.upload(s, label=scenario)
         out.append(scenario + "=ok")
     except MemoryError:
         raise

@@ -121,6 +121,13 @@ def test_a_retry_sends_only_the_files_the_service_does_not_have():
     assert sorted(seen["stored"]) == sorted(n for n, _ in sent)
 
 
+def test_a_long_files_answer_is_read_file_by_file_as_it_streams_past():
+    tok = token()
+    sent = files(3, tok)
+    results = client().upload_files(sent, label="files-long." + tok)
+    assert results == [(n, True, n) for n, _ in sent]
+
+
 def test_a_file_refused_as_invalid_is_reported_not_retried_and_named():
     tok = token()
     sent = [("a.%s.csv" % tok, b"t,x\n0,1\n"), ("bad.%s.csv" % tok, b"nonsense"),
