@@ -232,6 +232,8 @@ def _head(r):
         if p[1][0] != 49:  # not 1xx (100 Continue, 103 Early Hints: the real answer follows)
             if chunked and length is not None:
                 raise TransportError("both Content-Length and chunked in the response")
+            if p[1] in (b"204", b"304"):  # no body, whatever the headers say
+                length = 0
             if length is not None and length > MAX_DROP:
                 raise TransportError("a response body of %d bytes (over %d)" % (length,
                                                                               MAX_DROP))

@@ -181,6 +181,12 @@ def test_interim_1xx_answers_are_skipped():
     assert wire.read_response(feeder(r)) == (200, "name")
 
 
+def test_a_204_has_no_body_even_on_a_connection_kept_open():
+    # nothing follows the head: reading "to the close" would wait for the timeout
+    r = b"HTTP/1.1 204 No Content\r\n\r\n"
+    assert wire.read_response(endless(r, b"never read")) == (204, "")
+
+
 def test_endless_interim_answers_are_refused():
     e = raises(TransportError, wire.read_response,
                endless(b"", b"HTTP/1.1 100 Continue\r\n\r\n"))
