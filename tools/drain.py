@@ -121,8 +121,9 @@ def drain(port, cfg_path, into=None, mpremote=MPREMOTE, log=print):
     except Exception as e:  # network, 401, 5xx: what was sent is settled, the rest waits
         error = e
     left = [e["name"] for e in q]
+    # the queue's own per-entry truth: delivered (stored, or "already exists"), refused
     refused = [n for n, _ in q.aside if n in names]
-    delivered = [n for n in pulled if n not in left and n not in refused]
+    delivered = [n for n in q.delivered if n in names]
     settle(board, path, delivered, refused)
     log("drained %s: %d stored by %s, %d refused (moved aside on the board, kept in %s/aside)"
         ", %d left queued" % (port, len(delivered), client.host, len(refused), local,

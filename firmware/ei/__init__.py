@@ -15,6 +15,7 @@ _LAZY = {
     "Client": "client",
     "sample": "sampler",
     "Queue": "queue",
+    "NotDelivered": "files_answer",  # upload_files' error: loaded with /files
     "collect": "collector",   # the REPL's one call
     "setup": "collector",
     "use": "collector",

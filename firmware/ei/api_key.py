@@ -6,12 +6,10 @@ _HEX = "0123456789abcdefABCDEF"
 
 def check_api_key(key):
     """Return key if it is 'ei_' and hex digits; else a ValueError that never repeats it."""
-    ok = isinstance(key, str) and len(key) > 3 and key[:3] == "ei_"
-    if ok:
-        for c in key[3:]:  # a loop, not any(generator): no allocation on a crowded heap
-            if c not in _HEX:
-                ok = False
-                break
+    # strip, not a loop over the characters: on MicroPython each character a loop hands out
+    # is interned as a qstr, and a new qstr pool may not be found on a crowded heap
+    ok = (isinstance(key, str) and len(key) > 3 and key[:3] == "ei_"
+          and not key[3:].strip(_HEX))
     if not ok:
         raise ValueError("api_key must be 'ei_' followed by hex digits (from the project's "
                          "Keys page)")

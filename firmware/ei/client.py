@@ -2,13 +2,15 @@
 # to the Ingestion API (/api/{category}/data or /files) and reads the answer, retrying what
 # is worth retrying without ever storing a sample twice.
 from ei import encoder, wire
-from ei.acquisition import Sample
 from ei.api_key import check_api_key
-from ei.compat import FLOAT32, sleep_ms, random_below, unix_time, const
+from ei.compat import FLOAT32, sleep_ms, random_below, const
 from ei.errors import for_status, CertificateError, Duplicate, ServerError, TransportError
 from ei.transport import Connection
 
 _MAX_BACKOFF_MS = const(30000)
+# The slowest a server may take a request's body, bytes a second: 1 KB/s is 8 kbit/s, which
+# a GPRS or NB-IoT uplink clears; a request may take timeout + length / min_rate seconds.
+MIN_RATE = const(1024)
 TRANSPORTS = ("socket", "urequests")
 
 
@@ -24,11 +26,14 @@ class Client:
     timeouts and 5xx are retried up to this many times, with exponential backoff from
     backoff_ms and random jitter; 400, 401 and 421 never are. A retried request always
     carries x-disallow-duplicates, so a request whose 200 was lost is not stored twice.
-    float32: CBOR single floats; None (the default) when the board's floats are single."""
+    float32: CBOR single floats; None (the default) when the board's floats are single.
+    min_rate: a request (body and answer) that takes longer than timeout + length / min_rate
+    seconds ends with Timeout, however its server dribbles."""
 
     def __init__(self, api_key, host="ingestion.edgeimpulse.com", port=None, tls=True,
                  timeout=10, addr=None, hmac_key=None, float32=None, ca=None, retries=3,
-                 backoff_ms=500, iat=True, transport="socket", chunk=encoder.CHUNK):
+                 backoff_ms=500, iat=True, transport="socket", chunk=encoder.CHUNK,
+                 min_rate=MIN_RATE):
         self._api_key = check_api_key(api_key)
         self.host = wire.check_header(host, "host")
         self.tls = bool(tls)
@@ -39,9 +44,7 @@ class Client:
             raise ValueError("timeout must be a number of seconds > 0, not %r" % (timeout,))
         self.timeout = timeout
         self.addr = addr
-        if hmac_key is not None and (not isinstance(hmac_key, (str, bytes)) or not hmac_key):
-            raise ValueError("hmac_key must be a non-empty str or bytes")
-        self._hmac_key = hmac_key
+        self._hmac_key = wire.check_hmac_key(hmac_key)
         # None: the board's float size. A single-precision board loses nothing in float32
         # (43% fewer bytes for 3-axis rows), and a capture it wrote is copied from flash.
         self.float32 = FLOAT32 if float32 is None else bool(float32)
@@ -55,6 +58,9 @@ class Client:
             raise ValueError("transport must be one of %s, not %r" % (TRANSPORTS, transport))
         self.transport = transport
         self.chunk = chunk
+        if not (isinstance(min_rate, int) and min_rate > 0):
+            raise ValueError("min_rate must be bytes a second > 0, not %r" % (min_rate,))
+        self.min_rate = min_rate
         self.attempts = 0  # how many attempts the last request took
 
     def __repr__(self):  # no keys
@@ -63,8 +69,7 @@ class Client:
 
     def encoding(self, fmt="cbor"):
         """The encoding of this client's uploads; iat is stamped when signing with a set clock."""
-        iat = unix_time() if (self._hmac_key and self.iat) else None
-        return encoder.Encoding(fmt, self.float32, self._hmac_key, iat)
+        return wire.encoding(fmt, self.float32, self._hmac_key, self.iat)
 
     # --- the two endpoints -------------------------------------------------------------
 
@@ -72,31 +77,23 @@ class Client:
                disallow_duplicates=False, add_date_id=False, fmt="cbor"):
         """POST one sample to /api/{category}/data. Returns the stored file name, or None
         when a retry found the service already had it (its first 200 was lost)."""
-        wire.check_category(category)
-        if not isinstance(sample, Sample):
-            raise TypeError("upload() takes a Sample, not %r" % (type(sample).__name__,))
-        if not sample.rows:
-            raise ValueError("the sample has no rows; nothing to upload")
-        wire.check_header(sample.device_type, "device_type")  # no control characters
+        file_name = wire.check_upload(sample, category, label, file_name, fmt)
         enc = self.encoding(fmt)
-        encoded_label = self._label(label)  # first: a bad label is named as the label
-        if file_name is None:  # the service needs a name, and infers labels from names
-            file_name = "%s.%s" % (label or "sample", fmt)
-        name = self._name(file_name)
-        label = encoded_label
+        name = self.name(file_name)
+        label = self.label(label)
         length = encoder.encoded_len(sample, enc)
         path = "/api/%s/data" % category
         chunk = self.chunk
 
         def request(retry):
-            headers = [("X-File-Name", name)] + self._options(
+            headers = [("X-File-Name", name)] + self.options(
                 label, no_label, disallow_duplicates or retry, add_date_id)
             return path, headers, enc.content_type, length, False
 
         def body():
             return encoder.chunks(sample, enc, chunk)
 
-        text = self._send(request, body, sample.reusable)
+        text = self.send(request, body, sample.reusable)
         return None if text is None else text.strip()
 
     def upload_files(self, files, category="training", label=None, no_label=False,
@@ -119,31 +116,47 @@ class Client:
         return upload_encoded(self, data, file_name, category, label, no_label,
                               disallow_duplicates, add_date_id, content_type, size)
 
-    # --- internals -----------------------------------------------------------------------
+    # --- the seam ei.files and ei.via_requests build requests with (not for applications) -
 
-    def _name(self, file_name):
+    def name(self, file_name):
+        """A file name checked and percent-encoded for x-file-name or a part's filename."""
         return wire.encode_uri_component(wire.check_header(file_name, "file_name"))
 
-    def _label(self, label):
+    def label(self, label):
         if label is None:
             return None
         return wire.encode_uri_component(wire.check_header(label, "label"))
 
-    def _options(self, label, no_label, disallow_duplicates, add_date_id):
+    def options(self, label, no_label, disallow_duplicates, add_date_id):
         h = [("X-Label", label)] if label is not None else []
         return h + _flag("X-No-Label", no_label) + _flag(
             "X-Disallow-Duplicates", disallow_duplicates) + _flag("X-Add-Date-Id", add_date_id)
 
-    def _send(self, request, body, reusable):
+    def first_headers(self):
+        """Host and X-Api-Key, the first lines of every request (for another transport)."""
+        return (("Host", wire.host_header(self.host, self.port, self.tls)),
+                ("X-Api-Key", self._api_key))
+
+    @property
+    def verifies(self):
+        """True when a CA was given: the server's certificate is checked."""
+        return self._cadata is not None
+
+    def send(self, request, body, reusable):
         """Post, retrying failures worth a retry. request(retry) gives the request's
         (path, headers, content type, length, length first); body() yields the body's pieces
         (each a view that is good until the next is asked for: pull form, so that a transport
-        that iterates over a body, like micropython-lib requests, streams it too)."""
+        that iterates over a body, like micropython-lib requests, streams it too).
+        Returns the 200 answer's text, or None when a retry was answered "duplicate" (an
+        earlier attempt's 200 was lost)."""
         attempt = 0
         while True:
             self.attempts = attempt + 1
             try:
-                return self._post(request(attempt > 0), body)
+                status, text = self.post(request(attempt > 0), body)
+                if status == 200:
+                    return text
+                raise for_status(status, text)
             except Duplicate:
                 if attempt:
                     return None  # delivered: an earlier attempt's 200 was lost
@@ -164,35 +177,38 @@ class Client:
         delay = min(self.backoff_ms << (attempt - 1), _MAX_BACKOFF_MS)
         return delay // 2 + random_below(delay // 2 + 1)
 
-    def _post(self, req, body):
-        """One attempt: the 200 answer's text, or the status's IngestionError."""
+    def deadline_ms(self, length):
+        """How long a request with a body of `length` bytes may take, answer included."""
+        r = self.min_rate
+        return int(self.timeout * 1000) + length // r * 1000 + length % r * 1000 // r
+
+    def post(self, req, body, sink=None):
+        """One attempt: (status, answer text); sink(view) sees the answer's body as it
+        streams past (see wire.read_response)."""
         path, headers, ctype, length, length_first = req
         if self.transport == "urequests":
             from ei.via_requests import post
-            status, text = post(self, path, headers, ctype, length, body)
-        else:
-            head = wire.request_head(path, wire.host_header(self.host, self.port, self.tls),
-                                     self._api_key, headers, ctype, length, length_first)
-            conn = Connection(self.host, self.port, self.tls, self.timeout, self.addr,
-                              self._cadata)
+            return post(self, path, headers, ctype, length, body, sink)
+        head = wire.request_head(path, wire.host_header(self.host, self.port, self.tls),
+                                 self._api_key, headers, ctype, length, length_first)
+        conn = Connection(self.host, self.port, self.tls, self.timeout, self.addr,
+                          self._cadata)
+        try:
+            conn.deadline(self.deadline_ms(length))
+            conn.write(head)
+            sent = 0
+            pieces = body()
             try:
-                conn.write(head)
-                sent = 0
-                pieces = body()
-                try:
-                    for b in pieces:
-                        conn.write(b)
-                        sent += len(b)
-                finally:
-                    pieces.close()  # a file being streamed is closed now, not by the GC
-                if sent != length:  # would be a bug here: never let the server take it
-                    raise ValueError("body was %d bytes, not the announced %d" % (sent, length))
-                conn.begin_response()
-                status, text = wire.read_response(conn.readinto)
+                for b in pieces:
+                    conn.write(b)
+                    sent += len(b)
             finally:
-                # also when the body fails half-way: the server sees a short body, never a
-                # wrong sample
-                conn.close()
-        if status != 200:
-            raise for_status(status, text)
-        return text
+                pieces.close()  # a file being streamed is closed now, not by the GC
+            if sent != length:  # would be a bug here: never let the server take it
+                raise ValueError("body was %d bytes, not the announced %d" % (sent, length))
+            conn.begin_response()
+            return wire.read_response(conn.readinto, sink)
+        finally:
+            # also when the body fails half-way: the server sees a short body, never a
+            # wrong sample
+            conn.close()

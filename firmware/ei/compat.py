@@ -11,31 +11,49 @@ if MICROPYTHON:
     from micropython import const
     from time import ticks_us, ticks_ms, ticks_add, ticks_diff, sleep_ms, sleep_us
     from os import urandom
-    import gc
-
-    def mem_free():
-        gc.collect()
-        return gc.mem_free()
 
     def writer(sock):
         # socket.write loops until all is sent on a blocking socket; send may not.
         return sock.write
 
-    def reader(sock):
-        # Not readinto: it has a "no short reads" policy and waits until buf is full, so an
-        # answer shorter than buf, from a server that keeps the connection open, would be
-        # lost to the timeout. recv returns what has arrived. Not recv_into either, which
-        # only TLS sockets have: with a timeout set, it raises ETIMEDOUT over an answer that
-        # has arrived when the server then resets the connection (an early 401 over HTTPS).
-        def readinto(buf):
-            b = sock.recv(len(buf))  # a small allocation a read: the response only
-            buf[:len(b)] = b
-            return len(b)
+    def reader(sock, raw):
+        """readinto(buf, ms): up to len(buf) bytes into buf, as they arrive (0 at the end of
+        the stream), waiting at most ms for them; OSError(ETIMEDOUT) when none came."""
+        if hasattr(sock, "recv"):
+            # Not readinto on a blocking socket: it has a "no short reads" policy and waits
+            # until buf is full, so an answer shorter than buf, from a server that keeps the
+            # connection open, would be lost to the timeout. recv returns what has arrived.
+            # Not recv_into either: with a timeout set, it raises ETIMEDOUT over an answer
+            # that has arrived when the server then resets the connection (an early 401
+            # over HTTPS).
+            def readinto(buf, ms):
+                raw.settimeout(ms / 1000)  # a TLS socket's timeout is its TCP socket's
+                b = sock.recv(min(len(buf), 128))  # short-lived: small, found on a crowded heap
+                buf[:len(b)] = b
+                return len(b)
+
+            return readinto
+        # The TLS socket of MicroPython 1.23 and 1.24 has no recv (only read, readinto and
+        # readline, which wait for a full buffer on a blocking socket): read it non-blocking,
+        # which returns what has arrived, and wait for more with poll.
+        import select
+        from errno import ETIMEDOUT
+        p = select.poll()
+        p.register(sock, select.POLLIN)
+
+        def readinto(buf, ms):
+            raw.setblocking(False)  # the writes are done: from here on, reads only
+            end = ticks_add(ticks_ms(), ms)
+            while True:
+                n = sock.readinto(buf)
+                if n is not None:
+                    return n
+                left = ticks_diff(end, ticks_ms())
+                if left <= 0:
+                    raise OSError(ETIMEDOUT)
+                p.poll(left)
 
         return readinto
-
-    def print_exception(e):
-        sys.print_exception(e)
 
     def sync(f):
         # MicroPython has no fsync: flush hands the data to the file system, and LittleFS
@@ -58,39 +76,26 @@ if MICROPYTHON:
         else:
             ctx.verify_mode = tls.CERT_REQUIRED
             # The port's mbedtls takes DER only, one certificate a call, positionally.
-            for der in _ders(cadata):
+            from ei.pem import ders  # loaded only to verify: plain HTTP never needs it
+            for der in ders(cadata):
                 ctx.load_verify_locations(der)
         return ctx.wrap_socket(sock, server_hostname=server_hostname)
 
 else:
     # the CPython half; not loaded on a board, so its code costs a board no RAM
     from ei.compat_cpython import (const, ticks_us, ticks_ms, ticks_add, ticks_diff, sleep_ms,
-                                   sleep_us, urandom, mem_free, writer, reader,
-                                   print_exception, sync, getaddrinfo, wrap_tls)
+                                   sleep_us, urandom, writer, reader, sync, getaddrinfo,
+                                   wrap_tls)
 
 
-def _ders(cadata):
-    """The DER certificates in PEM text (each BEGIN/END block), or DER as it is."""
-    if isinstance(cadata, str):
-        cadata = cadata.encode()
-    if cadata[:5] != b"-----":
-        return [bytes(cadata)]
-    from binascii import a2b_base64
-    out = []
-    block = None
-    for line in bytes(cadata).split(b"\n"):
-        line = line.strip()
-        if line.startswith(b"-----BEGIN"):
-            block = []
-        elif line.startswith(b"-----END"):
-            if block is not None:
-                out.append(a2b_base64(b"".join(block)))
-            block = None
-        elif block is not None and line:
-            block.append(line)
-    if not out:
-        raise ValueError("ca: no certificate in the PEM text")
-    return out
+def nodelay(sock):
+    """Send each write at once (TCP_NODELAY): the body goes out in pieces, and Nagle's wait
+    for the last small one's acknowledgement (a delayed ACK, up to 40 ms) would add to every
+    upload. A port without the option sends as it did."""
+    try:
+        sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY: the same numbers in lwIP
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def is_timeout(e):

@@ -42,21 +42,16 @@ def sleep_us(us):
         _time.sleep(us / 1000000)
 
 
-def mem_free():
-    return None  # not meaningful on CPython
-
-
 def writer(sock):
     return sock.sendall
 
 
-def reader(sock):
-    return sock.recv_into
+def reader(sock, raw):
+    def readinto(buf, ms):
+        sock.settimeout(ms / 1000)
+        return sock.recv_into(buf)
 
-
-def print_exception(e):
-    import traceback
-    traceback.print_exception(e)
+    return readinto
 
 
 def sync(f):

@@ -1,6 +1,7 @@
 # Files: multipart/form-data uploads to /api/{category}/files, and bodies that are encoded
 # already (the offline queue's entries) to /data, streamed from flash through one buffer.
 # Loaded only when used (Client.upload_files, Client.upload_encoded): RAM goes to samples.
+# /files' answer, read file by file, is ei/files_answer.py, loaded by upload_files only.
 from ei import encoder, wire
 from ei.acquisition import Sample
 
@@ -35,8 +36,15 @@ def upload_files(client, files, category="training", label=None, no_label=False,
                  disallow_duplicates=False, add_date_id=False, boundary=None):
     """POST files as multipart/form-data to /api/{category}/files. Each entry is
     (file_name, data), data being a Sample, bytes, a path on flash or an open binary
-    file (read from where it stands); the content type follows the extension. Returns
-    the stored file names (None if a retry found the service already had them)."""
+    file (read from where it stands); the content type follows the extension.
+
+    The answer is read file by file: returns one (file_name, True, detail) a file, in order,
+    detail being the stored name (or sample id) or "already stored". A retry sends only the
+    files the service does not have yet; "already exists" is delivered for that file only.
+    Raises NotDelivered (its .results the same list, with False and the reason for each file
+    not delivered) when a file was refused as invalid (never retried) or the retries ran
+    out; a whole-request error (401, a bad label, a network that never came back) before any
+    file was delivered is raised as it is."""
     wire.check_category(category)
     if not files:
         raise ValueError("upload_files() needs at least one (file_name, data)")
@@ -48,23 +56,19 @@ def upload_files(client, files, category="training", label=None, no_label=False,
         from ei.compat import urandom
         boundary = hexlify(urandom(16)).decode()
     wire.check_header(boundary, "boundary")
-    label = client._label(label)
+    label = client.label(label)
     parts = []
     reusable = True
-    end = closing(boundary)
-    length = len(end)
     for entry in files:
-        name, data = entry
-        name = client._name(name)
+        given, data = entry
+        name = client.name(given)
         ctype = content_type_for(name)
         enc = None
         if isinstance(data, Sample):
             if ctype not in ("application/cbor", "application/json"):
                 raise ValueError("a Sample's file name must end in .cbor or .json, not %r"
                                  % (name,))
-            if not data.rows:
-                raise ValueError("file %r: the sample has no rows" % (name,))
-            wire.check_header(data.device_type, "device_type")
+            wire.check_sample(data, "upload_files()")
             enc = client.encoding("json" if ctype == "application/json" else "cbor")
             size = encoder.encoded_len(data, enc)
             reusable = reusable and data.reusable
@@ -74,34 +78,10 @@ def upload_files(client, files, category="training", label=None, no_label=False,
         if size > MAX_FILE_BYTES:
             raise ValueError("file %r is %d bytes; the service takes at most %d a file"
                              % (name, size, MAX_FILE_BYTES))
-        ph = part_head(boundary, name, ctype)
-        parts.append((ph, data, enc, size, pos))
-        length += len(ph) + size + 2
-    path = "/api/%s/files" % category
-    ctype = "multipart/form-data; boundary=" + boundary
-    chunk = client.chunk
-
-    def request(retry):
-        return path, client._options(label, no_label, disallow_duplicates or retry,
-                                   add_date_id), ctype, length, True
-
-    def body():
-        buf = None
-        for ph, data, enc, size, pos in parts:
-            yield ph
-            if enc is not None:
-                yield from encoder.chunks(data, enc, chunk)
-            elif pos is None and not isinstance(data, str):
-                yield data
-            else:
-                if buf is None:
-                    buf = bytearray(chunk)  # one buffer streams every file
-                yield from _file_chunks(data, pos, size, buf)
-            yield b"\r\n"
-        yield end
-
-    text = client._send(request, body, reusable)
-    return None if text is None else _stored_names(text)
+        parts.append((given, part_head(boundary, name, ctype), data, enc, size, pos))
+    from ei.files_answer import Upload  # its per-file reading: loaded with /files only
+    return Upload(client, parts, category, label, no_label, disallow_duplicates, add_date_id,
+                  boundary, reusable).run()
 
 
 def upload_encoded(client, data, file_name, category="training", label=None,
@@ -113,8 +93,8 @@ def upload_encoded(client, data, file_name, category="training", label=None,
     way. content_type defaults from file_name's extension (.cbor or .json). Returns the
     stored file name, or None when a retry found the service already had it."""
     wire.check_category(category)
-    name = client._name(file_name)
-    label = client._label(label)
+    name = client.name(file_name)
+    label = client.label(label)
     ctype = content_type or content_type_for(file_name)
     if ctype not in ("application/cbor", "application/json"):
         raise ValueError("/data takes application/cbor or application/json, not %r"
@@ -133,7 +113,7 @@ def upload_encoded(client, data, file_name, category="training", label=None,
     chunk = client.chunk
 
     def request(retry):
-        headers = [("X-File-Name", name)] + client._options(
+        headers = [("X-File-Name", name)] + client.options(
             label, no_label, disallow_duplicates or retry, add_date_id)
         return path, headers, ctype, length, False
 
@@ -143,7 +123,7 @@ def upload_encoded(client, data, file_name, category="training", label=None,
         else:
             yield from _file_chunks(data, pos, length, bytearray(chunk))
 
-    text = client._send(request, body, True)
+    text = client.send(request, body, True)
     return None if text is None else text.strip()
 
 
@@ -190,15 +170,3 @@ def _file_chunks(data, pos, size, buf):
     finally:
         if f is not data:
             f.close()
-
-
-def _stored_names(text):
-    """The /files answer is JSON {"success": .., "files": [..]}, or a plain name."""
-    t = text.strip()
-    if not t.startswith("{"):
-        return [t]
-    import json
-    names = []
-    for f in json.loads(t).get("files", ()):
-        names.append(f.get("fileName") if isinstance(f, dict) else f)
-    return names

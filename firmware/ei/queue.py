@@ -23,9 +23,9 @@ import json
 import os
 
 from ei import encoder, wire
-from ei.acquisition import Sample
-from ei.compat import FLOAT32, sync, unix_time
+from ei.compat import FLOAT32, sync
 from ei.errors import BadRequest, Duplicate, QueueFull
+from ei.log import log, INFO, WARNING
 
 _MAGIC = b"EIQ1 "
 _EXT = ".eiq"
@@ -44,10 +44,6 @@ def _seq(name):
     return None
 
 
-def _report(what):
-    print("ei: queue:", what)
-
-
 class Queue:
     """Samples kept on flash under `path` until flush(client) has delivered them.
 
@@ -56,6 +52,7 @@ class Queue:
     entries until it fits. hmac_key signs entries as they are queued (HS256); float32 writes
     32-bit CBOR floats (None: when the board's floats are single precision). `aside` lists
     (name, reason) of files moved aside, `dropped` the names of entries dropped for room,
+    `delivered` the names of entries the service has (flush),
     since this Queue was made."""
 
     def __init__(self, path, max_bytes=1 << 20, policy="refuse", hmac_key=None,
@@ -64,8 +61,7 @@ class Queue:
             raise ValueError("policy must be 'refuse' or 'drop_oldest', not %r" % (policy,))
         if not isinstance(max_bytes, int) or max_bytes <= 0:
             raise ValueError("max_bytes must be a whole number > 0, not %r" % (max_bytes,))
-        if hmac_key is not None and (not isinstance(hmac_key, (str, bytes)) or not hmac_key):
-            raise ValueError("hmac_key must be a non-empty str or bytes")
+        wire.check_hmac_key(hmac_key)
         self.path = path.rstrip("/") or "/"
         self.max_bytes = max_bytes
         self.policy = policy
@@ -75,6 +71,7 @@ class Queue:
         self.chunk = chunk
         self.aside = []
         self.dropped = []
+        self.delivered = []
         self._entries = []  # [(name, total bytes, header dict, header length)], oldest first
         self._next = 1
         self._open()
@@ -176,7 +173,7 @@ class Queue:
             dest = "%s.%d" % (name, n)
         os.rename(self._file(name), folder + "/" + dest)
         self.aside.append((name, why))
-        _report("moved %s aside to %s/%s: %s" % (name, _ASIDE, dest, why))
+        log(WARNING, "queue: moved %s aside to %s/%s: %s" % (name, _ASIDE, dest, why))
 
     # --- put ---------------------------------------------------------------------------
 
@@ -186,19 +183,8 @@ class Queue:
         name. It is checked as Client.upload checks it, so what is queued can be sent.
         add_date_id (on by default) gives each stored sample a unique name on the service,
         so that entries sharing a file name do not replace each other."""
-        wire.check_category(category)
-        if not isinstance(sample, Sample):
-            raise TypeError("put() takes a Sample, not %r" % (type(sample).__name__,))
-        if not sample.rows:
-            raise ValueError("the sample has no rows; nothing to queue")
-        wire.check_header(sample.device_type, "device_type")
-        if label is not None:
-            wire.check_header(label, "label")
-        if file_name is None:
-            file_name = "%s.%s" % (label or "sample", fmt)
-        wire.check_header(file_name, "file_name")
-        iat = unix_time() if (self._hmac_key and self.iat) else None
-        enc = encoder.Encoding(fmt, self.float32, self._hmac_key, iat)
+        file_name = wire.check_upload(sample, category, label, file_name, fmt, "put()")
+        enc = wire.encoding(fmt, self.float32, self._hmac_key, self.iat)
         size = encoder.encoded_len(sample, enc)
         meta = {"category": category, "label": label, "file_name": file_name,
                 "content_type": enc.content_type, "no_label": bool(no_label),
@@ -243,7 +229,8 @@ class Queue:
             self._remove(0)
             self.dropped.append(name)
             used -= size
-            _report("dropped %s (%d bytes), the oldest, to make room" % (name, size))
+            log(WARNING, "queue: dropped %s (%d bytes), the oldest, to make room"
+                % (name, size))
 
     def _remove(self, i):
         name = self._entries[i][0]
@@ -257,7 +244,9 @@ class Queue:
         "duplicate" answer means it had it already). An entry the service refuses as invalid
         (400) is moved aside and reported, and the rest go on. Any other failure (network,
         401, 5xx after the client's retries) raises and leaves the entry queued for the next
-        flush. Returns how many entries were delivered."""
+        flush. This is upload_files' per-file truth, an entry a file: "already exists" is
+        delivered, invalid is refused and not sent again, anything else is sent again.
+        Returns how many entries were delivered (their names go to `delivered`)."""
         sent = 0
         while self._entries and (limit is None or sent < limit):
             name, total, meta, hlen = self._entries[0]
@@ -276,5 +265,8 @@ class Queue:
                 self._move_aside(name, "refused by the service: %s" % (e.body,))
                 continue
             self._remove(0)
+            self.delivered.append(name)
             sent += 1
+        if sent:
+            log(INFO, "queue: %d entries delivered, %d left" % (sent, len(self._entries)))
         return sent

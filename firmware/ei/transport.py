@@ -1,18 +1,16 @@
 # The transport: one TCP connection (optionally TLS) to the ingestion service. Every step is
-# bounded: connect, the TLS handshake and each write by `timeout`, and the whole response by
-# `timeout` from the end of the request (a server that stalls or dribbles cannot hold us).
+# bounded: connect, the TLS handshake and each write by `timeout`; the whole request by the
+# deadline the client gives (timeout + length / min_rate: a server that takes the body slower
+# than that cannot hold us); and the answer by `timeout` from the end of the request, or that
+# deadline if it is later (a server that stalls or dribbles cannot hold us either).
 # Errors become TransportError or Timeout, naming the step and the server, never a secret.
 import socket
 
-from ei.compat import (wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff,
-                       getaddrinfo)
+from ei.compat import wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff, \
+    getaddrinfo, nodelay
 from ei.errors import TransportError, Timeout, CertificateError
 
 _warned = False
-
-
-def warn(text):
-    print("ei: warning:", text)
 
 
 def _fail(step, where, e):
@@ -35,8 +33,9 @@ class Connection:
         global _warned
         where = "%s:%d" % (host, port)
         self.where = where
-        self.timeout = timeout
-        self._deadline = None
+        self._ms = int(timeout * 1000)
+        self._end = None    # the whole request's deadline (ticks_ms), when one is set
+        self._short = False  # the socket's timeout is cut to what is left before _end
         self._sock = self._raw = None
         name, num = addr if addr is not None else (host, port)
         try:
@@ -47,14 +46,16 @@ class Connection:
             self._sock = self._raw = socket.socket(ai[0], socket.SOCK_STREAM)
             self._raw.settimeout(timeout)
             self._raw.connect(ai[-1])
+            nodelay(self._raw)
         except OSError as e:
             self.close()
             raise _fail("connecting to", where, e)
         if tls:
             if cadata is None and not _warned:
                 _warned = True
-                warn("TLS without a CA certificate (Client(ca=...)): the server's identity "
-                     "is not verified")
+                from ei.log import log, WARNING  # loaded to warn: plain HTTP never needs it
+                log(WARNING, "TLS without a CA certificate (Client(ca=...)): the server's "
+                    "identity is not verified")
             try:
                 self._sock = wrap_tls(self._raw, host, cadata)
             except (OSError, ValueError) as e:
@@ -65,27 +66,45 @@ class Connection:
                     raise CertificateError(str(err))
                 raise err
         self._write = writer(self._sock)
-        self._readinto = reader(self._sock)
+        self._readinto = reader(self._sock, self._raw)
+
+    def deadline(self, ms):
+        """From now on, the whole request (answer included) must end within ms."""
+        self._end = ticks_add(ticks_ms(), ms)
+
+    def _over(self):
+        return Timeout("the request to %s did not end within its deadline (timeout + "
+                       "length / min_rate)" % self.where)
 
     def write(self, b):
+        if self._end is not None:
+            left = ticks_diff(self._end, ticks_ms())
+            if left <= 0:
+                raise self._over()
+            if left < self._ms:  # near the deadline: a write may not wait past it
+                self._settimeout(left / 1000)
+                self._short = True
         try:
             self._write(b)
-        except OSError as e:
+        except (OSError, AttributeError) as e:
+            if self._short and is_timeout(e):
+                raise self._over()
             raise _fail("sending to", self.where, e)
 
     def begin_response(self):
-        """From now on, the whole response must arrive within `timeout`."""
-        self._deadline = ticks_add(ticks_ms(), int(self.timeout * 1000))
+        """From now on, the answer must arrive within `timeout`, or by the request's deadline
+        if that is later (the body may still be in flight, in the sockets' buffers)."""
+        end = ticks_add(ticks_ms(), self._ms)
+        if self._end is None or ticks_diff(end, self._end) > 0:
+            self._end = end
 
     def readinto(self, buf):
-        if self._deadline is not None:
-            left = ticks_diff(self._deadline, ticks_ms())
-            if left <= 0:
-                raise Timeout("reading from %s timed out" % self.where)
-            self._settimeout(left / 1000)
+        left = self._ms if self._end is None else ticks_diff(self._end, ticks_ms())
+        if left <= 0:
+            raise Timeout("reading from %s timed out" % self.where)
         try:
-            return self._readinto(buf)
-        except OSError as e:
+            return self._readinto(buf, left)
+        except (OSError, AttributeError) as e:
             raise _fail("reading from", self.where, e)
 
     def _settimeout(self, t):
@@ -102,9 +121,3 @@ class Connection:
                 except OSError:
                     pass
         self._sock = self._raw = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

@@ -3,11 +3,11 @@
 # Its iterator-body path with Content-Length set writes each piece as it comes, so the body
 # is never built in RAM. Unlike the raw socket it is not byte-exact (requests writes its
 # headers from a dict, which keeps no order), it bounds each socket operation, not the whole
-# response, and it cannot verify a server certificate (it sets CERT_NONE), so ca= is refused.
+# request (no min_rate deadline) or response, and it cannot verify a server certificate (it sets CERT_NONE), so ca= is refused.
 from ei import wire
 from ei.compat import is_timeout
 from ei.errors import TransportError, Timeout
-
+from ei.log import log, WARNING
 
 _warned = False
 
@@ -38,21 +38,23 @@ def _pieces(body, length):
         raise _Stop(ValueError("body was %d bytes, not the announced %d" % (n, length)))
 
 
-def post(client, path, headers, ctype, length, body):
+def post(client, path, headers, ctype, length, body, sink=None):
     """One POST of body() (an iterator of pieces, `length` bytes) to the client's server;
-    returns (status, response text)."""
-    if client._cadata is not None:
+    returns (status, response text): its first wire.KEEP bytes, as the socket transport
+    keeps; sink(view) sees the whole body as it streams past."""
+    if client.verifies:
         raise ValueError("transport='urequests' cannot verify a certificate (micropython-lib "
                          "requests turns checks off); use transport='socket' with ca=")
     global _warned
     if client.tls and not _warned:
         _warned = True
-        print("ei: warning: TLS through requests does not verify the server's identity; "
-              "transport='socket' with ca= does")
+        log(WARNING, "TLS through requests does not verify the server's identity; "
+            "transport='socket' with ca= does")
     host, port = client.addr if client.addr is not None else (client.host, client.port)
     url = "%s://%s:%d%s" % ("https" if client.tls else "http", host, port, path)
-    h = {"Host": wire.host_header(client.host, client.port, client.tls),
-         "X-Api-Key": client._api_key}
+    h = {}
+    for name, value in client.first_headers():
+        h[name] = value
     for name, value in headers:
         h[name] = value
     h["Content-Type"] = ctype
@@ -75,23 +77,29 @@ def post(client, path, headers, ctype, length, body):
     finally:
         pieces.close()  # a file being streamed is closed now, not by the GC
     try:
-        # Read here, bounded: Response.content would take whatever the server sends, until
-        # it closes the connection.
+        # Read here, bounded, through one buffer: Response.content would take whatever the
+        # server sends, until it closes the connection.
         n = None
         for k in getattr(r, "headers", None) or ():
             if k.lower() == "content-length":
                 n = int(r.headers[k])
-        if n is not None and n > wire.MAX_BODY:
-            raise TransportError("response body of %d bytes, over %d" % (n, wire.MAX_BODY))
-        text = b""
-        while n is None or len(text) < n:
-            b = r.raw.read(256 if n is None else n - len(text))
+        if n is not None and n > wire.MAX_DROP:
+            raise TransportError("response body of %d bytes, over %d" % (n, wire.MAX_DROP))
+        keep = bytearray(wire.KEEP)
+        kept = got = 0
+        while n is None or got < n:
+            b = r.raw.read(256 if n is None else min(256, n - got))
             if not b:
                 break
-            text += b
-            if len(text) > wire.MAX_BODY:
-                raise TransportError("response body over %d bytes" % wire.MAX_BODY)
-        return r.status_code, text.decode()
+            got += len(b)
+            if got > wire.MAX_DROP:
+                raise TransportError("response body over %d bytes" % wire.MAX_DROP)
+            c = min(len(b), wire.KEEP - kept)
+            keep[kept:kept + c] = b[:c]
+            kept += c
+            if sink is not None:
+                sink(memoryview(b))
+        return r.status_code, wire.decode(bytes(keep[:kept]))
     except OSError as e:
         if isinstance(e, TransportError):
             raise

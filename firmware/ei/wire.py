@@ -4,8 +4,16 @@ from ei.compat import const
 from ei.errors import TransportError
 
 CATEGORIES = ("training", "testing", "anomaly")
-_MAX_LINE = const(1024)  # longest status or header line accepted from a server
-MAX_BODY = const(32768)  # longest response body kept (a /files answer names every file)
+# The response is read through one fixed buffer (the encoder's chunk buffer, CHUNK bytes: a
+# status or header line must fit in it), whatever the server sends: a proxy's 200 KB error
+# page costs no more heap than a 9-byte file name.
+KEEP = const(256)        # body text kept: the service's error messages are a line (under
+                         # 200 bytes); /files' per-file results are read as they pass. Kept
+                         # small: it is allocated in one piece, then its str and the error's
+_MAX_HEADERS = const(64) # header lines in one answer (a real one has about ten)
+_MAX_INTERIM = const(8)  # answers read at most: 1xx interim ones are skipped
+MAX_DROP = const(1048576)  # body bytes read at all (kept or dropped): an endless body ends here
+_MAX_HEX = const(7)      # hex digits of a chunk size: under 256 MB, a small int on a board
 
 # encodeURIComponent leaves these as they are
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()"
@@ -17,12 +25,48 @@ def check_category(category):
     return category
 
 
+def check_sample(sample, what="upload()"):
+    """What every upload checks of a sample before a byte is sent or queued."""
+    from ei.acquisition import Sample
+    if not isinstance(sample, Sample):
+        raise TypeError("%s takes a Sample, not %r" % (what, type(sample).__name__))
+    if not sample.rows:
+        raise ValueError("the sample has no rows; nothing to upload")
+    check_header(sample.device_type, "device_type")  # no control characters
+    return sample
+
+
+def check_hmac_key(key):
+    if key is not None and (not isinstance(key, (str, bytes)) or not key):
+        raise ValueError("hmac_key must be a non-empty str or bytes")
+    return key
+
+
+def encoding(fmt, float32, hmac_key, iat):
+    """The Encoding of an upload; iat is stamped when signing with a set clock."""
+    from ei.compat import unix_time
+    from ei.encoder import Encoding
+    return Encoding(fmt, float32, hmac_key, unix_time() if (hmac_key and iat) else None)
+
+
+def check_upload(sample, category, label, file_name, fmt, what="upload()"):
+    """The one check of a sample upload (Client.upload, Queue.put): the sample, its category,
+    label and file name (defaulting to "<label>.<fmt>", as the service infers labels from
+    names). Returns the file name."""
+    check_category(category)
+    check_sample(sample, what)
+    if label is not None:
+        check_header(label, "label")
+    if file_name is None:
+        file_name = "%s.%s" % (label or "sample", fmt)
+    return check_header(file_name, "file_name")
+
+
 def check_header(value, what):
     """A header value may hold no CR, LF or other control character (header injection)."""
     if not isinstance(value, str) or not value:
         raise ValueError("%s must be a non-empty string" % what)
-    for c in value:
-        o = ord(c)
+    for o in value.encode():  # ints: a loop over the str would intern each character
         if o < 0x20 or o == 0x7F:
             raise ValueError("%s holds a control character (code %d); refused" % (what, o))
     return value
@@ -30,13 +74,13 @@ def check_header(value, what):
 
 def encode_uri_component(s):
     """Percent-encode as JavaScript's encodeURIComponent, as Edge Impulse's uploader does."""
-    out = []
+    out = bytearray()  # bytes, not chr(): each new character would be interned as a qstr
     for b in s.encode():
         if b in _UNRESERVED:
-            out.append(chr(b))
+            out.append(b)
         else:
-            out.append("%%%02X" % b)
-    return "".join(out)
+            out.extend(("%%%02X" % b).encode())
+    return str(out, "utf-8")
 
 
 def host_header(host, port, tls):
@@ -60,99 +104,170 @@ def request_head(path, host, api_key, headers, content_type, length, length_firs
 # --- response ---------------------------------------------------------------------------
 
 class Reader:
-    """Buffered reads from a readinto(buf) callable, with one fixed buffer."""
+    """An HTTP/1.x response read from a readinto(buf) callable through one fixed buffer, the
+    encoder's chunk buffer (made at import, idle once the body is sent: the answer costs no
+    buffer of its own). Lines are parsed in it, body bytes pass through it, and the first
+    KEEP body bytes are kept (allocated as they come: a 9-byte file name costs 9 bytes)."""
 
-    def __init__(self, readinto, size=512):
+    def __init__(self, readinto):
+        from ei.encoder import Chunker
         self._readinto = readinto
-        self._buf = bytearray(size)
-        self._mv = memoryview(self._buf)
-        self._pos = 0
-        self._end = 0
+        self._ch = Chunker()
+        self.buf = self._ch.buf
+        self.mv = self._ch.mv
+        self._pos = self._end = self.body = 0
+        self.text = b""
+
+    def release(self):
+        self._ch.release()
 
     def _fill(self):
-        self._pos = 0
-        self._end = self._readinto(self._buf) or 0
-        return self._end
+        """Read more after what the buffer holds: bytes read, 0 at the end of the stream,
+        -1 when the buffer is full."""
+        if self._pos == self._end:
+            self._pos = self._end = 0
+        elif self._end == len(self.buf):  # slide what is left to the buffer's start
+            n = self._end - self._pos
+            if not self._pos:
+                return -1
+            self.mv[:n] = self.mv[self._pos:self._end]
+            self._pos, self._end = 0, n
+        got = self._readinto(self.mv[self._end:])
+        self._end += got
+        return got
 
-    def readline(self):
-        line = b""
+    def line(self, what):
+        """The next line, without its CRLF, as bytes."""
         while True:
-            if self._pos == self._end and not self._fill():
-                return line
-            i = self._buf.find(b"\n", self._pos, self._end)
-            stop = self._end if i < 0 else i + 1
-            line += self._buf[self._pos:stop]
-            self._pos = stop
+            i = self.buf.find(b"\n", self._pos, self._end)
             if i >= 0:
-                return line
-            if len(line) > _MAX_LINE:
-                raise TransportError("the server sent a line longer than %d bytes" % _MAX_LINE)
+                out = bytes(self.mv[self._pos:i])
+                self._pos = i + 1
+                return out[:-1] if out[-1:] == b"\r" else out
+            got = self._fill()
+            if got < 0:
+                raise TransportError("the server sent a %s line over %d bytes"
+                                     % (what, len(self.buf)))
+            if not got:
+                raise TransportError("connection closed in the response's %s" % what)
 
-    def read(self, n):
-        """Up to n bytes; fewer only at end of stream."""
-        out = b""
-        while len(out) < n:
+    def drain(self, n, sink):
+        """Read n body bytes (keeping the first KEEP, sink(view) seeing each); False if the
+        stream ended first."""
+        while n:
             if self._pos == self._end and not self._fill():
-                break
-            take = min(n - len(out), self._end - self._pos)
-            out += self._buf[self._pos:self._pos + take]
-            self._pos += take
-        return out
+                return False
+            k = min(n, self._end - self._pos)
+            v = self.mv[self._pos:self._pos + k]
+            self._pos += k
+            self.body += k
+            n -= k
+            if self.body > MAX_DROP:
+                raise TransportError("a response body over %d bytes" % MAX_DROP)
+            c = min(KEEP - len(self.text), k)
+            if c > 0:
+                self.text = bytes(v[:c]) if not self.text else self.text + v[:c]
+            if sink is not None:
+                sink(v)
+        return True
 
 
-def read_response(readinto, max_body=MAX_BODY):
-    """Read one HTTP/1.x response: (status, body as text). The body is delimited by
-    Content-Length, chunked transfer coding, or the end of the connection."""
+def decode(b):
+    """UTF-8 text of b. A body that is not UTF-8 (a proxy's Latin-1 page)
+    keeps its ASCII, every other byte becoming U+FFFD: MicroPython has no errors="replace"."""
+    try:
+        return b.decode()
+    except UnicodeError:
+        pass
+    n = len(b)
+    for c in b:
+        if c >= 0x80:
+            n += 2  # U+FFFD is 3 bytes of UTF-8
+    out = bytearray(n)  # one allocation: no list of characters (each one a new qstr)
+    i = 0
+    for c in b:
+        if c < 0x80:
+            out[i] = c
+            i += 1
+        else:
+            out[i:i + 3] = b"\xef\xbf\xbd"
+            i += 3
+    return str(out, "utf-8")
+
+
+def _fields(r, what):
+    """The header (or trailer) lines up to the blank one: at most _MAX_HEADERS."""
+    for _ in range(_MAX_HEADERS):
+        line = r.line(what)
+        if not line:
+            return
+        yield line
+    raise TransportError("over %d %s lines in the response" % (_MAX_HEADERS, what))
+
+
+def _head(r):
+    """(status, Content-Length or None, chunked) of the first answer that is not 1xx."""
+    for _ in range(_MAX_INTERIM):
+        line = r.line("status")
+        p = line.split(None, 2)
+        if len(p) < 2 or not p[0].startswith(b"HTTP/1.") or len(p[1]) != 3 \
+                or not p[1].isdigit() or not 100 <= int(p[1]) <= 599:
+            raise TransportError("not an HTTP response (a status 100-599): %r" % (line[:60],))
+        length = None
+        chunked = False
+        for line in _fields(r, "header"):
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            value = value.strip()
+            if name == b"content-length":
+                if not value.isdigit() or len(value) > 12 or (
+                        length is not None and int(value) != length):
+                    raise TransportError("bad or two different Content-Lengths: %r"
+                                         % (value[:20],))
+                length = int(value)
+            elif name == b"transfer-encoding":
+                if value.lower() != b"chunked":
+                    raise TransportError("Transfer-Encoding %r is not chunked" % (value[:40],))
+                chunked = True
+        if p[1][0] != 49:  # not 1xx (100 Continue, 103 Early Hints: the real answer follows)
+            if chunked and length is not None:
+                raise TransportError("both Content-Length and chunked in the response")
+            if p[1] in (b"204", b"304"):  # no body, whatever the headers say
+                length = 0
+            if length is not None and length > MAX_DROP:
+                raise TransportError("a response body of %d bytes (over %d)" % (length,
+                                                                              MAX_DROP))
+            return int(p[1]), length, chunked
+    raise TransportError("over %d interim (1xx) answers" % _MAX_INTERIM)
+
+
+def read_response(readinto, sink=None):
+    """Read one HTTP/1.x response: (status, body text). The body is delimited by
+    Content-Length, chunked transfer coding, or the end of the connection; its first KEEP
+    bytes are kept as text, and sink(view), when given, sees every body byte as it passes."""
     r = Reader(readinto)
-    line = r.readline()
-    parts = line.split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-        raise TransportError("not an HTTP response: %r" % (line[:60],))
-    status = int(parts[1])
-    length = None
-    chunked = False
-    while True:
-        line = r.readline()
-        if not line:
-            raise TransportError("connection closed in the response's headers")
-        line = line.rstrip(b"\r\n")
-        if not line:
-            break
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        value = value.strip()
-        if name == b"content-length":
-            if not value.isdigit():
-                raise TransportError("bad Content-Length in the response: %r" % (value,))
-            length = int(value)
-        elif name == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-    if chunked:
-        body = b""
-        while True:
-            size_line = r.readline().split(b";")[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise TransportError("bad chunk size in the response: %r" % (size_line,))
-            if size == 0:
-                break
-            if len(body) + size > max_body:
-                raise TransportError("response body over %d bytes" % max_body)
-            chunk = r.read(size)
-            if len(chunk) < size:
-                raise TransportError("connection closed in a response chunk")
-            body += chunk
-            r.readline()  # the CRLF after the chunk
-    elif length is not None:
-        if length > max_body:
-            raise TransportError("response body of %d bytes is over %d" % (length, max_body))
-        body = r.read(length)
-        if len(body) < length:
-            raise TransportError("connection closed after %d of %d body bytes"
-                                 % (len(body), length))
-    else:
-        body = r.read(max_body + 1)
-        if len(body) > max_body:
-            raise TransportError("response body over %d bytes" % max_body)
-    return status, body.decode()
+    try:
+        status, length, chunked = _head(r)
+        if chunked:
+            while True:
+                line = r.line("chunk size")
+                size = line.split(b";", 1)[0]  # hex digits only: no sign, 0x or spaces
+                if not 0 < len(size) <= _MAX_HEX or size.strip(b"0123456789abcdefABCDEF"):
+                    raise TransportError("bad chunk size in the response: %r" % (line[:20],))
+                size = int(size, 16)
+                if not size:
+                    break
+                if not r.drain(size, sink) or r.line("chunk"):
+                    raise TransportError("a response chunk is not as long as its size")
+            for _ in _fields(r, "trailer"):
+                pass
+        elif length is not None:
+            if not r.drain(length, sink):
+                raise TransportError("connection closed after %d of %d body bytes"
+                                     % (r.body, length))
+        else:
+            while r.drain(MAX_DROP, sink):
+                pass
+        return status, decode(r.text)
+    finally:
+        r.release()

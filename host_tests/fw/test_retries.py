@@ -48,9 +48,12 @@ def test_every_retry_carries_x_disallow_duplicates():
 def test_upload_files_retries_carry_it_too():
     reset_mock()
     script("reset_response")
-    names = client().upload_files([("idle.1.cbor", sample(3)), ("idle.2.cbor", sample(4))])
-    assert names is None  # the first answer was lost; the retry found both stored
-    assert dup_headers()[1:] == ["1"]
+    results = client().upload_files([("idle.1.cbor", sample(3)), ("idle.2.cbor", sample(4))])
+    # the first answer was lost; the retry was answered "duplicate" for the whole request,
+    # which names no file, so each went again alone: both were stored already
+    assert results == [("idle.1.cbor", True, "already stored"),
+                       ("idle.2.cbor", True, "already stored")]
+    assert dup_headers()[1:] == ["1", "1", "1"]
     assert len(names_stored("retry-3")) == 1 and len(names_stored("retry-4")) == 1
 
 

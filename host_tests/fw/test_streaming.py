@@ -116,7 +116,8 @@ def test_urequests_transport_streams_an_iterable_and_multipart_files():
     c = client(transport="urequests", float32=True)
     e = stored(c.upload(iterable_sample(2000), label="it"))
     assert e["rows"] == 2000
-    names = c.upload_files([("idle.1.cbor", iterable_sample(50)), ("notes.csv", b"t,x\n0,1\n")])
+    names = [r[2] for r in c.upload_files([("idle.1.cbor", iterable_sample(50)),
+                                           ("notes.csv", b"t,x\n0,1\n")])]
     assert len(names) == 2 and stored(names[0])["rows"] == 50
     assert stored(names[1])["size"] == 8
     reset_mock()

@@ -7,7 +7,7 @@ from faults import read_file, tls_addr
 from fwtest import API_KEY, env, raises
 
 import ei
-from ei import errors, transport
+from ei import errors, log, transport
 
 AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 HMAC_KEY = "hmac-key-never-shown-0123"
@@ -73,7 +73,7 @@ def test_an_early_answer_over_tls_is_read_even_when_the_server_then_resets():
 def _warnings():
     seen = []
     transport._warned = False
-    transport.warn = seen.append
+    log.handler = lambda level, text: seen.append(text)
     return seen
 
 
@@ -85,7 +85,7 @@ def test_without_a_ca_https_works_and_warns_once():
         c.upload(sample(), label="idle")
         assert len(seen) == 1 and "not verified" in seen[0]
     finally:
-        transport.warn = _print_warning
+        log.handler = None
 
 
 def test_with_a_ca_there_is_no_warning():
@@ -94,10 +94,7 @@ def test_with_a_ca_there_is_no_warning():
         tls_client(ca=read_file(env("EI_TLS_CA_PEM"))).upload(sample(), label="idle")
         assert seen == []
     finally:
-        transport.warn = _print_warning
-
-
-_print_warning = transport.warn
+        log.handler = None
 
 
 def _shows_no_key(text):

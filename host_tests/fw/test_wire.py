@@ -48,13 +48,156 @@ def test_closed_in_headers_is_an_error():
     raises(TransportError, wire.read_response, feeder(b"HTTP/1.1 200 OK\r\nContent-Le"))
 
 
-def test_oversized_body_is_refused():
-    r = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 100
-    raises(TransportError, wire.read_response, feeder(r), 50)
+def endless(head, piece):
+    """A readinto() that hands out head, then piece again and again, forever."""
+    state = [head, 0]
+
+    def readinto(buf):
+        data, pos = state
+        if pos == len(data):
+            data, pos = piece, 0
+        n = min(len(buf), len(data) - pos)
+        buf[:n] = data[pos:pos + n]
+        state[0], state[1] = data, pos + n
+        return n
+    return readinto
+
+
+def sized(head, fill, n):
+    """A readinto() that hands out head, then n bytes of fill, then the end of the stream."""
+    left = [n, head]
+
+    def readinto(buf):
+        if left[1]:
+            k = min(len(buf), len(left[1]))
+            buf[:k] = left[1][:k]
+            left[1] = left[1][k:]
+            return k
+        k = min(len(buf), left[0])
+        for i in range(k):
+            buf[i] = fill
+        left[0] -= k
+        return k
+    return readinto
+
+
+def test_a_large_body_is_read_through_and_only_its_first_bytes_are_kept():
+    r = sized(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 200000\r\n\r\n<html>",
+              0x78, 200000 - 6)
+    status, text = wire.read_response(r)
+    assert status == 502 and len(text) == wire.KEEP and text.startswith("<html>xx")
+
+
+def test_the_sink_sees_every_body_byte_as_it_passes():
+    seen = [0]
+
+    def sink(v):
+        seen[0] += len(v)
+    r = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"y" * 5000
+    assert wire.read_response(feeder(r, 999), sink)[0] == 200
+    assert seen[0] == 5000
+
+
+def test_a_body_longer_than_max_drop_is_refused_before_it_is_read():
+    r = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (wire.MAX_DROP + 1)
+    e = raises(TransportError, wire.read_response, feeder(r))
+    assert "over %d" % wire.MAX_DROP in str(e)
+
+
+def test_an_endless_chunked_body_ends_at_max_drop():
+    e = raises(TransportError, wire.read_response,
+               endless(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                       b"400\r\n" + b"z" * 1024 + b"\r\n"))
+    assert "over %d bytes" % wire.MAX_DROP in str(e)
+
+
+def test_an_endless_body_until_close_ends_at_max_drop():
+    e = raises(TransportError, wire.read_response,
+               endless(b"HTTP/1.1 200 OK\r\n\r\n", b"z" * 4096))
+    assert "over %d bytes" % wire.MAX_DROP in str(e)
+
+
+def test_endless_headers_are_refused_at_the_header_count_limit():
+    e = raises(TransportError, wire.read_response,
+               endless(b"HTTP/1.1 200 OK\r\n", b"X-Padding: 1\r\n"))
+    assert "header lines" in str(e)
 
 
 def test_endless_header_line_is_refused():
-    raises(TransportError, wire.read_response, feeder(b"HTTP/1.1 200 OK\r\nX: " + b"a" * 5000))
+    e = raises(TransportError, wire.read_response,
+               feeder(b"HTTP/1.1 200 OK\r\nX: " + b"a" * 5000))
+    assert "line over" in str(e)
+
+
+def test_chunk_sizes_are_hex_digits_only_and_bounded():
+    for bad in (b"-5", b"0x5", b" 5", b"+5", b"5 ", b"", b"g", b"FFFFFFFF", b"\xff"):
+        r = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + bad +
+             b"\r\nhello\r\n0\r\n\r\n")
+        e = raises(TransportError, wire.read_response, feeder(r))
+        assert "bad chunk size" in str(e), bad
+
+
+def test_a_chunk_longer_than_its_size_is_refused():
+    r = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"3\r\nhello\r\n0\r\n\r\n")
+    raises(TransportError, wire.read_response, feeder(r))
+
+
+def test_chunked_trailers_are_read_and_skipped():
+    r = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    assert wire.read_response(feeder(r)) == (200, "hello")
+
+
+def test_two_different_content_lengths_are_refused():
+    r = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 3\r\n\r\nhello"
+    e = raises(TransportError, wire.read_response, feeder(r))
+    assert "two different Content-Lengths" in str(e)
+    r = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"
+    assert wire.read_response(feeder(r)) == (200, "hello")
+
+
+def test_content_length_with_chunked_is_refused():
+    r = (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"5\r\nhello\r\n0\r\n\r\n")
+    e = raises(TransportError, wire.read_response, feeder(r))
+    assert "both Content-Length and chunked" in str(e)
+
+
+def test_a_transfer_encoding_other_than_chunked_is_refused():
+    r = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+    raises(TransportError, wire.read_response, feeder(r))
+
+
+def test_a_status_outside_100_to_599_is_refused():
+    for bad in (b"099", b"600", b"999", b"2000", b"20"):
+        r = b"HTTP/1.1 " + bad + b" X\r\nContent-Length: 0\r\n\r\n"
+        raises(TransportError, wire.read_response, feeder(r))
+
+
+def test_interim_1xx_answers_are_skipped():
+    r = (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+         b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nname")
+    assert wire.read_response(feeder(r)) == (200, "name")
+
+
+def test_a_204_has_no_body_even_on_a_connection_kept_open():
+    # nothing follows the head: reading "to the close" would wait for the timeout
+    r = b"HTTP/1.1 204 No Content\r\n\r\n"
+    assert wire.read_response(endless(r, b"never read")) == (204, "")
+
+
+def test_endless_interim_answers_are_refused():
+    e = raises(TransportError, wire.read_response,
+               endless(b"", b"HTTP/1.1 100 Continue\r\n\r\n"))
+    assert "interim" in str(e)
+
+
+def test_a_body_that_is_not_utf8_keeps_its_status_with_replacement_characters():
+    r = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 9\r\n\r\nbad \xe9t\xe9 \xff"
+    assert wire.read_response(feeder(r)) == (400, "bad \ufffdt\ufffd \ufffd")
+    assert wire.decode("né ok".encode()) == "né ok"
+    assert wire.decode(b"cut \xc3") == "cut \ufffd"
 
 
 def test_request_head_order_for_data():

@@ -4,6 +4,8 @@ as one table (Markdown, for README's "Streaming, memory and benchmarks").
 - smallest -X heapsize that uploads a 100-row and an 18,000-row sample (bisection, 1 KB
   steps): ei over its raw socket and through requests (transport="urequests"), against
   requests.post with the same CBOR body built whole in RAM, as its users do today;
+- upload time at default settings against writing the same request, encoded beforehand, in
+  one write, on the unix port and on the 32-bit single-precision f32 build (below);
 - upload time of the same 18,000-row sample to the same local mock server, median of 8,
   the ways taking turns in one process, each going first in turn (a ratio measured in one
   run); ei also with chunk=4096, since the body's write size is what differs most;
@@ -36,7 +38,7 @@ from tools.bench import harness
 ROWS = 18000
 SMALL = 100
 # The board-like builds, where `make runtimes` puts them (or another path in the variable).
-MP_BUILD = HERE.parent / "build" / "mp"
+MP_BUILD = harness.ROOT / "build" / "mp"
 F32 = pathlib.Path(os.environ.get("EI_MP_F32", MP_BUILD / "1.28.0-f32" / "micropython"))
 F32_FROZEN = pathlib.Path(os.environ.get("EI_MP_F32_FROZEN",
                                          MP_BUILD / "1.28.0-f32-frozen" / "micropython"))
@@ -107,6 +109,21 @@ def table(mpy, sizes, server, tmp):
                      % label, "%d ms" % v[t + "_ms"], "%d ms" % v["requests_ms"],
                      ratio(v[t + "_ms"], v["requests_ms"])))
     server.store.reset()
+
+    say("upload against one write ...")
+    for name, binary in (("unix port", harness.MICROPYTHON), ("f32", F32)):
+        label = ("upload time, 18000 rows at default settings, against writing the same "
+                 "request encoded beforehand in one write (median of 9), %s" % name)
+        if not pathlib.Path(binary).is_file():
+            rows.append((label, "not measured: no %s (make runtimes)" % binary, "", ""))
+            continue
+        j = harness.Job(mpy, ["write_ratio", ROWS, server.host, server.port, 9], 8192,
+                        timeout=600, binary=binary)
+        assert j.ok, j
+        v = {k: int(x) for k, x in j.values.items()}
+        rows.append((label, "%d ms" % v["upload_ms"], "%d ms (one write)" % v["write_ms"],
+                     ratio(v["upload_ms"], v["write_ms"])))
+        server.store.reset()
 
     say("encode ...")
     j = harness.Job(mpy, ["encode", ROWS], 8192, timeout=600)

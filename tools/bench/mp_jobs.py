@@ -4,6 +4,9 @@
 #   micropython -X heapsize=N -m mp_jobs JOB ARG...
 #   capture PATH ROWS [f32]            write a capture file of ROWS rows
 #   timing ROWS HOST PORT REPEAT       upload times of each way, in this one process
+#   write_ratio ROWS HOST PORT REPEAT [CHUNK]
+#                                      upload time at default settings vs writing the same
+#                                      request, encoded beforehand, in one write
 #   encode ROWS                        values/s: ei's CBOR vs the port's json.dumps
 #   sampler HZ ROWS [PATH]             period error, jitter and drift of ei.sample
 #   footprint                          heap kept by `import ei`
@@ -20,10 +23,10 @@ def row(i):
     return (i * 0.001, -1.0 - i % 7, 9.81 + i % 13)
 
 
-def ram_body(s):
+def ram_body(s, enc=None):
     """The sample's CBOR body in one bytearray of exactly its length (as mp_requests.py)."""
     from ei import encoder
-    enc = encoder.Encoding()
+    enc = enc or encoder.Encoding()
     body = bytearray(encoder.encoded_len(s, enc))
     mv = memoryview(body)
     p = 0
@@ -87,6 +90,46 @@ def timing(n, host, port, repeat):
             post(w)
             t[w].append(ticks_diff(ticks_ms(), a))
     print("OK " + " ".join("%s_ms=%d" % (w, _median(t[w])) for w in order))
+
+
+def write_ratio(n, host, port, repeat, chunk=None):
+    import socket
+    from time import ticks_ms, ticks_diff
+    import ei
+    from ei import wire
+    n = int(n)
+    s = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES)
+    for i in range(n):
+        s.append(row(i))
+    c = ei.Client(KEY, host=host, port=int(port), tls=False, retries=0,
+                  **({"chunk": int(chunk)} if chunk else {}))
+    body = ram_body(s, c.encoding())
+    head = wire.request_head("/api/training/data", "%s:%s" % (host, port), KEY,
+                             [("X-File-Name", "t.cbor")], "application/cbor", len(body))
+    request = bytes(head) + bytes(body)
+    body = None
+
+    def one_write():
+        sk = socket.socket()
+        sk.connect(socket.getaddrinfo(host, int(port))[0][-1])
+        sk.write(request)  # the whole request, encoded beforehand, in one write
+        answer = sk.recv(512)
+        sk.close()
+        if b" 200 " not in answer:
+            raise OSError("one write: %r" % answer[:80])
+
+    t = {"upload": [], "write": []}
+    for k in range(int(repeat)):
+        for w in (("upload", "write") if k % 2 else ("write", "upload")):
+            gc.collect()
+            a = ticks_ms()
+            if w == "upload":
+                c.upload(s, file_name="t.cbor")
+            else:
+                one_write()
+            t[w].append(ticks_diff(ticks_ms(), a))
+    print("OK upload_ms=%d write_ms=%d bytes=%d" % (_median(t["upload"]), _median(t["write"]),
+                                                   len(request)))
 
 
 def encode(n):
@@ -155,6 +198,6 @@ def footprint():
 
 
 JOBS = {"capture": capture, "timing": timing, "encode": encode, "sampler": sampler,
-        "footprint": footprint}
+        "footprint": footprint, "write_ratio": write_ratio}
 
 JOBS[sys.argv[1]](*sys.argv[2:])
