@@ -16,6 +16,11 @@ from test_collect import remove_tree, stored, stored_count, temp_dir
 
 ROOT = __file__.rsplit("/", 3)[0]
 MAC = b"\x24\x0a\xc4\x12\xab\xcd"
+_NET = ("socket", "an ESP32 or a Pico W uploads over a socket: the nRF52840 (f32-nonet) has none")
+ONLY = {name: _NET for name in (
+    "test_collect_on_esp32_uploads_what_the_mpu6050_measured",
+    "test_collect_on_rp2_pico_w_uploads_to_testing",
+    "test_an_i2c_chip_that_stops_answering_uploads_nothing")}
 
 
 class Board:
@@ -38,6 +43,9 @@ class Machine:
         self.devices = devices
         self.buses = []
         self.i2c = None
+        # bound here, so that `from machine import I2C, Pin` finds plain attributes: MicroPython
+        # 1.23 refuses to import a method from an object
+        self.I2C, self.Pin = self.I2C, self.Pin
 
     def Pin(self, n):
         return ("pin", n)
