@@ -91,10 +91,14 @@ runtimes:
 	@nice -n 10 $(MAKE) -s --no-print-directory -j2 $(RUNTIMES)
 
 # build/mp/<version>-<variant>/micropython, by the port's own make (objects beside the binary).
+# f32-frozen is f32 but for what it freezes (the same flags compile the same objects): its
+# first build starts from a copy of f32's, so MicroPython's make only freezes and links.
 # MAKEOVERRIDES= keeps this make's command-line variables out of MicroPython's make.
+MP_SEED_f32-frozen := f32
 define RUNTIME_RULE
-$(MP_BUILD)/$(1)-$(2)/micropython: $(call mp_src,$(1))/mpy-cross/build/mpy-cross $(if $(filter f32-frozen,$(2)),$(MP_MANIFEST) $(EI_SOURCES) manifest.py) | $(MP_BUILD)/.gcc-m32
+$(MP_BUILD)/$(1)-$(2)/micropython: $(call mp_src,$(1))/mpy-cross/build/mpy-cross $(if $(filter f32-frozen,$(2)),$(MP_MANIFEST) $(EI_SOURCES) manifest.py) $(if $(MP_SEED_$(2)),$(MP_BUILD)/$(1)-$(MP_SEED_$(2))/micropython) | $(MP_BUILD)/.gcc-m32
 	@echo "make: building MicroPython $(1) $(2) in $(MP_BUILD)/$(1)-$(2)/"
+	$(if $(MP_SEED_$(2)),@test -d $(MP_BUILD)/$(1)-$(2) || cp -a $(MP_BUILD)/$(1)-$(MP_SEED_$(2)) $(MP_BUILD)/$(1)-$(2))
 	@$$(MAKE) MAKEOVERRIDES= -C $(call mp_src,$(1))/ports/unix $(MP_F32) $(MP_VARIANT_$(2)) \
 	  BUILD=$(abspath $(MP_BUILD)/$(1)-$(2)) > $(MP_BUILD)/$(1)-$(2).log 2>&1 \
 	  || { tail -30 $(MP_BUILD)/$(1)-$(2).log; echo "make: MicroPython $(1) $(2) did not build: $(MP_BUILD)/$(1)-$(2).log says why" >&2; exit 1; }
