@@ -159,7 +159,8 @@ $(MP_BUILD)/.gcc-m32:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
 	    echo "make: the 32-bit MicroPython builds need gcc -m32: install Debian's gcc-multilib as root (apt-get install gcc-multilib)" >&2; exit 1; fi; \
 	  echo "make: gcc -m32 cannot build a 32-bit program: installing gcc-multilib"; \
-	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc-multilib || exit 1; \
+	  { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc-multilib; } \
+	  || { echo "make: apt-get could not install gcc-multilib, which the 32-bit MicroPython builds need (gcc -m32)" >&2; exit 1; }; \
 	  printf 'int main(void) { return 0; }\n' | gcc -m32 -x c - -o $(MP_BUILD)/.m32-check \
 	  || { echo "make: gcc -m32 still cannot build a 32-bit program after installing gcc-multilib" >&2; exit 1; }; \
 	fi
