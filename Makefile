@@ -62,14 +62,14 @@ $(BROWSER) &:
 #   $(MICROPYTHON_SRC)/micropython-<version>/, a source tree (built in place, as MicroPython's
 #     make does: mpy-cross/build/ is written there), or
 #   $(MICROPYTHON_SRC)/micropython-<version>-unix-src.tar.gz,
-#   $(EI_SHARED)/micropython/micropython-<version>-unix-src.tar.gz (EI_SHARED defaults to ../shared:
+#   ../shared/micropython/micropython-<version>-unix-src.tar.gz (the project's shared folder:
 #     upstream files only, cut down to what a unix build reads), unpacked into build/mp/src/,
 #   else `git clone --depth 1 --branch v<version>` of github.com/micropython/micropython with
 #     the two submodules a unix build reads, lib/mbedtls and lib/micropython-lib (needs network).
 MP_LATEST  := 1.28.0
 MP_OLDEST  := 1.23.0
 MICROPYTHON_SRC ?=
-EI_SHARED  ?= ../shared
+MP_SHARED  := ../shared/micropython
 MP_GIT     := https://github.com/micropython/micropython.git
 MP_BUILD   := build/mp
 MP_MANIFEST := $(MP_BUILD)/manifest-f32-frozen.py
@@ -125,15 +125,15 @@ $(MP_BUILD)/src/micropython-%/py/mpconfig.h:
 	@if [ -n "$(MICROPYTHON_SRC)" ] && [ -f "$(MICROPYTHON_SRC)/micropython-$*-unix-src.tar.gz" ]; then \
 	  echo "make: MicroPython $* from $(MICROPYTHON_SRC)/micropython-$*-unix-src.tar.gz"; \
 	  tar xzf "$(MICROPYTHON_SRC)/micropython-$*-unix-src.tar.gz" -C $(MP_BUILD)/src/tmp-$*; \
-	elif [ -f "$(EI_SHARED)/micropython/micropython-$*-unix-src.tar.gz" ]; then \
-	  echo "make: MicroPython $* from $(EI_SHARED)/micropython/micropython-$*-unix-src.tar.gz"; \
-	  tar xzf "$(EI_SHARED)/micropython/micropython-$*-unix-src.tar.gz" -C $(MP_BUILD)/src/tmp-$*; \
+	elif [ -f "$(MP_SHARED)/micropython-$*-unix-src.tar.gz" ]; then \
+	  echo "make: MicroPython $* from $(MP_SHARED)/micropython-$*-unix-src.tar.gz"; \
+	  tar xzf "$(MP_SHARED)/micropython-$*-unix-src.tar.gz" -C $(MP_BUILD)/src/tmp-$*; \
 	else \
-	  echo "make: no MicroPython $* source in MICROPYTHON_SRC or $(EI_SHARED)/micropython: cloning v$* from $(MP_GIT)"; \
+	  echo "make: no MicroPython $* source in MICROPYTHON_SRC or $(MP_SHARED): cloning v$* from $(MP_GIT)"; \
 	  git clone -q --depth 1 --branch v$* -c advice.detachedHead=false $(MP_GIT) $(MP_BUILD)/src/tmp-$*/micropython-$* \
 	  && git -C $(MP_BUILD)/src/tmp-$*/micropython-$* submodule -q update --init --depth 1 lib/mbedtls lib/micropython-lib \
-	  || { echo "make: no source for MicroPython $*. Put micropython-$*-unix-src.tar.gz in $(EI_SHARED)/micropython/" \
-	       "(the project's shared folder; EI_SHARED=/path/to/shared), or set MICROPYTHON_SRC to a folder holding it" \
+	  || { echo "make: no source for MicroPython $*. Put micropython-$*-unix-src.tar.gz in $(MP_SHARED)/" \
+	       "(the project's shared folder beside the repo), or set MICROPYTHON_SRC to a folder holding it" \
 	       "or a micropython-$*/ source tree, or let git clone $(MP_GIT) (needs git and network)" >&2; exit 1; }; \
 	fi
 	@test -f $(MP_BUILD)/src/tmp-$*/micropython-$*/py/mpconfig.h \
