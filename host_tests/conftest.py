@@ -225,7 +225,8 @@ def run_batch(runtime, module, funcs, heapsize=DEFAULT_HEAPSIZE):
     if current or len(results) < len(funcs):
         ended = ("killed: no result in %d s" % HANG_S) if hung else "exit status %d" % rc
         if current:
-            results[current] = (False, "".join(out) + "\n[%s %s during this test]" % (runtime, ended))
+            results[current] = (False, "".join(out)
+                                + "\n[%s %s during this test]" % (runtime, ended))
         elif out:  # before the first test: the module did not import
             for f in funcs:
                 results.setdefault(f, (False, "".join(out) + "\n[%s %s]" % (runtime, ended)))
