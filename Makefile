@@ -86,9 +86,10 @@ EI_SOURCES := $(shell find firmware/ei -name __pycache__ -prune -o \( -name '*.p
 mp_tree     = $(MICROPYTHON_SRC)/micropython-$(1)
 mp_src      = $(if $(and $(MICROPYTHON_SRC),$(wildcard $(call mp_tree,$(1))/py/mpconfig.h)),$(call mp_tree,$(1)),$(MP_BUILD)/src/micropython-$(1))
 
-# Builds run niced, the four at once on two jobs: one's compiles fill another's serial steps.
+# Builds run niced, the four at once on two jobs (or on `make -jN`'s): one's compiles fill
+# another's serial steps.
 runtimes:
-	@nice -n 10 $(MAKE) -s --no-print-directory -j2 $(RUNTIMES)
+	@nice -n 10 $(MAKE) -s --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j2) $(RUNTIMES)
 
 # build/mp/<version>-<variant>/micropython, by the port's own make (objects beside the binary).
 # f32-frozen is f32 but for what it freezes (the same flags compile the same objects): its
@@ -143,11 +144,13 @@ $(MP_BUILD)/src/micropython-%/py/mpconfig.h:
 
 # The f32-frozen manifest: the unix port's own frozen modules, then ei through the project's
 # manifest.py with base=None (ei only), as README's Boards section tells a board's manifest to.
+# Rewritten only when it changes, so that editing the Makefile does not rebuild f32-frozen.
 $(MP_MANIFEST): Makefile
 	@mkdir -p $(MP_BUILD)
 	@printf '%s\n' '# Written by the Makefile: what f32-frozen freezes.' \
 	  'include("$$(PORT_DIR)/variants/standard/manifest.py")' \
-	  'include("$(abspath manifest.py)", base=None)' > $@
+	  'include("$(abspath manifest.py)", base=None)' > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 # gcc -m32 for the 32-bit builds: Debian's gcc-multilib (it brings gcc), installed only when a
 # 32-bit program cannot be built; needs root or sudo.
