@@ -17,7 +17,7 @@ SERVE_HMAC_KEYS ?=
 # Debian's Chromium and its WebDriver, for the dashboard test (no browser is downloaded).
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 
-.PHONY: venv run test mock-server serve browser mpy deploy drain bench soak clean
+.PHONY: venv run test runtimes mock-server serve browser mpy deploy drain bench soak clean
 
 venv: $(STAMP)
 $(STAMP): requirements.txt
@@ -29,7 +29,7 @@ $(STAMP): requirements.txt
 run: venv
 	$(BIN)/python -m tools.run_unix_board
 
-test: venv $(BROWSER)
+test: venv $(BROWSER) runtimes
 	$(BIN)/python -m pytest host_tests
 
 mock-server: venv
@@ -48,6 +48,126 @@ $(BROWSER) &:
 	  echo "make: $(BROWSER) missing; install Debian's chromium and chromium-driver as root" >&2; exit 1; fi; \
 	$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
 	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver
+
+# --- board-like MicroPython runtimes (README: Tests) ------------------------------------------
+# Unix ports built from MicroPython's source by its own make, as boards are: 32-bit objects and
+# single-precision floats (31-bit small ints, ticks that wrap every 2**30 us). From 1.28.0:
+#   f32         with socket and TLS: what an ESP32 or a Pico W runs
+#   f32-frozen  the same with ei frozen in through $(MP_MANIFEST), as a custom board firmware
+#   f32-nonet   without socket, ssl and tls: what an nRF52840 runs
+# and f32 of MP_OLDEST, the oldest release README supports (its TLS socket has no recv).
+# Each is build/mp/<version>-<variant>/micropython; a second `make test` builds nothing, and
+# f32-frozen is rebuilt when firmware/ei or manifest.py changes.
+# The source of MicroPython <version> is the first of:
+#   $(MICROPYTHON_SRC)/micropython-<version>/, a source tree (built in place, as MicroPython's
+#     make does: mpy-cross/build/ is written there), or
+#   $(MICROPYTHON_SRC)/micropython-<version>-unix-src.tar.gz,
+#   ../shared/micropython/micropython-<version>-unix-src.tar.gz (the project's shared folder:
+#     upstream files only, cut down to what a unix build reads), unpacked into build/mp/src/,
+#   else `git clone --depth 1 --branch v<version>` of github.com/micropython/micropython with
+#     the two submodules a unix build reads, lib/mbedtls and lib/micropython-lib (needs network).
+MP_LATEST  := 1.28.0
+MP_OLDEST  := 1.23.0
+MICROPYTHON_SRC ?=
+MP_SHARED  := ../shared/micropython
+MP_GIT     := https://github.com/micropython/micropython.git
+MP_BUILD   := build/mp
+MP_MANIFEST := $(MP_BUILD)/manifest-f32-frozen.py
+RUNTIMES   := $(MP_BUILD)/$(MP_LATEST)-f32/micropython $(MP_BUILD)/$(MP_LATEST)-f32-frozen/micropython \
+              $(MP_BUILD)/$(MP_LATEST)-f32-nonet/micropython $(MP_BUILD)/$(MP_OLDEST)-f32/micropython
+# btree and ffi are left out (their sources are not in the tarballs; boards have neither).
+MP_F32     := VARIANT=standard MICROPY_PY_BTREE=0 MICROPY_PY_FFI=0 MICROPY_FORCE_32BIT=1 \
+              CFLAGS_EXTRA=-DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT
+MP_VARIANT_f32        :=
+MP_VARIANT_f32-frozen  = FROZEN_MANIFEST=$(abspath $(MP_MANIFEST))
+MP_VARIANT_f32-nonet  := MICROPY_PY_SOCKET=0 MICROPY_PY_SSL=0
+# What f32-frozen freezes (directories too, so that a removed module rebuilds it).
+EI_SOURCES := $(shell find firmware/ei -name __pycache__ -prune -o \( -name '*.py' -o -type d \) -print)
+mp_tree     = $(MICROPYTHON_SRC)/micropython-$(1)
+mp_src      = $(if $(and $(MICROPYTHON_SRC),$(wildcard $(call mp_tree,$(1))/py/mpconfig.h)),$(call mp_tree,$(1)),$(MP_BUILD)/src/micropython-$(1))
+
+# Builds run niced, the four at once on two jobs (or on `make -jN`'s): one's compiles fill
+# another's serial steps.
+runtimes:
+	@nice -n 10 $(MAKE) -s --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j2) $(RUNTIMES)
+
+# build/mp/<version>-<variant>/micropython, by the port's own make (objects beside the binary).
+# f32-frozen is f32 but for what it freezes (the same flags compile the same objects): its
+# first build starts from a copy of f32's, so MicroPython's make only freezes and links.
+# MAKEOVERRIDES= keeps this make's command-line variables out of MicroPython's make.
+MP_SEED_f32-frozen := f32
+define RUNTIME_RULE
+$(MP_BUILD)/$(1)-$(2)/micropython: $(call mp_src,$(1))/mpy-cross/build/mpy-cross $(if $(filter f32-frozen,$(2)),$(MP_MANIFEST) $(EI_SOURCES) manifest.py) $(if $(MP_SEED_$(2)),$(MP_BUILD)/$(1)-$(MP_SEED_$(2))/micropython) | $(MP_BUILD)/.gcc-m32
+	@echo "make: building MicroPython $(1) $(2) in $(MP_BUILD)/$(1)-$(2)/"
+	$(if $(MP_SEED_$(2)),@test -d $(MP_BUILD)/$(1)-$(2) || cp -a $(MP_BUILD)/$(1)-$(MP_SEED_$(2)) $(MP_BUILD)/$(1)-$(2))
+	@$$(MAKE) MAKEOVERRIDES= -C $(call mp_src,$(1))/ports/unix $(MP_F32) $(MP_VARIANT_$(2)) \
+	  BUILD=$(abspath $(MP_BUILD)/$(1)-$(2)) > $(MP_BUILD)/$(1)-$(2).log 2>&1 \
+	  || { tail -30 $(MP_BUILD)/$(1)-$(2).log; echo "make: MicroPython $(1) $(2) did not build: $(MP_BUILD)/$(1)-$(2).log says why" >&2; exit 1; }
+	@touch $$@
+endef
+$(eval $(call RUNTIME_RULE,$(MP_LATEST),f32))
+$(eval $(call RUNTIME_RULE,$(MP_LATEST),f32-frozen))
+$(eval $(call RUNTIME_RULE,$(MP_LATEST),f32-nonet))
+$(eval $(call RUNTIME_RULE,$(MP_OLDEST),f32))
+
+# mpy-cross of the same release (the standard variant freezes micropython-lib modules with it).
+define MPY_CROSS_RULE
+$(call mp_src,$(1))/mpy-cross/build/mpy-cross: | $(call mp_src,$(1))/py/mpconfig.h $(MP_BUILD)/.gcc-m32
+	@mkdir -p $(MP_BUILD) && echo "make: building mpy-cross $(1)"
+	@$$(MAKE) MAKEOVERRIDES= -C $(call mp_src,$(1))/mpy-cross > $(MP_BUILD)/mpy-cross-$(1).log 2>&1 \
+	  || { tail -30 $(MP_BUILD)/mpy-cross-$(1).log; echo "make: mpy-cross $(1) did not build: $(MP_BUILD)/mpy-cross-$(1).log says why" >&2; exit 1; }
+endef
+$(eval $(call MPY_CROSS_RULE,$(MP_LATEST)))
+$(eval $(call MPY_CROSS_RULE,$(MP_OLDEST)))
+
+# The source, unpacked (or cloned) into a temporary folder and moved in place when whole.
+$(MP_BUILD)/src/micropython-%/py/mpconfig.h:
+	@rm -rf $(MP_BUILD)/src/tmp-$* && mkdir -p $(MP_BUILD)/src/tmp-$*
+	@if [ -n "$(MICROPYTHON_SRC)" ] && [ -f "$(MICROPYTHON_SRC)/micropython-$*-unix-src.tar.gz" ]; then \
+	  echo "make: MicroPython $* from $(MICROPYTHON_SRC)/micropython-$*-unix-src.tar.gz"; \
+	  tar xzf "$(MICROPYTHON_SRC)/micropython-$*-unix-src.tar.gz" -C $(MP_BUILD)/src/tmp-$*; \
+	elif [ -f "$(MP_SHARED)/micropython-$*-unix-src.tar.gz" ]; then \
+	  echo "make: MicroPython $* from $(MP_SHARED)/micropython-$*-unix-src.tar.gz"; \
+	  tar xzf "$(MP_SHARED)/micropython-$*-unix-src.tar.gz" -C $(MP_BUILD)/src/tmp-$*; \
+	else \
+	  echo "make: no MicroPython $* source in MICROPYTHON_SRC or $(MP_SHARED): cloning v$* from $(MP_GIT)"; \
+	  git clone -q --depth 1 --branch v$* -c advice.detachedHead=false $(MP_GIT) $(MP_BUILD)/src/tmp-$*/micropython-$* \
+	  && git -C $(MP_BUILD)/src/tmp-$*/micropython-$* submodule -q update --init --depth 1 lib/mbedtls lib/micropython-lib \
+	  || { echo "make: no source for MicroPython $*. Put micropython-$*-unix-src.tar.gz in $(MP_SHARED)/" \
+	       "(the project's shared folder beside the repo), or set MICROPYTHON_SRC to a folder holding it" \
+	       "or a micropython-$*/ source tree, or let git clone $(MP_GIT) (needs git and network)" >&2; exit 1; }; \
+	fi
+	@test -f $(MP_BUILD)/src/tmp-$*/micropython-$*/py/mpconfig.h \
+	  || { echo "make: the MicroPython $* source holds no micropython-$*/py/mpconfig.h" >&2; exit 1; }
+	@rm -rf $(MP_BUILD)/src/micropython-$* && mv $(MP_BUILD)/src/tmp-$*/micropython-$* $(MP_BUILD)/src/ \
+	  && rmdir $(MP_BUILD)/src/tmp-$*
+
+# The f32-frozen manifest: the unix port's own frozen modules, then ei through the project's
+# manifest.py with base=None (ei only), as README's Boards section tells a board's manifest to.
+# Rewritten only when it changes, so that editing the Makefile does not rebuild f32-frozen.
+$(MP_MANIFEST): Makefile
+	@mkdir -p $(MP_BUILD)
+	@printf '%s\n' '# Written by the Makefile: what f32-frozen freezes.' \
+	  'include("$$(PORT_DIR)/variants/standard/manifest.py")' \
+	  'include("$(abspath manifest.py)", base=None)' > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+# gcc -m32 for the 32-bit builds: Debian's gcc-multilib (it brings gcc), installed only when a
+# 32-bit program cannot be built; needs root or sudo.
+$(MP_BUILD)/.gcc-m32:
+	@mkdir -p $(MP_BUILD)
+	@if ! command -v make >/dev/null || ! command -v python3 >/dev/null; then \
+	  echo "make: building MicroPython needs make and python3 on PATH" >&2; exit 1; fi
+	@if ! printf 'int main(void) { return 0; }\n' | gcc -m32 -x c - -o $(MP_BUILD)/.m32-check 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	    echo "make: the 32-bit MicroPython builds need gcc -m32: install Debian's gcc-multilib as root (apt-get install gcc-multilib)" >&2; exit 1; fi; \
+	  echo "make: gcc -m32 cannot build a 32-bit program: installing gcc-multilib"; \
+	  { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc-multilib; } \
+	  || { echo "make: apt-get could not install gcc-multilib, which the 32-bit MicroPython builds need (gcc -m32)" >&2; exit 1; }; \
+	  printf 'int main(void) { return 0; }\n' | gcc -m32 -x c - -o $(MP_BUILD)/.m32-check \
+	  || { echo "make: gcc -m32 still cannot build a 32-bit program after installing gcc-multilib" >&2; exit 1; }; \
+	fi
+	@rm -f $(MP_BUILD)/.m32-check && touch $@
 
 # Cross-compile every firmware module to .mpy (smaller and faster to load on a board).
 mpy: venv

@@ -1,16 +1,45 @@
-"""pytest set-up: servers on loopback, and every firmware test run on both runtimes.
+"""pytest set-up: servers on loopback, and every firmware test run on every runtime.
 
 Firmware tests live in host_tests/fw/test_*.py as plain `test_*()` functions that use only
-what CPython and MicroPython share. Each one becomes two items, `name[cpython]` (run here)
-and `name[micropython]` (run by the real unix port in a subprocess, through fw/mprun.py).
-A module can say that a test cannot run on one runtime, and why:
-    ONLY = {"test_name": ("cpython", "reason it cannot run on the unix port")}
-and can set the unix port's heap with MP_HEAPSIZE = "64k" (default below).
+what CPython and MicroPython share. Each one becomes one item per runtime:
+
+    test_x[cpython]     in pytest's own process
+    test_x[unix64]      the unix port from PyPI (.venv/bin/micropython): 64-bit objects, doubles
+    test_x[f32]         MicroPython 1.28.0 as an ESP32 or a Pico W runs it: 32-bit objects,
+                        single-precision floats, ticks that wrap every 2**30 us, socket and TLS
+    test_x[f32-frozen]  the same with ei frozen in, as a custom board firmware holds it (its
+                        MICROPYPATH has no firmware/: the frozen ei is what runs)
+    test_x[f32-nonet]   the same without socket, ssl and tls: what an nRF52840 runs
+    test_x[f32-1.23]    f32 of MicroPython 1.23.0, the oldest release README supports (its TLS
+                        socket has no recv)
+
+The f32 runtimes are built by `make runtimes` (`make test` builds them first) into build/mp/;
+an item whose runtime is not built fails saying so. `-k f32-nonet` picks one runtime,
+`-k micropython` every MicroPython one, `-k cpython` pytest's own.
+
+A module's items for one MicroPython runtime run in one process (fw/mprun.py): the first of
+them runs all of the module's selected items for that runtime, in file order, and each item
+then reports its own result and output. If the process dies, the test it was running fails
+with its output and the tests after it fail saying they did not run. A test that checks what
+a first import does says so: `OWN_PROCESS = ("test_name",)` runs it in a process of its own.
+
+A module says where a test cannot run, and why, in its `ONLY` table:
+    ONLY = {"test_name": ("cpython", "why it cannot run on MicroPython"),
+            "test_other": [("micropython", "why"), ("socket", "why it needs a socket")]}
+and for all its tests at once in `ONLY_MODULE = ("socket", "why")`. An entry is a pair, or a
+list of pairs that all apply: (where it runs, why). Where it runs is a runtime, a group or a
+tuple of them; pytest shows the reason as the skip on the other runtimes. Groups:
+"micropython" (every runtime but cpython) and "socket" (every runtime with socket and TLS,
+all but f32-nonet: an nRF52840 has no network).
+`MP_HEAPSIZE = "64k"` sets the heap of the module's MicroPython processes (default below).
+A test knows its runtime from fwtest.RUNTIME (EI_RUNTIME in the unix ports' environment).
 """
 import os
 import pathlib
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -21,6 +50,21 @@ FIRMWARE = ROOT / "firmware"
 VECTORS = HERE / "vectors"  # reference vectors from the documentation (vectors/README.md)
 MICROPYTHON = pathlib.Path(sys.executable).parent / "micropython"
 DEFAULT_HEAPSIZE = "256k"  # a mid-sized board (ESP32 without PSRAM has ~110-160 KB free)
+MP_BUILD = ROOT / "build" / "mp"  # the Makefile's MP_BUILD
+
+# id: (binary, whether firmware/ is on MICROPYPATH)
+RUNTIMES = {
+    "unix64": (MICROPYTHON, True),
+    "f32": (MP_BUILD / "1.28.0-f32" / "micropython", True),
+    "f32-frozen": (MP_BUILD / "1.28.0-f32-frozen" / "micropython", False),
+    "f32-nonet": (MP_BUILD / "1.28.0-f32-nonet" / "micropython", True),
+    "f32-1.23": (MP_BUILD / "1.23.0-f32" / "micropython", True),
+}
+GROUPS = {
+    "micropython": tuple(RUNTIMES),
+    "socket": ("cpython", "unix64", "f32", "f32-frozen", "f32-1.23"),
+}
+HANG_S = 120  # one test without a result for this long is a hang: its process is killed
 
 # ROOT: the service package (service/) and the tools (tools/) are imported by their names.
 for p in (str(FIRMWARE), str(FW_TESTS), str(HERE), str(ROOT)):
@@ -29,9 +73,13 @@ for p in (str(FIRMWARE), str(FW_TESTS), str(HERE), str(ROOT)):
 os.environ["EI_VECTORS"] = str(VECTORS)  # for fwtest.vector() on both runtimes
 
 
-def micropython_env():
+def micropython_env(runtime="unix64"):
     env = dict(os.environ)
-    env["MICROPYPATH"] = os.pathsep.join([str(FW_TESTS), str(FIRMWARE), ".frozen"])
+    path = [str(FW_TESTS), str(FIRMWARE), ".frozen"]
+    if not RUNTIMES[runtime][1]:
+        path.remove(str(FIRMWARE))
+    env["MICROPYPATH"] = os.pathsep.join(path)
+    env["EI_RUNTIME"] = runtime
     return env
 
 
@@ -42,32 +90,30 @@ def run_micropython(args, heapsize=DEFAULT_HEAPSIZE, timeout=300, **kw):
                           timeout=timeout, **kw)
 
 
-class MicroPythonItem(pytest.Item):
-    def __init__(self, *, funcname, heapsize, skip_reason, **kw):
-        super().__init__(**kw)
-        self.funcname = funcname
-        self.heapsize = heapsize
-        if skip_reason:
-            self.add_marker(pytest.mark.skip(reason=skip_reason))
+# --- where a test runs ---------------------------------------------------------------------
 
-    def runtest(self):
-        module = self.path.stem
-        r = run_micropython([str(FW_TESTS / "mprun.py"), module, self.funcname], self.heapsize)
-        if r.returncode != 0 or ("PASS " + self.funcname) not in r.stdout:
-            raise MicroPythonFailure(r.stdout + r.stderr)
-
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, MicroPythonFailure):
-            return "unix port:\n" + str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-    def reportinfo(self):
-        # a line number, not None: pytest 9 asserts one when it reports a skip at the item
-        return self.path, 0, "%s[micropython]" % self.funcname
+def runtimes_of(names):
+    """The runtimes an ONLY entry names: a runtime, a group, or a tuple of them."""
+    out = set()
+    for name in (names,) if isinstance(names, str) else names:
+        if name in GROUPS:
+            out.update(GROUPS[name])
+        elif name == "cpython" or name in RUNTIMES:
+            out.add(name)
+        else:
+            raise pytest.UsageError("ONLY names %r: not a runtime (cpython, %s) nor a group (%s)"
+                                    % (name, ", ".join(RUNTIMES), ", ".join(GROUPS)))
+    return out
 
 
-class MicroPythonFailure(Exception):
-    pass
+def restrictions(module, name):
+    """[(runtimes, label, why)]: the module's ONLY_MODULE and the test's ONLY entry."""
+    out = []
+    for entry in (getattr(module, "ONLY_MODULE", None), getattr(module, "ONLY", {}).get(name)):
+        for names, why in [entry] if isinstance(entry, tuple) else entry or ():
+            label = names if isinstance(names, str) else ", ".join(names)
+            out.append((runtimes_of(names), label, why))
+    return out
 
 
 def pytest_pycollect_makeitem(collector, name, obj):
@@ -75,16 +121,114 @@ def pytest_pycollect_makeitem(collector, name, obj):
         return None
     if not (name.startswith("test_") and callable(obj)):
         return None
-    only = getattr(collector.obj, "ONLY", {}).get(name)
-    heapsize = getattr(collector.obj, "MP_HEAPSIZE", DEFAULT_HEAPSIZE)
-    cp = pytest.Function.from_parent(collector, name=name + "[cpython]", callobj=obj)
-    mp = MicroPythonItem.from_parent(collector, name=name + "[micropython]", funcname=name,
-                                     heapsize=heapsize, skip_reason=None)
-    if only:
-        runtime, why = only
-        skipped = mp if runtime == "cpython" else cp
-        skipped.add_marker(pytest.mark.skip(reason="%s only: %s" % (runtime, why)))
-    return [cp, mp]
+    module = collector.obj
+    heapsize = getattr(module, "MP_HEAPSIZE", DEFAULT_HEAPSIZE)
+    own = name in getattr(module, "OWN_PROCESS", ())
+    items = [pytest.Function.from_parent(collector, name=name + "[cpython]", callobj=obj)]
+    for runtime in RUNTIMES:
+        items.append(MicroPythonItem.from_parent(
+            collector, name="%s[%s]" % (name, runtime), callobj=obj, runtime=runtime,
+            funcname=name, heapsize=heapsize, own_process=own))
+    for runs_on, label, why in restrictions(module, name):
+        for item in items:
+            if getattr(item, "runtime", "cpython") not in runs_on \
+                    and not item.get_closest_marker("skip"):
+                item.add_marker(pytest.mark.skip(reason="%s only: %s" % (label, why)))
+    return items
+
+
+# --- firmware tests on the unix ports, one process per module and runtime -------------------
+
+class MicroPythonItem(pytest.Function):
+    """One firmware test on one MicroPython runtime. A pytest.Function, so that the session's
+    autouse fixtures (the servers) are set up for it as for the CPython items."""
+
+    def __init__(self, *, runtime, funcname, heapsize, own_process, **kw):
+        super().__init__(**kw)
+        self.runtime = runtime
+        self.funcname = funcname
+        self.heapsize = heapsize
+        self.batch = (self.path, runtime, funcname if own_process else None)
+        self.extra_keyword_matches.add("micropython")
+
+    def runtest(self):
+        passed, output = _batch_result(self)
+        if not passed:
+            raise MicroPythonFailure(output)
+        sys.stdout.write(output)  # pytest captures it: shown with -rP
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, MicroPythonFailure):
+            return "%s:\n%s" % (self.runtime, excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class MicroPythonFailure(Exception):
+    pass
+
+
+_results = {}  # item.batch -> {funcname: (passed, output)}
+
+
+def _batch_result(item):
+    key = item.batch
+    if key not in _results:
+        binary = RUNTIMES[item.runtime][0]
+        funcs = [i.funcname for i in item.session.items
+                 if isinstance(i, MicroPythonItem) and i.batch == key
+                 and not i.get_closest_marker("skip")]
+        if not binary.is_file():
+            why = "%s is not built: `make runtimes` builds it" % binary
+            _results[key] = {f: (False, why) for f in funcs}
+        else:
+            _results[key] = run_batch(item.runtime, item.path.stem, funcs, item.heapsize)
+    return _results[key].get(item.funcname, (False, "not run: not in its module's batch"))
+
+
+def run_batch(runtime, module, funcs, heapsize=DEFAULT_HEAPSIZE):
+    """Run `funcs` of fw/`module`.py in one process of `runtime`; {func: (passed, output)}."""
+    cmd = [str(RUNTIMES[runtime][0]), "-X", "heapsize=" + heapsize,
+           str(FW_TESTS / "mprun.py"), module] + funcs
+    proc = subprocess.Popen(cmd, env=micropython_env(runtime), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace")
+    lines = []  # read by a thread, so that a hang is seen while it hangs
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    results, current, out, hung = {}, None, [], False
+    started = time.monotonic()
+    seen = 0
+    while True:
+        reader.join(0.05)
+        while seen < len(lines):
+            line = lines[seen]
+            seen += 1
+            if line.startswith("\x1eRUN "):
+                current, out, started = line[5:].strip(), [], time.monotonic()
+            elif line.startswith(("\x1ePASS ", "\x1eFAIL ")) and current:
+                if out and out[-1] == "\n":
+                    out.pop()  # mprun's newline before the mark
+                results[current] = (line.startswith("\x1ePASS"), "".join(out))
+                current, out, started = None, [], time.monotonic()
+            else:
+                out.append(line)
+        if not reader.is_alive() and seen == len(lines):
+            break
+        if time.monotonic() - started > HANG_S:
+            hung = True
+            proc.kill()
+    rc = proc.wait()
+    if current or len(results) < len(funcs):
+        ended = ("killed: no result in %d s" % HANG_S) if hung else "exit status %d" % rc
+        if current:
+            results[current] = (False, "".join(out)
+                                + "\n[%s %s during this test]" % (runtime, ended))
+        elif out:  # before the first test: the module did not import
+            for f in funcs:
+                results.setdefault(f, (False, "".join(out) + "\n[%s %s]" % (runtime, ended)))
+        for f in funcs:
+            results.setdefault(f, (False, "not run: the %s process ended (%s) during %s"
+                                   % (runtime, ended, current or "its start")))
+    return results
 
 
 @pytest.fixture(scope="session", autouse=True)

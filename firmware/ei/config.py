@@ -101,6 +101,9 @@ def load(path="config.json", board=None):
                           "boards/<board>/config.json)" % path)
     try:
         cfg = json.loads(text)
+        # MicroPython 1.23 returns what it read of a cut-off object: an object ends with "}"
+        if isinstance(cfg, dict) and not text.rstrip().endswith("}"):
+            raise ValueError
     except ValueError:
         # the parser's message could quote the text, and with it a secret: say only where
         raise ConfigError("%s is not valid JSON" % path)

@@ -20,6 +20,27 @@ def env(name, default=None):
     return default if v is None else v
 
 
+# Single-precision floats, as on the ESP32 and RP2 ports (the f32 runtimes): a float literal is
+# then the float32 nearest it, and a test expects that value, never a looser tolerance for all.
+FLOAT32 = 1.0 + 1e-9 == 1.0
+EPSILON = 2.0 ** -23 if FLOAT32 else 2.0 ** -52  # the step between floats at 1.0
+
+
+def same_floats(a, b):
+    """a == b, for numbers or nested lists of them; where floats are single precision, each
+    within two float32 steps: there MicroPython writes and reads a float as text (JSON, the
+    service's answers) only to within a step or two, not always to the nearest (measured: a
+    repr() round trip moves some values one step on 1.28, two on 1.23)."""
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_floats(x, y) for x, y in zip(a, b))
+    if FLOAT32 and isinstance(a, float):
+        return abs(a - b) <= max(abs(a), abs(b)) * 2 * EPSILON
+    return a == b
+
+# conftest.py's id of this runtime: cpython, unix64, f32, f32-frozen, f32-nonet or f32-1.23
+RUNTIME = env("EI_RUNTIME", "unix64" if MICROPYTHON else "cpython")
+
+
 def remove_tree(path):
     """Remove a folder and all it holds (a missing one is fine): os has no rmtree on a board."""
     try:

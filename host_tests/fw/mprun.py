@@ -1,20 +1,26 @@
-# Runs firmware test functions under the MicroPython unix port:
+# Runs firmware test functions under MicroPython, all in this one process:
 #   micropython mprun.py MODULE FUNC [FUNC ...]
-# Prints PASS/FAIL per function; exits 1 if any failed. conftest.py drives it.
+# Each function's output (its prints, then its traceback if it failed) is framed by
+#   \x1eRUN FUNC  ...  \x1ePASS FUNC  or  \x1eFAIL FUNC
+# on lines of their own, so conftest.py can give each test its own result and output, and can
+# tell which test was running when the process died. Exits 1 if any failed.
 import sys
+
+_MARK = "\x1e"  # ASCII record separator: no test prints it
 
 
 def main(argv):
     mod = __import__(argv[1])
     failed = 0
     for name in argv[2:]:
+        print(_MARK + "RUN", name)
         try:
             getattr(mod, name)()
-            print("PASS", name)
+            print("\n" + _MARK + "PASS", name)
         except BaseException as e:  # report every failure, including AssertionError
             failed += 1
-            print("FAIL", name)
             sys.print_exception(e)
+            print("\n" + _MARK + "FAIL", name)
     sys.exit(1 if failed else 0)
 
 

@@ -11,6 +11,20 @@ import ei
 from ei.queue import Queue
 from ei.sim import Accelerometer
 
+_NET = ("socket", "uploads, or asks the service what it stored, over a socket: the nRF52840 "
+        "(f32-nonet) has none")
+ONLY = {name: _NET for name in (
+    "test_collect_uploads_a_labelled_sample_and_returns_the_stored_name",
+    "test_collect_uploads_to_testing_and_anomaly_with_category",
+    "test_collect_takes_the_interval_from_the_call_the_config_or_the_board",
+    "test_collect_brings_the_network_up_once",
+    "test_ei_collect_stays_a_function_after_use",
+    "test_collect_with_queue_true_queues_instead_of_uploading",
+    "test_a_board_without_network_queues_by_default_and_refuses_to_upload",
+    "test_a_sensor_that_stops_mid_capture_raises_keeping_the_rows_read",
+    "test_a_sensor_that_stops_mid_capture_when_queuing_queues_the_rows_read")}
+# a test of what the first import does needs a process where nothing else ran first
+OWN_PROCESS = ("test_ei_names_stay_functions_when_ei_forward_loads_the_collector_first",)
 
 
 class Board:
@@ -144,8 +158,8 @@ def test_collect_brings_the_network_up_once():
 
 def test_ei_names_stay_functions_when_ei_forward_loads_the_collector_first():
     # Importing a submodule binds it on its package: the modules are named so that no
-    # import can put a module where a function was. (On the unix port each test is a fresh
-    # process: this is the collector's first import.)
+    # import can put a module where a function was. (On MicroPython this test has a process
+    # of its own, OWN_PROCESS: this is the collector's first import.)
     ei.forward(Accelerometer(), 1, seconds=0.002, out=Discard())  # loads ei.collector too
     assert callable(ei.collect) and callable(ei.forward) and callable(ei.setup)
     assert callable(ei.use) and issubclass(ei.CaptureStopped, Exception)

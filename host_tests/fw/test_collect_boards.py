@@ -16,7 +16,6 @@ from test_collect import remove_tree, stored, stored_count, temp_dir
 
 ROOT = __file__.rsplit("/", 3)[0]
 MAC = b"\x24\x0a\xc4\x12\xab\xcd"
-
 # The Wi-Fi boards upload: their collect() tests need a socket. The nrf52840's run on every
 # runtime, f32-nonet (no socket, as the nRF port) included.
 _UPLOADS = ("socket", "the board uploads to the mock service, and this runtime has no socket "
@@ -48,6 +47,9 @@ class Machine:
         self.devices = devices
         self.buses = []
         self.i2c = None
+        # bound here, so that `from machine import I2C, Pin` finds plain attributes: MicroPython
+        # 1.23 refuses to import a method from an object
+        self.I2C, self.Pin = self.I2C, self.Pin
 
     def Pin(self, n):
         return ("pin", n)

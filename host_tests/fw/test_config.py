@@ -10,6 +10,9 @@ from ei.config import ConfigError
 
 ROOT = __file__.rsplit("/", 3)[0]  # host_tests/fw/test_config.py -> the repository
 KEY = "ei_" + "0123456789abcdef" * 4
+ONLY = {"test_client_follows_the_config":
+        ("socket", "makes the Client, which talks over a socket: the nRF52840 (f32-nonet) "
+         "has none")}
 
 
 def good(**kw):

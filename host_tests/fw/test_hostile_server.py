@@ -1,5 +1,5 @@
-# The client against a hostile server (host_tests/hostile_server.py), on both runtimes, the
-# unix port: every answer, whatever its size, framing or encoding, ends in
+# The client against a hostile server (host_tests/hostile_server.py), on every runtime with a
+# socket: every answer, whatever its size, framing or encoding, ends in
 # the status's IngestionError or a TransportError that says what was wrong, never in a
 # MemoryError; a server that takes the body too slowly is left at the request's deadline;
 # and /files is read file by file, so a retry sends only what the service does not have.
@@ -12,6 +12,8 @@ from ei.compat import ticks_ms, ticks_diff
 
 # 64 KB of heap is checked from .mpy, as a board runs it: test_hostile_memory.py
 AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
+
+ONLY_MODULE = ("socket", "hostile servers over a socket: the nRF52840 (f32-nonet) has none")
 
 
 def sample(rows=3):

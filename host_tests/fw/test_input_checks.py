@@ -9,6 +9,17 @@ AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 NAN = float("nan")
 INF = float("inf")
 SPARSE = "/tmp/ei-input-checks-%s.bin" % ("mp" if MICROPYTHON else "cp")
+_NET = ("socket", "the Client talks over a socket (and the proxy's log shows what was sent): "
+        "the nRF52840 (f32-nonet) has none")
+ONLY = {name: _NET for name in (
+    "test_control_characters_in_header_values_are_refused",
+    "test_non_ascii_labels_and_file_names_are_percent_encoded_and_decoded_by_the_service",
+    "test_a_bad_row_from_a_one_pass_source_stops_the_upload_and_nothing_is_stored",
+    "test_empty_samples_are_refused",
+    "test_more_than_1000_files_in_one_request_are_refused",
+    "test_a_file_over_100_mb_is_refused",
+    "test_an_api_key_that_is_not_ei_and_hex_is_refused",
+    "test_unknown_categories_and_formats_are_refused")}
 
 
 def sample(rows=3, device_type="TEST"):

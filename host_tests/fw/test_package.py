@@ -1,13 +1,22 @@
 # `import ei` is light: it loads the errors only; each other name loads its module when used.
+import os
 import sys
 
+from fwtest import RUNTIME, raises
+
 import ei
+
+ONLY = {"test_every_public_name_loads_from_its_module":
+        ("socket", "ei.Client loads ei.transport, which imports socket: the nRF52840 "
+         "(f32-nonet) has none")}
+# a test of what the first import loads needs a process where nothing else ran first
+OWN_PROCESS = ("test_import_ei_loads_no_module_but_the_errors",)
 
 
 def test_import_ei_loads_no_module_but_the_errors():
     loaded = [m for m in sys.modules if m.startswith("ei.")]
-    # other tests of this process may have loaded more on CPython; the unix port runs each
-    # test in a fresh process, where only these are loaded
+    # other tests of this process may have loaded more on CPython; on MicroPython this test
+    # has a process of its own (OWN_PROCESS), where only these are loaded
     for m in ("ei.errors",):
         assert m in loaded
     if sys.implementation.name == "micropython":
@@ -27,3 +36,14 @@ def test_an_unknown_name_is_an_attribute_error():
         assert "Klient" in str(e)
     else:
         raise AssertionError("ei.Klient did not raise")
+
+
+def test_ei_runs_from_the_runtimes_frozen_firmware_or_from_firmware_folder():
+    # f32-frozen holds ei frozen in, as a custom board firmware does, and firmware/ is not on
+    # its path: what runs there is the frozen package, named by its path inside the firmware
+    if RUNTIME == "f32-frozen":
+        assert ei.__file__ == "ei/__init__.py", ei.__file__
+        raises(OSError, os.stat, ei.__file__)  # no such file: it is frozen in
+    else:
+        assert ei.__file__.endswith("firmware/ei/__init__.py"), ei.__file__
+        os.stat(ei.__file__)

@@ -7,6 +7,8 @@ import ei
 from ei import errors
 
 AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
+ONLY_MODULE = ("socket", "uploads through the fault proxy: the nRF52840 (f32-nonet) has no "
+                         "socket")
 
 
 def sample(n, rows=4):

@@ -1,6 +1,6 @@
 # Sensors: open() by chip name, SensorError, the fake bus itself, and checks the four chips'
 # tests share (test_sensors_<chip>.py), each against the register-level fakes in fake_i2c.
-from fwtest import raises
+from fwtest import EPSILON, raises
 
 from fake_i2c import G, FakeI2C, FakeMPU6050, FakeLIS3DH, FakeADXL345, FakeLSM6DSOX
 from ei import sensors
@@ -20,6 +20,9 @@ def on_bus(fake, driver, **kw):
 
 
 def near(got, want, tol):
+    """got within tol of want, and of the rounding of the driver's and this test's arithmetic
+    (a few steps of the runtime's floats: float32 on most boards)."""
+    tol += 4 * EPSILON * abs(want)
     assert abs(got - want) <= tol, "%r is not within %r of %r" % (got, tol, want)
 
 

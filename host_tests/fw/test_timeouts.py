@@ -13,6 +13,7 @@ AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 TIMEOUT = 1
 BIG = "/tmp/ei-timeouts-big.bin"
 
+ONLY_MODULE = ("socket", "network timeouts: the nRF52840 (f32-nonet) has no socket")
 ONLY = {
     "test_name_resolution_is_bounded_where_the_runtime_allows":
         ("cpython", "MicroPython's getaddrinfo cannot be bounded; an IP address skips it"),

@@ -11,6 +11,7 @@ from ei import errors, log, transport
 
 AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 HMAC_KEY = "hmac-key-never-shown-0123"
+ONLY_MODULE = ("socket", "HTTPS: the nRF52840 (f32-nonet) has no socket, ssl or tls")
 
 
 def sample():
