@@ -14,7 +14,9 @@ Control, plain HTTP:
     POST /_peer/script/<t>  the script: a JSON list of steps, run in order across connections:
                             {"sample": {...}} push it and follow it to its end (SampleProgress);
                             {"send": obj} push obj; {"text": str} push text; {"raw": hex};
-                            {"ping": str}; {"drop": true} drop the TCP connection
+                            {"ping": str}; {"drop": true} drop the TCP connection;
+                            {"wait_ms": n} read (and answer pings) for n ms;
+                            {"mute_ms": n} read nothing for n ms (pings go unanswered)
     GET  /_peer/log/<t>     what the peer saw (JSON): connections, hellos, messages, samples...
 """
 import base64
@@ -34,7 +36,8 @@ CONTROL_ROUTES = {("POST", "script"): "_put_script", ("GET", "log"): "_get_log"}
 
 def new_log():
     return {"connections": 0, "targets": [], "hellos": [], "hello_errors": [], "messages": [],
-            "closes": [], "samples": [], "pongs": [], "first_frames": [], "events": []}
+            "closes": [], "samples": [], "pongs": [], "first_frames": [], "events": [],
+            "pings": 0}
 
 
 class TestPeer:
@@ -72,6 +75,7 @@ class TestPeer:
             return getattr(self, name)(sock, parts[2], head, rest)
         name = WS_ROUTES.get(parts[0]) if len(parts) == 2 else None
         if name is None:
+            _body(sock, head, rest)  # read first: a client still sending would see a reset
             return reject(sock, 404, "Not found")
         log = self.log(parts[1])
         log["connections"] += 1
@@ -86,17 +90,7 @@ class TestPeer:
                      b"\r\nConnection: close\r\n\r\n%s" % (len(body), body))
 
     def _put_script(self, sock, token, head, rest):
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        while len(rest) < length:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return
-            rest += chunk
-        steps = json.loads(rest[:length])
+        steps = json.loads(_body(sock, head, rest))
         with self.lock:
             self.scripts[token] = {"steps": steps, "next": 0}
             self.logs[token] = new_log()
@@ -192,8 +186,14 @@ class TestPeer:
                     if msg is not None:
                         log["messages"].append(msg)
                     continue
-                if self._step(link, step, log):
-                    return
+                try:
+                    if self._step(link, step, log):
+                        return
+                except DeviceGone:
+                    if "sample" in step:  # asked again of the next connection
+                        with self.lock:
+                            script["next"] -= 1
+                    raise
         except DeviceGone as e:
             self._gone(link, log, e)
 
@@ -220,6 +220,16 @@ class TestPeer:
             link.send_raw(binascii.unhexlify(step["raw"]))
         elif "ping" in step:
             link.ping(step["ping"].encode())
+        elif "wait_ms" in step:
+            end = time.monotonic() + step["wait_ms"] / 1000
+            while time.monotonic() < end:
+                msg = link.recv(max(0.01, end - time.monotonic()))
+                if msg is not None:
+                    log["messages"].append(msg)
+                log["pings"] = log.get("pings", 0) + link.pings
+                link.pings = 0
+        elif "mute_ms" in step:
+            time.sleep(step["mute_ms"] / 1000)
         elif step.get("drop"):
             log["closes"].append([1006, "dropped by the peer"])
             link.sock.close()
@@ -240,6 +250,21 @@ class TestPeer:
                 obj, _ = decode_sample(body, fmt)
                 return meta["name"], verify_signature(body, fmt, obj, [request["hmacKey"]])
         return None, None
+
+
+def _body(sock, head, rest, limit=1 << 20):
+    """The request's body (Content-Length bytes, at most limit)."""
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = min(int(value), limit)
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return rest[:length]
 
 
 def _length_s(step):

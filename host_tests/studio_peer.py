@@ -19,7 +19,7 @@ import time
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Ping, Pong,
                             Request, TextMessage)
-from wsproto.utilities import RemoteProtocolError
+from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 HELLO_VERSIONS = (2, 3, 4)
 CONNECTIONS = ("ip", "daemon")
@@ -198,6 +198,7 @@ class DeviceLink:
         self.device = None       # check_hello()'s result
         self.closed = None       # (code, reason) once closed
         self.pongs = []          # payloads of pongs received
+        self.pings = 0           # pings received (each answered)
         self.first_frame = None  # the first frame's first bytes, as they came (masking bit)
         self._partial = []
         self._pending = []
@@ -205,9 +206,16 @@ class DeviceLink:
     # wire
 
     def _send(self, event):
-        data = self.ws.send(event)
-        if data:
-            self.sock.sendall(data)
+        """Send an event; DeviceGone when the link is closing or the socket failed."""
+        try:
+            data = self.ws.send(event)
+            if data:
+                self.sock.sendall(data)
+        except LocalProtocolError:  # closing or closed: nothing more goes out
+            raise DeviceGone(*(self.closed or (1006, "closed")))
+        except OSError as e:
+            self.closed = self.closed or (1006, str(e))
+            raise DeviceGone(*self.closed)
 
     def send_raw(self, data):
         """Bytes straight onto the socket: malformed frames, for tests."""
@@ -240,9 +248,9 @@ class DeviceLink:
         try:
             self.ws.receive_data(data)
             events = list(self.ws.events())
-        except RemoteProtocolError as e:
+        except RemoteProtocolError as e:  # the messages before it are still read
             self.closed = (1002, str(e))
-            raise DeviceGone(1002, str(e))
+            return
         for event in events:
             if isinstance(event, (TextMessage, BytesMessage)):
                 self._partial.append(event.data)
@@ -254,16 +262,20 @@ class DeviceLink:
                     self._partial = []
                     self._pending.append(whole)
             elif isinstance(event, Ping):
-                self._send(event.response())
+                self.pings += 1
+                try:
+                    self._send(event.response())
+                except DeviceGone:
+                    pass
             elif isinstance(event, Pong):
                 self.pongs.append(bytes(event.payload))
-            elif isinstance(event, CloseConnection):
+            elif isinstance(event, CloseConnection):  # recv() raises once the rest is read
                 self.closed = (event.code, event.reason or "")
                 try:
                     self._send(event.response())
-                except Exception:
+                except DeviceGone:
                     pass
-                raise DeviceGone(event.code, event.reason or "")
+                return
 
     def recv(self, timeout=None):
         """The next message from the device (its JSON decoded, else the text or bytes), or
@@ -314,7 +326,7 @@ class DeviceLink:
             self.closed = (code, reason)
             try:
                 self._send(CloseConnection(code=code, reason=reason))
-            except Exception:
+            except DeviceGone:
                 pass
 
     # protocol

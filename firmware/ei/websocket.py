@@ -238,24 +238,25 @@ class WebSocket:
 
     def recv(self, timeout=None):
         """The next message (str for text, bytes for binary), or None if none began within
-        `timeout` seconds (default: the connection's). Control frames are handled here."""
+        `timeout` seconds (default: the connection's), or a pong came (last_pong). Pings are
+        answered and a close is answered and raised here."""
         if self.closed is not None:
             raise self.closed
-        first = True
+        wait = ticks_add(ticks_ms(), int((self.timeout if timeout is None else timeout) * 1000))
         size = 0
         kind = 0
         try:
             while True:
                 h = memoryview(self._head)
-                if first and self._pos == self._end:
-                    self._bound(self.timeout if timeout is None else timeout)
+                if not kind and self._pos == self._end:
+                    # between messages (control frames included): wait up to `timeout`
+                    self._deadline = wait
                     try:
                         self._fill()
                     except Timeout:
                         return None  # nothing began: no frame half-read
                 # the rest of a frame, and of a message, within timeout
                 self._bound(self.timeout)
-                first = False
                 self._read_into(h[:2])
                 b0, b1 = h[0], h[1]
                 fin = b0 & 0x80
@@ -276,7 +277,8 @@ class WebSocket:
                 if op >= 8:
                     if not fin or n > 125:
                         self._fail(PROTOCOL_ERROR, "a fragmented or long control frame")
-                    self._control(op, n)
+                    if self._control(op, n) and not kind:
+                        return None  # a pong between messages: the caller may want to know
                     continue
                 if op == 0:
                     if not kind:
@@ -313,6 +315,7 @@ class WebSocket:
             self._frame(_PONG, payload)
         elif op == _PONG:
             self.last_pong = ticks_ms()
+            return True
         else:  # close: answer it, then the connection is done
             code = (payload[0] << 8) | payload[1] if n >= 2 else 1005
             reason = payload[2:].decode("utf-8", "replace") if n > 2 else ""
