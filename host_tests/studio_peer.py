@@ -63,7 +63,8 @@ def check_hello(msg, api_keys=None):
         return None, "sensors must be a list"
     for s in sensors:
         if not (isinstance(s, dict) and isinstance(s.get("name"), str) and s["name"]
-                and _is_number(s.get("maxSampleLengthS")) and isinstance(s.get("frequencies"), list)
+                and _is_number(s.get("maxSampleLengthS"))
+                and isinstance(s.get("frequencies"), list)
                 and all(_is_number(f) for f in s["frequencies"])):
             return None, "Each sensor needs name, maxSampleLengthS and frequencies: %r" % (s,)
     snapshot = hello.get("supportsSnapshotStreaming", False)

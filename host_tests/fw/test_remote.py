@@ -19,7 +19,7 @@ def client(api_key=API_KEY, addr=None):
 
 
 def remote(token, c=None, **kw):
-    from ei.remote import Remote
+    from ei.remote_mgmt import Remote
     from ei.sim import Accelerometer
     kw.setdefault("start_delay_ms", 50)
     kw.setdefault("backoff_ms", 100)
@@ -80,7 +80,7 @@ def test_the_hello_is_version_3_in_json_with_every_field():
 
 
 def test_a_hello_refused_for_its_api_key_stops_serving_and_shows_no_key():
-    from ei.remote import HelloRefused
+    from ei.remote_mgmt import HelloRefused
     peer_script("hello2", [])
     e = raises(HelloRefused, remote("hello2", client(OTHER_KEY)).serve, 1)
     assert "Invalid API key" in str(e) and OTHER_KEY not in str(e)
@@ -88,13 +88,13 @@ def test_a_hello_refused_for_its_api_key_stops_serving_and_shows_no_key():
 
 
 def test_a_sample_request_is_sampled_uploaded_signed_with_its_hmac_key_and_stored():
-    from ei.remote import Remote
+    from ei.remote_mgmt import Remote
     from ei.sim import Accelerometer
     # the official start delay (2 s) and optional fields Studio may add
     r = Remote(client(), Accelerometer("wave"), url=peer_url("studio", "full1"),
                device_id="remote-test-full1", device_type="MICROPYTHON_TEST", timeout=5)
-    peer_script("full1", [request("remote-full", 500, 10, labelColor="#e33", collectedSampleCount=2,
-                                  targetSampleCount=10)])
+    peer_script("full1", [request("remote-full", 500, 10, labelColor="#e33",
+                                  collectedSampleCount=2, targetSampleCount=10)])
     assert r.serve(count=1) == 1
     entry = settled("full1")["samples"][0]
     assert entry["state"] == "finished" and entry["problems"] == [], entry
@@ -219,7 +219,7 @@ def test_a_missing_pong_drops_the_connection_and_it_is_reopened():
 
 
 def test_bad_arguments_are_named_before_any_connection():
-    from ei.remote import Remote
+    from ei.remote_mgmt import Remote
     from ei.sim import Accelerometer
     c = client()
     raises(ValueError, Remote, c, Accelerometer(), url="http://x/")

@@ -38,7 +38,7 @@ def failed(error):
     return '{"sample":false,"error":%s}' % json.dumps(error)
 
 
-def _category(path):
+def category_of(path):
     """The category of an ingestion path /api/<category>/data, or ValueError."""
     parts = path.split("/") if isinstance(path, str) else ()
     if len(parts) != 4 or parts[0] or parts[1] != "api" or parts[3] != "data" \
@@ -241,7 +241,7 @@ class Remote:
         elif 1000 / interval > max(self.frequencies) * (1 + _TOLERANCE):
             raise ValueError("interval %s ms is faster than the sensor's %s Hz" % (
                 _num(interval), _num(max(self.frequencies))))
-        category = _category(req.get("path"))
+        category = category_of(req.get("path"))
         key = req.get("hmacKey")
         if not isinstance(key, str):
             raise ValueError("hmacKey must be a string")  # never its value
