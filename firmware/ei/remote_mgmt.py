@@ -18,6 +18,7 @@ _PONG_MS = const(6000)         # ... and how long it waits for the pong
 _MAX_BACKOFF_MS = const(30000)
 _TOLERANCE = 0.01              # an interval this close to the sensor's is the sensor's
 _STARTED = '{"sampleStarted":true}'
+_MAX_MESSAGE = const(2048)     # a sample request is a few hundred bytes
 
 
 class HelloRefused(Exception):
@@ -100,6 +101,9 @@ class Remote:
         self.ram_bytes = ram_bytes
         self.connected = False
         self.connections = 0  # WebSockets opened that got {"hello":true}
+        # one message buffer for every connection: a reconnection on a fragmented heap
+        # needs no new large block
+        self._buf = bytearray(_MAX_MESSAGE)
 
     def __repr__(self):  # no key
         return "<Remote %s as %s>" % (self.url, self.device_id)
@@ -119,7 +123,7 @@ class Remote:
     def connect(self):
         """Open the WebSocket and say hello; the open WebSocket once {"hello":true} came."""
         from ei.websocket import WebSocket
-        ws = WebSocket(self.url, self.timeout, self.ca, self.addr)
+        ws = WebSocket(self.url, self.timeout, self.ca, self.addr, _MAX_MESSAGE, self._buf)
         try:
             ws.send(self.hello())
             end = ticks_add(ticks_ms(), int(self.timeout * 1000))

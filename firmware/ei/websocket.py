@@ -81,17 +81,20 @@ class WebSocket:
     timeout seconds; pings are answered as they arrive. A close from the server, or a
     protocol error, raises ConnectionClosed after the closing handshake.
 
-    max_size: the longest message taken (bytes); its buffer is allocated once, here.
+    max_size: the longest message taken (bytes); its buffer is allocated once, here, or is
+    `buf` (a bytearray of at least max_size: a caller that reconnects keeps one for all).
     timeout: seconds for connecting, the handshake, each write, and the rest of a frame
     once its first byte has arrived. addr=(ip, port) connects there instead of resolving."""
 
-    def __init__(self, url, timeout=10, ca=None, addr=None, max_size=4096):
+    def __init__(self, url, timeout=10, ca=None, addr=None, max_size=4096, buf=None):
         tls, self.host, self.port, self.path = parse_url(url)
         if not isinstance(max_size, int) or max_size < 125:
             raise ValueError("max_size must be a whole number >= 125, not %r" % (max_size,))
         self.timeout = timeout
         self.max_size = max_size
-        self._msg = bytearray(max_size)      # the message being assembled
+        if buf is not None and len(buf) < max_size:
+            raise ValueError("buf must hold max_size=%d bytes" % max_size)
+        self._msg = bytearray(max_size) if buf is None else buf  # the message being assembled
         self._in = bytearray(_IN)
         self._in_mv = memoryview(self._in)
         self._pos = self._end = 0

@@ -8,7 +8,7 @@ import json
 import os
 from binascii import a2b_base64
 
-from fwtest import API_KEY, mock_addr, remove_tree, stored
+from fwtest import API_KEY, mock_addr, remove_tree, reset_mock, stored
 
 from ei.sim import Accelerometer
 
@@ -218,6 +218,7 @@ def test_the_end_of_input_or_ctrl_c_ends_the_daemon():
 
 def test_a_board_with_its_network_and_remote_management_up_uploads_itself():
     from ei import collector
+    reset_mock()  # stored() reads all of it, on a small heap
     fresh(remote_mgmt=True)
     collector.network()
     (text,) = answers("AT+CONFIG?\r")

@@ -5,7 +5,7 @@
 # {"sample":false,"error":...} on a connection that stays up, unknown messages, keep-alive,
 # and reconnection after a dropped connection.
 from fwtest import (API_KEY, mock_addr, peer_addr, peer_url, peer_script, peer_log, raises,
-                    stored)
+                    reset_mock, stored)
 
 _SOCKET = "opens a socket: the no-network build has none"
 HMAC_KEY = "f9ef5e0bd3c6b6b7d1c3c8cbbb3cd6c3"
@@ -19,7 +19,10 @@ def client(api_key=API_KEY, addr=None):
 
 
 def remote(token, c=None, **kw):
+    """A Remote for the peer's /studio/<token>, quick to start and to reconnect. The mock
+    service is emptied first: stored() reads all of it, on a small heap."""
     from ei.remote_mgmt import Remote
+    reset_mock()
     from ei.sim import Accelerometer
     kw.setdefault("start_delay_ms", 50)
     kw.setdefault("backoff_ms", 100)
@@ -90,6 +93,7 @@ def test_a_hello_refused_for_its_api_key_stops_serving_and_shows_no_key():
 def test_a_sample_request_is_sampled_uploaded_signed_with_its_hmac_key_and_stored():
     from ei.remote_mgmt import Remote
     from ei.sim import Accelerometer
+    reset_mock()
     # the official start delay (2 s) and optional fields Studio may add
     r = Remote(client(), Accelerometer("wave"), url=peer_url("studio", "full1"),
                device_id="remote-test-full1", device_type="MICROPYTHON_TEST", timeout=5)
@@ -230,3 +234,42 @@ def test_bad_arguments_are_named_before_any_connection():
 
 
 NEEDS = {name: ("socket", _SOCKET) for name in list(globals()) if name.startswith("test_")}
+
+
+def test_ei_remote_serves_with_the_board_s_config():
+    import ei
+    from ei import collector
+
+    class Board:
+        NAME = "unix"
+        DEVICE_TYPE = "MICROPYTHON_BOARD"
+        INTERVAL_MS = 10
+        NETWORK = "host"
+
+        def setup(self, cfg):
+            pass
+
+        def sensor(self, cfg):
+            from ei.sim import Accelerometer
+            return Accelerometer("wave")
+
+        def device_name(self):
+            return "aa:bb:cc:00:11:22"
+
+    reset_mock()
+    host, port = mock_addr()
+    collector.use(Board(), {"board": "unix", "api_key": API_KEY, "host": host, "port": port,
+                            "tls": False, "remote_mgmt": True, "sensor_name": "Accelerometer",
+                            "remote_mgmt_url": peer_url("studio", "cfg1"),
+                            "capture_path": "remote-test-cfg.eic"})
+    peer_script("cfg1", [request("remote-from-config", 200, 10)])
+    assert ei.remote(count=1) == 1
+    log = settled("cfg1")
+    device = log["hellos"][0]
+    assert (device["device_id"], device["device_type"]) == ("aa:bb:cc:00:11:22",
+                                                            "MICROPYTHON_BOARD")
+    assert device["sensors"][0]["frequencies"] == [62.5, 100]
+    assert log["samples"][0]["state"] == "finished" and log["samples"][0]["signature_valid"]
+
+
+NEEDS["test_ei_remote_serves_with_the_board_s_config"] = ("socket", _SOCKET)
