@@ -235,3 +235,12 @@ def test_a_board_with_its_network_and_remote_management_up_uploads_itself():
     assert (e["label"], e["rows"], e["category"]) == ("at-self", 20, "training"), e
     assert "at-self" not in os.listdir(HOME + "/daemon")  # nothing left to read back
     remove_tree(HOME)
+
+
+def test_ei_remote_and_ei_daemon_stay_functions_once_their_modules_are_imported():
+    # the modules are not named remote and daemon: importing ei.remote would have set the
+    # package's `remote` to the module, hiding the function
+    import ei
+    from ei import at_server, remote_mgmt, websocket
+    assert ei.remote is remote_mgmt.remote and ei.daemon is at_server.daemon
+    assert ei.Remote is remote_mgmt.Remote and ei.WebSocket is websocket.WebSocket
