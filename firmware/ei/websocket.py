@@ -320,6 +320,8 @@ class WebSocket:
             self.last_pong = ticks_ms()
             return True
         else:  # close: answer it, then the connection is done
+            if n == 1:
+                self._fail(PROTOCOL_ERROR, "a close frame with half a code")
             code = (payload[0] << 8) | payload[1] if n >= 2 else 1005
             reason = payload[2:].decode("utf-8", "replace") if n > 2 else ""
             if not self._sent_close:

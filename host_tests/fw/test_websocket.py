@@ -160,6 +160,7 @@ def test_malformed_frames_close_the_connection_with_1002():
         ("090161", "fragmented ping"),
         ("800161", "continuation with no message"),
         ("010161" + "810162", "new message inside a fragmented one"),
+        ("880103", "close frame with one byte"),
     )
     for i, (frame, why) in enumerate(cases):
         token = "bad%d" % i
@@ -170,6 +171,19 @@ def test_malformed_frames_close_the_connection_with_1002():
         raises(ConnectionClosed, ws.recv)
         ws.close()
         assert _closes(token)["closes"][0][0] == 1002, why
+
+
+def test_a_text_message_that_is_not_utf8_closes_with_1007():
+    from ei.websocket import ConnectionClosed
+    ws = _open("echo", "utf1")
+    ws.send("!raw:8102c328")
+    e = raises(ConnectionClosed, ws.recv)
+    assert e.code == 1007
+    ws.close()
+    assert _closes("utf1")["closes"][0][0] == 1007
+
+
+NEEDS["test_a_text_message_that_is_not_utf8_closes_with_1007"] = ("socket", _SOCKET)
 
 
 def test_recv_returns_none_when_nothing_comes_within_its_timeout():
