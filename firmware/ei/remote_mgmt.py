@@ -333,7 +333,10 @@ def remote(count=None):
     ws://remote-mgmt.edgeimpulse.com), device_id (default: the device name), sensor_name."""
     from ei import collector
     b, cfg = collector.board()
-    collector.network()  # a board without a network says so here
+    if getattr(b, "NETWORK", None) is None:
+        raise OSError("the %s board has no network: use ei.daemon() with edge-impulse-daemon "
+                      "on the host" % getattr(b, "NAME", "this"))
+    collector.network()
     return from_config(b, cfg, collector.client(), collector.sensor(),
                        collector._path(cfg, "capture_path", "capture.eic")).serve(count)
 

@@ -273,3 +273,26 @@ def test_ei_remote_serves_with_the_board_s_config():
 
 
 NEEDS["test_ei_remote_serves_with_the_board_s_config"] = ("socket", _SOCKET)
+
+
+def test_ei_remote_on_a_board_without_network_points_to_the_daemon():
+    import ei
+    from ei import collector
+
+    class NoNetwork:
+        NAME = "nrf52840"
+        DEVICE_TYPE = "NRF52840"
+        INTERVAL_MS = 10
+        NETWORK = None
+
+        def sensor(self, cfg):
+            from ei.sim import Accelerometer
+            return Accelerometer()
+
+    collector.use(NoNetwork(), {"board": "nrf52840", "api_key": API_KEY})
+    e = raises(OSError, ei.remote, 1)
+    assert "ei.daemon()" in str(e)
+
+
+NEEDS["test_ei_remote_on_a_board_without_network_points_to_the_daemon"] = (
+    "socket", "config.check loads the client on this branch (main loads ei.api_key alone)")
