@@ -6,7 +6,8 @@ Three layers, each usable alone (the local service takes them over later):
   sampling" makes the server push), and SampleProgress (one sample request, followed through
   the device's status messages in the order the official clients send them);
 - DeviceLink: one device's WebSocket on a connected socket, Studio's end, built on wsproto
-  (handshake, masking rules, ping/pong, close): receive_hello(), request_sample(), recv(),
+  (handshake, masking rules, ping/pong, close): receive_hello(), request_sample() (blocking),
+  or start_sample() from another thread while one thread loops on recv() (a service's way),
   send_json(), ping(), close();
 - Listener: a TCP listener on loopback that hands each connection to a handler in a thread.
 Nothing here imports firmware code: it checks the firmware independently.
@@ -203,15 +204,20 @@ class DeviceLink:
         self.first_frame = None  # the first frame's first bytes, as they came (masking bit)
         self._partial = []
         self._pending = []
+        self.progress = None            # the sample request in progress (start_sample())
+        self.last_was_progress = False  # recv()'s last message was about it
+        # wsproto's state is shared by the reading thread and a thread that pushes a request
+        self._lock = threading.RLock()
 
     # wire
 
     def _send(self, event):
         """Send an event; DeviceGone when the link is closing or the socket failed."""
         try:
-            data = self.ws.send(event)
-            if data:
-                self.sock.sendall(data)
+            with self._lock:
+                data = self.ws.send(event)
+                if data:
+                    self.sock.sendall(data)
         except LocalProtocolError:  # closing or closed: nothing more goes out
             raise DeviceGone(*(self.closed or (1006, "closed")))
         except OSError as e:
@@ -247,8 +253,9 @@ class DeviceLink:
         if self.first_frame is None and data:
             self.first_frame = data[:2]
         try:
-            self.ws.receive_data(data)
-            events = list(self.ws.events())
+            with self._lock:
+                self.ws.receive_data(data)
+                events = list(self.ws.events())
         except RemoteProtocolError as e:  # the messages before it are still read
             self.closed = (1002, str(e))
             return
@@ -308,6 +315,9 @@ class DeviceLink:
             except ValueError:
                 pass
         self.messages.append(msg)
+        progress = self.progress
+        self.last_was_progress = bool(progress is not None and not progress.done
+                                      and progress.on_message(msg))
         return msg
 
     def send_json(self, obj):
@@ -345,12 +355,22 @@ class DeviceLink:
         self.device = device
         return device
 
+    def start_sample(self, request):
+        """Push a sample request without waiting: its SampleProgress, which recv() (in the
+        thread that reads this link) updates from the device's messages. One at a time:
+        RuntimeError while the last one is not done."""
+        with self._lock:
+            if self.progress is not None and not self.progress.done:
+                raise RuntimeError("the device is still busy with a sample")
+            self.progress = SampleProgress(request)
+        self.send_json(request)
+        return self.progress
+
     def request_sample(self, request, timeout=None, on_message=None):
         """Push a sample request (sample_request()'s dict, or anything, for tests) and follow
         it until the device finished or failed, or `timeout` seconds passed; returns its
         SampleProgress. Other messages go to on_message(msg)."""
-        progress = SampleProgress(request)
-        self.send_json(request)
+        progress = self.start_sample(request)
         length = 0
         if isinstance(request, dict) and isinstance(request.get("sample"), dict):
             length = request["sample"].get("length") if _is_number(
@@ -359,7 +379,7 @@ class DeviceLink:
                                   self.timeout + 2 + length / 1000)
         while not progress.done and time.monotonic() < end:
             msg = self.recv(end - time.monotonic())
-            if msg is not None and not progress.on_message(msg) and on_message is not None:
+            if msg is not None and not self.last_was_progress and on_message is not None:
                 on_message(msg)
         return progress
 

@@ -101,3 +101,54 @@ def test_a_link_takes_messages_sent_just_before_the_close_then_says_gone():
     assert e.value.code == 1000
     a.close()
     b.close()
+
+
+def test_a_request_pushed_from_another_thread_is_followed_by_the_reading_thread():
+    """The service's way: one thread reads the link, another (a web request) pushes."""
+    import json
+    import time
+    a, b = socket.socketpair()
+    client = WSConnection(ConnectionType.CLIENT)
+    got = []
+
+    def device():
+        a.sendall(client.send(Request(host="x", target="/")))
+        requests = 0
+        while requests < 1:
+            client.receive_data(a.recv(4096))
+            for event in client.events():
+                if isinstance(event, TextMessage):
+                    got.append(json.loads(event.data))
+                    requests += 1
+        for msg in ({"sample": True}, {"sampleStarted": True}, {"sampleUploading": True},
+                    {"sampleFinished": True}):
+            a.sendall(client.send(TextMessage(data=json.dumps(msg))))
+
+    t = threading.Thread(target=device)
+    t.start()
+    link = DeviceLink(b, timeout=5)
+    link.accept()
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                link.recv(0.05)
+            except DeviceGone:
+                return
+
+    r = threading.Thread(target=reader)
+    r.start()
+    progress = link.start_sample(sample_request("idle", 100, 10, "k"))
+    with pytest.raises(RuntimeError):
+        link.start_sample(sample_request("idle", 100, 10, "k"))  # one at a time
+    end = time.monotonic() + 5
+    while not progress.done and time.monotonic() < end:
+        time.sleep(0.02)
+    stop.set()
+    r.join()
+    t.join()
+    assert got == [sample_request("idle", 100, 10, "k")]
+    assert progress.state == "finished" and progress.problems == []
+    a.close()
+    b.close()
