@@ -168,3 +168,41 @@ def test_the_unix_board_with_remote_mgmt_serves_studio_from_boot(tmp_path, serve
     entry = log["samples"][0]
     assert entry["state"] == "finished" and entry["signature_valid"] is True, (entry, out)
     assert stored(mock, entry["stored"])["rows"] == 30
+
+
+def test_main_py_with_daemon_true_serves_the_daemon_from_boot(board, tmp_path):
+    """The nRF52840's main.py (the board the daemon is for) with "daemon": true: the serial
+    port answers the daemon as soon as main.py has run."""
+    flash = pathlib.Path(board.flash)
+    before = (flash / "config.json").read_text()
+    cfg = json.loads(before)
+    cfg["daemon"] = True
+    new = tmp_path / "config.json"
+    new.write_text(json.dumps(cfg))
+    board.mpremote("fs", "cp", str(new), ":config.json")
+    board.mpremote("fs", "cp", str(ROOT / "boards" / "nrf52840" / "main.py"), ":boot_main.py")
+    port = serial.Serial(board.port, 115200, timeout=0.05)
+    try:
+        port.write(b"\r\x03\x03\x02")
+        time.sleep(0.3)
+        port.reset_input_buffer()
+        port.write(b"exec(open('boot_main.py').read())\r")  # what a reset runs
+        got = b""
+        end = time.monotonic() + 10
+        while not got.endswith(b"\r\n> "):
+            assert time.monotonic() < end, got
+            got += port.read(4096)
+        assert b"ei: ready" in got
+        d = Driver(port)
+        d.connect()
+        assert d.get_config()["info"]["type"] == "MICROPYTHON_UNIX"
+        port.write(b"\x03")
+        got = b""
+        while b">>> " not in got:
+            assert time.monotonic() < end + 10, got
+            got += port.read(4096)
+    finally:
+        port.close()
+        board.mpremote("rm", ":boot_main.py")
+        (tmp_path / "config.json").write_text(before)
+        board.mpremote("fs", "cp", str(tmp_path / "config.json"), ":config.json")

@@ -3,7 +3,8 @@
 # mistake shows at start-up rather than at the first capture. Errors are printed, not raised:
 # the REPL (and mpremote) must still start to let you fix them.
 # With "remote_mgmt": true in config.json, the board then serves Edge Impulse Studio (remote
-# management, README: From Edge Impulse Studio) until Ctrl-C gives the REPL back.
+# management), or with "daemon": true edge-impulse-daemon's AT commands on this serial port
+# (README: From Edge Impulse Studio), until Ctrl-C gives the REPL back.
 import ei
 
 cfg = {}
@@ -19,3 +20,5 @@ if cfg.get("remote_mgmt"):
         print("ei: remote management stopped; ei.remote() starts it again")
     except Exception as e:
         print("ei: remote management stopped: %s: %s" % (type(e).__name__, e))
+elif cfg.get("daemon"):
+    ei.daemon()  # until Ctrl-C

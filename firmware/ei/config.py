@@ -36,6 +36,7 @@ KEYS = {
     "remote_mgmt_url": ((str,), False),  # default ws://remote-mgmt.edgeimpulse.com
     "device_id": ((str,), False),      # Studio's device id (default: device_name)
     "sensor_name": ((str,), False),    # the sensor's name in Studio (default Accelerometer)
+    "daemon": ((bool,), False),        # main.py serves ei.daemon() at boot (no remote_mgmt)
     # what edge-impulse-daemon sets over the serial port (ei.daemon(), AT commands)
     "sample_label": ((str,), False),
     "sample_length_ms": ((int,), False),
