@@ -233,14 +233,26 @@ def run_batch(runtime, module, funcs, heapsize=DEFAULT_HEAPSIZE):
 
 @pytest.fixture(scope="session", autouse=True)
 def servers(tmp_path_factory):
-    """The mock ingestion server and the echo server, on loopback, for the whole session."""
+    """The mock ingestion server, the echo server and the remote-management peer (Studio's
+    side of the WebSocket, host_tests/peer_scenarios.py), on loopback, for the whole session."""
     from echo_server import EchoServer
-    from service.mock_server import MockServer
+    from service.mock_server import API_KEY, MockServer
+    from peer_scenarios import TestPeer
     echo = EchoServer().start()
     mock = MockServer(data_dir=tmp_path_factory.mktemp("mock-store")).start()
+    peer = TestPeer([API_KEY], store=mock.store).start()
+    import tls_certs
+    certs, ctx = tls_certs.make(tmp_path_factory.mktemp("peer-certs"))
+    tls_peer = TestPeer([API_KEY], store=mock.store, ssl_context=ctx).start()
     os.environ["EI_MOCK_HOST"] = "127.0.0.1"
     os.environ["EI_MOCK_PORT"] = str(mock.port)
     os.environ["EI_ECHO_PORT"] = str(echo.port)
-    yield {"mock": mock, "echo": echo}
+    os.environ["EI_PEER_PORT"] = str(peer.port)
+    os.environ["EI_PEER_TLS_PORT"] = str(tls_peer.port)
+    os.environ["EI_PEER_CA_PEM"] = certs["ca.pem"]
+    os.environ["EI_PEER_WRONG_CA_PEM"] = certs["wrong_ca.pem"]
+    yield {"mock": mock, "echo": echo, "peer": peer, "tls_peer": tls_peer}
+    tls_peer.stop()
+    peer.stop()
     mock.stop()
     echo.stop()

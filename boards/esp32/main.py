@@ -2,10 +2,23 @@
 # ei.setup() checks config.json, opens the sensor and brings the network up now, so that a
 # mistake shows at start-up rather than at the first capture. Errors are printed, not raised:
 # the REPL (and mpremote) must still start to let you fix them.
+# With "remote_mgmt": true in config.json, the board then serves Edge Impulse Studio (remote
+# management), or with "daemon": true edge-impulse-daemon's AT commands on this serial port
+# (README: From Edge Impulse Studio), until Ctrl-C gives the REPL back.
 import ei
 
+cfg = {}
 try:
-    ei.setup()
-    print('ei: ready: ei.collect("idle", seconds=2)')
+    cfg = ei.setup()[1]
+    print('ei: ready: ei.collect("idle", seconds=2), ei.remote() or ei.daemon()')
 except Exception as e:
     print("ei: not ready: %s: %s" % (type(e).__name__, e))
+if cfg.get("remote_mgmt"):
+    try:
+        ei.remote()
+    except KeyboardInterrupt:
+        print("ei: remote management stopped; ei.remote() starts it again")
+    except Exception as e:
+        print("ei: remote management stopped: %s: %s" % (type(e).__name__, e))
+elif cfg.get("daemon"):
+    ei.daemon()  # until Ctrl-C

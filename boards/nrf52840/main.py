@@ -2,10 +2,16 @@
 # ei.setup() checks config.json, opens the sensor and brings the network up now, so that a
 # mistake shows at start-up rather than at the first capture. Errors are printed, not raised:
 # the REPL (and mpremote) must still start to let you fix them.
+# From Edge Impulse Studio: ei.daemon() serves edge-impulse-daemon's AT commands on this serial
+# port, at boot with "daemon": true in config.json, until Ctrl-C (README: From Edge Impulse
+# Studio).
 import ei
 
+cfg = {}
 try:
-    ei.setup()
-    print('ei: ready: ei.collect("idle", seconds=2)')
+    cfg = ei.setup()[1]
+    print('ei: ready: ei.collect("idle", seconds=2) or ei.daemon()')
 except Exception as e:
     print("ei: not ready: %s: %s" % (type(e).__name__, e))
+if cfg.get("daemon"):
+    ei.daemon()  # until Ctrl-C

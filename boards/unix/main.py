@@ -1,5 +1,7 @@
 # The unix board's main job: 2 s of the simulated accelerometer at 100 Hz, uploaded to
 # training with a label.  micropython main.py [LABEL [CONFIG]]
+# With "remote_mgmt": true in the config, it serves Edge Impulse Studio instead (remote
+# management, README: From Edge Impulse Studio) until Ctrl-C.
 import sys
 
 import board
@@ -8,7 +10,12 @@ import ei
 if len(sys.argv) > 2:
     board.CONFIG = sys.argv[2]
 try:
-    ei.collect(sys.argv[1] if len(sys.argv) > 1 else "idle", seconds=2)
+    if ei.setup()[1].get("remote_mgmt"):
+        ei.remote()
+    else:
+        ei.collect(sys.argv[1] if len(sys.argv) > 1 else "idle", seconds=2)
+except KeyboardInterrupt:
+    pass
 except Exception as e:
     print("failed:", type(e).__name__, e)
     sys.exit(1)

@@ -20,6 +20,12 @@ _LAZY = {
     "setup": "collector",
     "use": "collector",
     "forward": "forwarder",   # Edge Impulse's data forwarder protocol
+    # Driven from Edge Impulse Studio. The modules are not named remote and daemon: importing
+    # a submodule sets the package's attribute of its name, and would hide these functions.
+    "Remote": "remote_mgmt",  # remote management over WebSocket, as the Wi-Fi dev kits
+    "remote": "remote_mgmt",
+    "daemon": "at_server",    # edge-impulse-daemon's serial AT protocol, on the REPL's port
+    "WebSocket": "websocket",
 }
 
 

@@ -12,17 +12,42 @@ _network = False
 _client = None
 _queue = None
 _home = ""       # the config file's folder: the capture file and the queue go beside it
+_config_path = None  # where save_config() writes (None: the config lives in RAM only)
 
 
-def use(board, cfg):
+def use(board, cfg, path=None):
     """Use `board` (a module or object with board.py's names) and the config dict `cfg`
-    instead of the deployed ones: a host or a test can drive collect() this way."""
-    global _board, _sensor, _network, _client, _queue, _home
+    instead of the deployed ones: a host or a test can drive collect() this way. path: the
+    file save_config() writes (None: changes stay in RAM)."""
+    global _board, _sensor, _network, _client, _queue, _home, _config_path
     from ei import config
-    _home = ""
+    _home = path.rpartition("/")[0] if path else ""
+    _config_path = path
     _board = (board, config.check(cfg, "config", getattr(board, "NAME", None)))
     _sensor = _client = _queue = None
     _network = False
+
+
+def save_config():
+    """Write the config (changed by ei.daemon()'s settings) back to its file, checked first,
+    through a temporary file so that a reset mid-write keeps the old one."""
+    global _client
+    from ei import config
+    b, cfg = board()
+    config.check(cfg, "config", getattr(b, "NAME", None))
+    _client = None  # the next upload uses the new settings
+    if _config_path is None:
+        return
+    import json
+    import os
+    tmp = _config_path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(json.dumps(cfg))
+    try:
+        os.rename(tmp, _config_path)
+    except OSError:  # FAT does not rename over a file
+        os.remove(_config_path)
+        os.rename(tmp, _config_path)
 
 
 def board():
@@ -32,7 +57,7 @@ def board():
         import board as b
         from ei import config
         path = getattr(b, "CONFIG", "config.json")
-        use(b, config.load(path, getattr(b, "NAME", None)))
+        use(b, config.load(path, getattr(b, "NAME", None)), path)
         _home = path.rpartition("/")[0]
     return _board
 

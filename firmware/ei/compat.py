@@ -120,3 +120,14 @@ def random_below(n):
     if n <= 1:
         return 0
     return int.from_bytes(urandom(4), "big") % n
+
+
+def sha1(data):
+    """The SHA-1 digest of data (the WebSocket handshake's only use). hashlib.sha1 comes with
+    a port's TLS (MICROPY_PY_HASHLIB_SHA1 follows MICROPY_PY_SSL: ESP32 and Pico W have it);
+    a build without it uses ei/sha1.py."""
+    import hashlib
+    if hasattr(hashlib, "sha1"):
+        return hashlib.sha1(data).digest()
+    from ei.sha1 import digest
+    return digest(data)

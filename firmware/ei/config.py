@@ -31,12 +31,23 @@ KEYS = {
     "queue": ((bool,), False),         # ei.collect() queues instead of uploading
     "queue_path": ((str,), False),
     "capture_path": ((str,), False),   # where ei.collect() writes rows as it reads them
+    # Edge Impulse Studio (README: From Edge Impulse Studio)
+    "remote_mgmt": ((bool,), False),   # main.py starts ei.remote() at boot, after the network
+    "remote_mgmt_url": ((str,), False),  # default ws://remote-mgmt.edgeimpulse.com
+    "device_id": ((str,), False),      # Studio's device id (default: device_name)
+    "sensor_name": ((str,), False),    # the sensor's name in Studio (default Accelerometer)
+    "daemon": ((bool,), False),        # main.py serves ei.daemon() at boot (no remote_mgmt)
+    # what edge-impulse-daemon sets over the serial port (ei.daemon(), AT commands)
+    "sample_label": ((str,), False),
+    "sample_length_ms": ((int,), False),
+    "upload_path": ((str,), False),    # /api/<category>/data
 }
 BOARDS = ("unix", "esp32", "rp2_pico_w", "nrf52840")
 WIFI_BOARDS = ("esp32", "rp2_pico_w")
 SECRET = ("api_key", "hmac_key", "wifi_password")
 # keys whose numbers must be > 0
-_POSITIVE = ("timeout", "wifi_timeout_ms", "interval_ms", "i2c_freq", "range_g")
+_POSITIVE = ("timeout", "wifi_timeout_ms", "interval_ms", "i2c_freq", "range_g",
+             "sample_length_ms")
 
 
 class ConfigError(ValueError):

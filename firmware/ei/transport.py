@@ -107,6 +107,12 @@ class Connection:
         except (OSError, AttributeError) as e:
             raise _fail("reading from", self.where, e)
 
+    def settimeout(self, t):
+        """Bound each read and write from now on by t seconds (ends begin_response's bound):
+        for a connection kept open, such as a WebSocket, that bounds its own steps."""
+        self._deadline = None
+        self._settimeout(t)
+
     def _settimeout(self, t):
         try:
             self._sock.settimeout(t)

@@ -94,10 +94,32 @@ def echo_addr():
 API_KEY = "ei_6040df080906d06f090e05013b7090580b707a0b050eb04d00350504070a2040"
 
 
-def http_json(method, path, body=None):
-    """Ask the mock server's test API (/_mock/...) and decode its JSON answer."""
+def peer_addr():
+    """(host, port) of the remote-management peer (Studio's side, host_tests/peer_scenarios.py)."""
+    return env("EI_MOCK_HOST", "127.0.0.1"), int(env("EI_PEER_PORT"))
+
+
+def peer_url(route, token):
+    """The ws:// URL of one of the peer's routes, its log kept under token."""
+    return "ws://%s:%d/%s/%s" % (peer_addr() + (route, token))
+
+
+def peer_script(token, steps):
+    """Give the peer the steps it runs for /studio/<token> (see peer_scenarios.py)."""
     import json
-    host, port = mock_addr()
+    return http_json("POST", "/_peer/script/" + token, json.dumps(steps).encode(), peer_addr())
+
+
+def peer_log(token):
+    """What the peer saw under token: connections, hellos, messages, samples, closes."""
+    return http_json("GET", "/_peer/log/" + token, None, peer_addr())
+
+
+def http_json(method, path, body=None, addr=None):
+    """Ask the mock server's test API (/_mock/...), or the server at addr, and decode its
+    JSON answer."""
+    import json
+    host, port = addr or mock_addr()
     url = "http://%s:%d%s" % (host, port, path)
     if MICROPYTHON:
         import requests  # frozen into the unix port; only the tests use it

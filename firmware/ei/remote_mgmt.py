@@ -1,0 +1,359 @@
+# Remote management: the board connects to Edge Impulse's remote management service as the
+# official Wi-Fi firmwares do, shows in Studio's Devices list, and records and uploads a sample
+# when Studio's "Start sampling" asks (protocol notes 1.4): hello v3 in JSON, then per sample
+# request {"sample":true}, the 2 s start delay, sampleStarted, sampling, sampleProcessing,
+# sampleUploading, the upload (signed with the request's hmacKey), sampleFinished. What cannot
+# be done is {"sample":false,"error":...} and the connection stays up. A dropped connection is
+# reopened with backoff; a ping every 30 s, and no pong in 6 s is a dropped connection.
+import json
+
+from ei import wire
+from ei.compat import sleep_ms, ticks_ms, ticks_add, ticks_diff, random_below, const
+from ei.errors import TransportError
+
+URL = "ws://remote-mgmt.edgeimpulse.com"  # what the CLI gives devices (protocol notes 1.1)
+_START_DELAY_MS = const(2000)  # every official firmware waits this long before sampling
+_PING_MS = const(30000)        # the CLI's keep-alive
+_PONG_MS = const(6000)         # ... and how long it waits for the pong
+_MAX_BACKOFF_MS = const(30000)
+_TOLERANCE = 0.01              # an interval this close to the sensor's is the sensor's
+_STARTED = '{"sampleStarted":true}'
+_MAX_MESSAGE = const(2048)     # a sample request is a few hundred bytes
+
+
+class HelloRefused(Exception):
+    """The service refused the hello (its `err`: a wrong API key, most often). Not retried:
+    the same hello would be refused again."""
+
+
+def log(text):
+    print("ei: remote:", text)
+
+
+def _num(v):
+    return int(v) if v == int(v) else v
+
+
+def failed(error):
+    """{"sample":false,"error":...} with the key order of the official clients."""
+    return '{"sample":false,"error":%s}' % json.dumps(error)
+
+
+def category_of(path):
+    """The category of an ingestion path /api/<category>/data, or ValueError."""
+    parts = path.split("/") if isinstance(path, str) else ()
+    if len(parts) != 4 or parts[0] or parts[1] != "api" or parts[3] != "data" \
+            or parts[2] not in wire.CATEGORIES:
+        raise ValueError("path must be /api/<%s>/data, not %r" % (
+            "|".join(wire.CATEGORIES), path))
+    return parts[2]
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+class Remote:
+    """Serve Studio's sample requests for one sensor, through `client` (an ei.Client: its API
+    key says hello, its ingestion host takes the uploads).
+
+    url: the remote management service (ws:// or wss://; ca= as for uploads).
+    device_id: unique per device (default: the client's device name or the board's id);
+    device_type: shown in Studio (default MICROPYTHON). frequencies: the rates offered in
+    Studio, in Hz (default: the sensor's FIFO rate, or 62.5 and 100 as the daemon's built-in
+    accelerometer); a polling sensor takes any interval down to the fastest of them.
+    max_sample_s: the longest sample accepted. Samples over ram_bytes go to a capture file
+    at capture_path on flash, not to RAM."""
+
+    def __init__(self, client, sensor, url=URL, device_id=None, device_type=None,
+                 sensor_name="Accelerometer", frequencies=None, max_sample_s=300,
+                 device_name=None, ca=None, addr=None, timeout=10, start_delay_ms=_START_DELAY_MS,
+                 ping_ms=_PING_MS, pong_ms=_PONG_MS, backoff_ms=1000,
+                 capture_path="capture.eic", ram_bytes=16384):
+        from ei.sampler import check_sensor
+        from ei.websocket import parse_url
+        parse_url(url)  # a wrong URL is named now, not at the first connection
+        self.axes = check_sensor(sensor)
+        self.client = client
+        self.sensor = sensor
+        self.url = url
+        self.fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
+        if frequencies is None:
+            frequencies = [sensor.rate_hz] if self.fifo else [62.5, 100]
+        if not frequencies or not all(_is_number(f) and f > 0 for f in frequencies):
+            raise ValueError("frequencies must list rates in Hz > 0, not %r" % (frequencies,))
+        self.frequencies = frequencies
+        self.sensor_name = wire.check_header(sensor_name, "sensor_name")
+        if not _is_number(max_sample_s) or max_sample_s <= 0:
+            raise ValueError("max_sample_s must be seconds > 0, not %r" % (max_sample_s,))
+        self.max_sample_s = max_sample_s
+        self.device_type = wire.check_header(device_type or "MICROPYTHON", "device_type")
+        self.device_name = device_name
+        self.device_id = wire.check_header(device_id or device_name or _board_id(), "device_id")
+        self.ca = ca
+        self.addr = addr
+        self.timeout = timeout
+        self.start_delay_ms = start_delay_ms
+        self.ping_ms = ping_ms
+        self.pong_ms = pong_ms
+        self.backoff_ms = backoff_ms
+        self.capture_path = capture_path
+        self.ram_bytes = ram_bytes
+        self.connected = False
+        self.connections = 0  # WebSockets opened that got {"hello":true}
+        # one message buffer for every connection: a reconnection on a fragmented heap
+        # needs no new large block
+        self._buf = bytearray(_MAX_MESSAGE)
+
+    def __repr__(self):  # no key
+        return "<Remote %s as %s>" % (self.url, self.device_id)
+
+    # --- the session ---------------------------------------------------------------------
+
+    def hello(self):
+        """The hello v3 message (JSON, keys in the documented order)."""
+        return ('{"hello":{"version":3,"apiKey":%s,"deviceId":%s,"deviceType":%s,'
+                '"connection":"ip","sensors":[{"name":%s,"maxSampleLengthS":%s,'
+                '"frequencies":[%s]}],"supportsSnapshotStreaming":false}}') % (
+            json.dumps(self.client._api_key), json.dumps(self.device_id),
+            json.dumps(self.device_type), json.dumps(self.sensor_name),
+            json.dumps(_num(self.max_sample_s)),
+            ",".join(json.dumps(_num(f)) for f in self.frequencies))
+
+    def connect(self):
+        """Open the WebSocket and say hello; the open WebSocket once {"hello":true} came."""
+        from ei.websocket import WebSocket
+        ws = WebSocket(self.url, self.timeout, self.ca, self.addr, _MAX_MESSAGE, self._buf)
+        try:
+            ws.send(self.hello())
+            end = ticks_add(ticks_ms(), int(self.timeout * 1000))
+            while True:
+                left = ticks_diff(end, ticks_ms())
+                msg = ws.recv(left / 1000) if left > 0 else None
+                if msg is None:
+                    raise TransportError("no answer to the hello from %s" % self.url)
+                msg = _decode(msg)
+                if isinstance(msg, dict) and "hello" in msg:
+                    break
+            if msg["hello"] is not True:
+                raise HelloRefused("%s refused the hello: %s" % (self.url, msg.get("err")))
+        except BaseException:
+            ws.close()
+            raise
+        self.connections += 1
+        return ws
+
+    def serve(self, count=None):
+        """Serve sample requests until `count` of them were answered (None: until
+        interrupted); returns how many were. The connection is reopened when it drops,
+        after 1 s, then doubling waits up to 30 s with jitter; HelloRefused ends it."""
+        handled = 0
+        failures = 0
+        while count is None or handled < count:
+            try:
+                ws = self.connect()
+            except TransportError as e:
+                failures += 1
+                log("cannot connect to %s: %s" % (self.url, e))
+                sleep_ms(self.retry_delay_ms(failures))
+                continue
+            failures = 0
+            self.connected = True
+            log("connected to %s as %s" % (self.url, self.device_id))
+            try:
+                handled = self._session(ws, handled, count)
+            except TransportError as e:
+                log("connection lost: %s" % e)
+            finally:
+                self.connected = False
+                ws.close()
+            if count is None or handled < count:
+                sleep_ms(self.retry_delay_ms(1))
+        return handled
+
+    def retry_delay_ms(self, attempt):
+        """The wait before reconnection `attempt` (1, 2, ...): backoff_ms doubled each time,
+        at most 30 s, random over its upper half, so a fleet does not come back in step."""
+        delay = min(self.backoff_ms << min(attempt - 1, 16), _MAX_BACKOFF_MS)
+        return delay // 2 + random_below(delay // 2 + 1)
+
+    def _session(self, ws, handled, count):
+        next_ping = ticks_add(ticks_ms(), self.ping_ms)
+        ping_at = None
+        while count is None or handled < count:
+            now = ticks_ms()
+            if ping_at is not None:
+                if ws.last_pong is not None and ticks_diff(ws.last_pong, ping_at) >= 0:
+                    ping_at = None
+                elif ticks_diff(now, ping_at) >= self.pong_ms:
+                    raise TransportError("no pong within %d ms" % self.pong_ms)
+            if ping_at is None and ticks_diff(next_ping, now) <= 0:
+                ws.ping(b"")
+                ping_at = now
+                next_ping = ticks_add(now, self.ping_ms)
+            if ping_at is None:
+                wait = ticks_diff(next_ping, now)
+            else:  # one ping at a time: its pong is due pong_ms after it
+                wait = self.pong_ms - ticks_diff(now, ping_at)
+            msg = ws.recv(max(wait, 1) / 1000)
+            if msg is not None and self._message(ws, _decode(msg)):
+                handled += 1
+        return handled
+
+    def _message(self, ws, msg):
+        """Answer one message from the service; True if it was a sample request."""
+        if not isinstance(msg, dict):
+            log("ignored a message that is not a JSON object")
+            return False
+        if "sample" in msg:
+            self._sample(ws, msg["sample"])
+            return True
+        if "startSnapshot" in msg:
+            ws.send('{"snapshotFailed":true,"error":"Device does not support snapshot '
+                    'streaming"}')
+        elif "err" in msg:
+            log("the service says: %s" % (msg["err"],))
+        elif "hello" not in msg and "stopSnapshot" not in msg:
+            log("ignored an unknown message (%s)" % ", ".join(sorted(msg)))
+        return False
+
+    # --- one sample request --------------------------------------------------------------
+
+    def check(self, req):
+        """(label, category, interval_ms, rows, hmac key) of a sample request, or
+        ValueError naming the field. Unknown fields are ignored."""
+        if not isinstance(req, dict):
+            raise ValueError("sample must be an object")
+        label = req.get("label")
+        if not isinstance(label, str) or not label:
+            raise ValueError("label must be a non-empty string")
+        wire.check_header(label, "label")
+        length = req.get("length")
+        if not _is_number(length) or length <= 0:
+            raise ValueError("length must be milliseconds > 0, not %r" % (length,))
+        if length > self.max_sample_s * 1000:
+            raise ValueError("length %s ms is over this device's %s s" % (
+                _num(length), _num(self.max_sample_s)))
+        interval = req.get("interval")
+        if not _is_number(interval) or interval <= 0:
+            raise ValueError("interval must be milliseconds > 0, not %r" % (interval,))
+        if self.fifo:
+            chip = 1000 / self.sensor.rate_hz
+            if abs(interval - chip) > _TOLERANCE * chip:
+                raise ValueError("interval %s ms: the sensor's FIFO gives %s ms" % (
+                    _num(interval), chip))
+        elif 1000 / interval > max(self.frequencies) * (1 + _TOLERANCE):
+            raise ValueError("interval %s ms is faster than the sensor's %s Hz" % (
+                _num(interval), _num(max(self.frequencies))))
+        category = category_of(req.get("path"))
+        key = req.get("hmacKey")
+        if not isinstance(key, str):
+            raise ValueError("hmacKey must be a string")  # never its value
+        sensor = req.get("sensor", self.sensor_name)
+        if sensor != self.sensor_name:
+            raise ValueError("unknown sensor %r (this device has %r)" % (sensor,
+                                                                         self.sensor_name))
+        rows = int(length / interval + 0.5)
+        if rows < 1:
+            raise ValueError("length %s ms is less than one interval" % _num(length))
+        return label, category, interval, rows, key or None
+
+    def _sample(self, ws, req):
+        try:
+            label, category, interval, rows, key = self.check(req)
+        except ValueError as e:
+            log("sample request refused: %s" % e)
+            ws.send(failed(str(e)))
+            return
+        ws.send('{"sample":true}')
+        log("sampling %r: %d rows at %s ms, in %d ms" % (label, rows, _num(interval),
+                                                         self.start_delay_ms))
+        sleep_ms(self.start_delay_ms)
+        ws.send(_STARTED)
+        error = name = None
+        try:
+            s = self._record(interval, rows)
+        except Exception as e:  # a sensor or flash error: said to Studio, the session goes on
+            error = "sampling failed: %s: %s" % (type(e).__name__, e)
+        if error is None:
+            ws.send('{"sampleProcessing":true}')
+            ws.send('{"sampleUploading":true}')
+            try:
+                name = self._upload(s, category, label, key)
+            except Exception as e:  # IngestionError, TransportError: the service's words
+                error = "upload failed: %s: %s" % (type(e).__name__, e)
+        if error is not None:
+            log(error)
+            ws.send(failed(error))
+        else:
+            log("stored as %s" % name)
+            ws.send('{"sampleFinished":true}')
+
+    def _record(self, interval, rows):
+        from ei.sampler import sample
+        itemsize = 4 if 1.0 + 2.0 ** -30 == 1.0 else 8  # the board's float, in RAM
+        path = self.capture_path if rows * len(self.axes) * itemsize > self.ram_bytes else None
+        return sample(self.sensor, interval, rows, device_type=self.device_type,
+                      device_name=self.device_name or self.device_id, path=path)
+
+    def _upload(self, s, category, label, key):
+        c = self.client
+        # The request's hmacKey signs this sample (Studio sends the project's); the client's
+        # own key is put back after.
+        own = c._hmac_key
+        c._hmac_key = key
+        try:
+            return c.upload(s, category=category, label=label, add_date_id=True)
+        finally:
+            c._hmac_key = own
+
+
+def _decode(msg):
+    if isinstance(msg, bytes):
+        return None  # this session is JSON (its hello was): binary frames are not ours
+    try:
+        return json.loads(msg)
+    except ValueError:
+        return None
+
+
+def _board_id():
+    """The board's unique id as aa:bb:..., or "micropython" where there is none."""
+    try:
+        import machine
+        from binascii import hexlify
+        return hexlify(machine.unique_id(), ":").decode()
+    except (ImportError, AttributeError):
+        return "micropython"
+
+
+def remote(count=None):
+    """ei.remote(): serve Studio with the board's sensor, client and config until
+    interrupted (or `count` sample requests). config.json: remote_mgmt_url (default
+    ws://remote-mgmt.edgeimpulse.com), device_id (default: the device name), sensor_name."""
+    from ei import collector
+    b, cfg = collector.board()
+    if getattr(b, "NETWORK", None) is None:
+        raise OSError("the %s board has no network: use ei.daemon() with edge-impulse-daemon "
+                      "on the host" % getattr(b, "NAME", "this"))
+    collector.network()
+    return from_config(b, cfg, collector.client(), collector.sensor(),
+                       collector._path(cfg, "capture_path", "capture.eic")).serve(count)
+
+
+def from_config(b, cfg, client, sensor, capture_path):
+    """The Remote a board (board.py's names) and its config describe."""
+    freq = 1000 / (cfg.get("interval_ms") or b.INTERVAL_MS)
+    ca = None
+    if "ca" in cfg and cfg.get("remote_mgmt_url", URL).startswith("wss:"):
+        with open(cfg["ca"], "rb") as f:
+            ca = f.read()
+    name = cfg.get("device_name") or b.device_name()
+    return Remote(client, sensor, url=cfg.get("remote_mgmt_url", URL),
+                  device_id=cfg.get("device_id") or name, device_type=b.DEVICE_TYPE,
+                  sensor_name=cfg.get("sensor_name", "Accelerometer"),
+                  # Studio offers these rates; a polling sensor keeps any up to the board's
+                  frequencies=None if getattr(sensor, "fifo", False) else (
+                      [62.5, _num(freq)] if freq > 62.5 else [_num(freq)]),
+                  device_name=name, ca=ca, timeout=cfg.get("timeout", 10),
+                  capture_path=capture_path)

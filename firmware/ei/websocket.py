@@ -1,0 +1,368 @@
+# A WebSocket client (RFC 6455) over the transport (ei.transport.Connection): ws:// and wss://
+# (TLS with ca= as uploads), the handshake's Sec-WebSocket-Accept checked, masked frames,
+# ping/pong, close, fragmented messages. Fixed buffers: a message longer than max_size is
+# refused with close 1009, never assembled. Every blocking step has a timeout.
+from binascii import b2a_base64
+
+from ei.compat import urandom, ticks_ms, ticks_add, ticks_diff, sha1, const
+from ei.errors import TransportError, Timeout
+
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_TEXT = const(1)
+_BINARY = const(2)
+_CLOSE = const(8)
+_PING = const(9)
+_PONG = const(10)
+_MAX_LINE = const(512)   # longest handshake line accepted
+_MAX_HEADERS = const(32)
+_IN = const(512)         # bytes read from the socket at a time
+_OUT = const(256)        # bytes masked at a time on the way out
+
+# close codes
+NORMAL = const(1000)
+PROTOCOL_ERROR = const(1002)
+INVALID_DATA = const(1007)
+TOO_BIG = const(1009)
+
+
+class WebSocketError(TransportError):
+    """The server broke the protocol, or the connection is not open."""
+
+
+class HandshakeError(WebSocketError):
+    """The server did not accept the upgrade (status, or a wrong Sec-WebSocket-Accept)."""
+
+
+class ConnectionClosed(WebSocketError):
+    """The connection is closed; code and reason are the close frame's (1006: no frame)."""
+
+    def __init__(self, code, reason=""):
+        super().__init__("WebSocket closed (%d%s)" % (
+            code, ": " + reason if reason else ""))
+        self.code = code
+        self.reason = reason
+
+
+def parse_url(url):
+    """(tls, host, port, path) of a ws:// or wss:// URL."""
+    if not isinstance(url, str):
+        raise ValueError("url must be a ws:// or wss:// URL, not %r" % (url,))
+    if url.startswith("ws://"):
+        tls, rest = False, url[5:]
+    elif url.startswith("wss://"):
+        tls, rest = True, url[6:]
+    else:
+        raise ValueError("url must start with ws:// or wss://, not %r" % (url,))
+    i = rest.find("/")
+    hostport, path = (rest, "/") if i < 0 else (rest[:i], rest[i:])
+    host, _, port = hostport.partition(":")
+    if not host:
+        raise ValueError("url %r has no host" % (url,))
+    try:
+        port = int(port) if port else (443 if tls else 80)
+    except ValueError:
+        raise ValueError("url %r has a port that is not a number" % (url,))
+    if not 0 < port < 65536:
+        raise ValueError("url %r: port must be 1-65535" % (url,))
+    for c in path:
+        if ord(c) <= 0x20 or ord(c) == 0x7F:
+            raise ValueError("url %r: the path holds a space or control character" % (url,))
+    return tls, host, port, path
+
+
+def accept_key(key):
+    """The Sec-WebSocket-Accept a server must answer for Sec-WebSocket-Key `key` (bytes)."""
+    return b2a_base64(sha1(key + _GUID))[:-1]
+
+
+class WebSocket:
+    """One WebSocket connection. send(str or bytes) sends a text or binary message;
+    recv(timeout) returns the next message (str or bytes), or None when none came within
+    timeout seconds; pings are answered as they arrive. A close from the server, or a
+    protocol error, raises ConnectionClosed after the closing handshake.
+
+    max_size: the longest message taken (bytes); its buffer is allocated once, here, or is
+    `buf` (a bytearray of at least max_size: a caller that reconnects keeps one for all).
+    timeout: seconds for connecting, the handshake, each write, and the rest of a frame
+    once its first byte has arrived. addr=(ip, port) connects there instead of resolving."""
+
+    def __init__(self, url, timeout=10, ca=None, addr=None, max_size=4096, buf=None):
+        tls, self.host, self.port, self.path = parse_url(url)
+        if not isinstance(max_size, int) or max_size < 125:
+            raise ValueError("max_size must be a whole number >= 125, not %r" % (max_size,))
+        self.timeout = timeout
+        self.max_size = max_size
+        if buf is not None and len(buf) < max_size:
+            raise ValueError("buf must hold max_size=%d bytes" % max_size)
+        self._msg = bytearray(max_size) if buf is None else buf  # the message being assembled
+        self._in = bytearray(_IN)
+        self._in_mv = memoryview(self._in)
+        self._pos = self._end = 0
+        self._out = bytearray(_OUT)
+        self._head = bytearray(14)
+        self._deadline = None
+        self.last_pong = None                # ticks_ms of the last pong
+        self.closed = None                   # ConnectionClosed once closed
+        self._sent_close = False             # nothing is sent after our close frame
+        from ei.transport import Connection  # here: parse_url needs no socket module
+        self._conn = Connection(self.host, self.port, tls, timeout, addr, ca)
+        try:
+            self._handshake()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # --- reading, bounded ----------------------------------------------------------------
+
+    def _bound(self, seconds):
+        self._deadline = ticks_add(ticks_ms(), int(seconds * 1000))
+
+    def _fill(self):
+        left = ticks_diff(self._deadline, ticks_ms())
+        if left <= 0:
+            raise Timeout("reading from %s timed out" % self._conn.where)
+        self._conn.settimeout(left / 1000)
+        n = self._conn.readinto(self._in)
+        if not n:
+            raise ConnectionClosed(1006, "the server closed the connection")
+        self._pos, self._end = 0, n
+
+    def _read_into(self, mv):
+        """Fill the memoryview mv from the connection."""
+        got = 0
+        n = len(mv)
+        while got < n:
+            if self._pos == self._end:
+                self._fill()
+            k = min(n - got, self._end - self._pos)
+            mv[got:got + k] = self._in_mv[self._pos:self._pos + k]
+            self._pos += k
+            got += k
+
+    def _readline(self):
+        line = bytearray()
+        while True:
+            if self._pos == self._end:
+                self._fill()
+            b = self._in[self._pos]
+            self._pos += 1
+            if b == 10:
+                return bytes(line).rstrip(b"\r")
+            line.append(b)
+            if len(line) > _MAX_LINE:
+                raise HandshakeError("a handshake line from %s is over %d bytes" % (
+                    self._conn.where, _MAX_LINE))
+
+    def _handshake(self):
+        key = b2a_base64(urandom(16))[:-1]
+        host = self.host if self.port in (80, 443) else "%s:%d" % (self.host, self.port)
+        self._write(b"GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade"
+                    b"\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (
+                        self.path.encode(), host.encode(), key))
+        self._bound(self.timeout)  # the whole answer within timeout
+        status = self._readline()
+        parts = status.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or parts[1] != b"101":
+            raise HandshakeError("%s refused the WebSocket upgrade: %s" % (
+                self._conn.where, status.decode("utf-8", "replace")[:80]))
+        upgrade = connection = accept = None
+        for _ in range(_MAX_HEADERS + 1):
+            line = self._readline()
+            if not line:
+                break
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            value = value.strip()
+            if name == b"upgrade":
+                upgrade = value.lower()
+            elif name == b"connection":
+                connection = value.lower()
+            elif name == b"sec-websocket-accept":
+                accept = value
+        else:
+            raise HandshakeError("%s sent over %d headers" % (self._conn.where, _MAX_HEADERS))
+        if upgrade != b"websocket" or connection is None or b"upgrade" not in connection:
+            raise HandshakeError("%s answered 101 without Upgrade: websocket" % self._conn.where)
+        if accept != accept_key(key):
+            raise HandshakeError("%s sent a wrong Sec-WebSocket-Accept" % self._conn.where)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _write(self, b):
+        self._conn.settimeout(self.timeout)
+        self._conn.write(b)
+
+    def _frame(self, opcode, data):
+        """Send one final frame, masked (RFC 6455 5.3: a client masks every frame)."""
+        if self.closed is not None:
+            raise self.closed
+        if self._sent_close:
+            raise WebSocketError("the WebSocket to %s is closing" % self._conn.where)
+        if opcode == _CLOSE:
+            self._sent_close = True
+        if isinstance(data, str):
+            data = data.encode()
+        n = len(data)
+        h = self._head
+        h[0] = 0x80 | opcode
+        if n < 126:
+            h[1] = 0x80 | n
+            i = 2
+        elif n < 65536:
+            h[1] = 0x80 | 126
+            h[2], h[3] = n >> 8, n & 0xFF
+            i = 4
+        else:
+            h[1] = 0x80 | 127
+            for j in range(8):
+                h[2 + j] = (n >> (56 - 8 * j)) & 0xFF
+            i = 10
+        mask = urandom(4)
+        h[i:i + 4] = mask
+        self._write(memoryview(h)[:i + 4])
+        out = self._out
+        mv = memoryview(data)
+        done = 0
+        while done < n:  # masked in pieces of the fixed buffer: no copy of the message
+            k = min(n - done, _OUT)
+            for j in range(k):
+                out[j] = mv[done + j] ^ mask[(done + j) & 3]
+            self._write(memoryview(out)[:k])
+            done += k
+
+    def send(self, data):
+        """Send a message: a str as text, bytes as binary."""
+        self._frame(_TEXT if isinstance(data, str) else _BINARY, data)
+
+    def ping(self, data=b""):
+        self._frame(_PING, data)
+
+    # --- receiving -----------------------------------------------------------------------
+
+    def recv(self, timeout=None):
+        """The next message (str for text, bytes for binary), or None if none began within
+        `timeout` seconds (default: the connection's), or a pong came (last_pong). Pings are
+        answered and a close is answered and raised here."""
+        if self.closed is not None:
+            raise self.closed
+        wait = ticks_add(ticks_ms(), int((self.timeout if timeout is None else timeout) * 1000))
+        size = 0
+        kind = 0
+        try:
+            while True:
+                h = memoryview(self._head)
+                if not kind and self._pos == self._end:
+                    # between messages (control frames included): wait up to `timeout`
+                    self._deadline = wait
+                    try:
+                        self._fill()
+                    except Timeout:
+                        return None  # nothing began: no frame half-read
+                # the rest of a frame, and of a message, within timeout
+                self._bound(self.timeout)
+                self._read_into(h[:2])
+                b0, b1 = h[0], h[1]
+                fin = b0 & 0x80
+                op = b0 & 0x0F
+                if b0 & 0x70:
+                    self._fail(PROTOCOL_ERROR, "reserved bits set")
+                if b1 & 0x80:
+                    self._fail(PROTOCOL_ERROR, "a masked frame from the server")
+                n = b1 & 0x7F
+                if n == 126:
+                    self._read_into(h[:2])
+                    n = (h[0] << 8) | h[1]
+                elif n == 127:
+                    self._read_into(h[:8])
+                    n = 0
+                    for j in range(8):
+                        n = (n << 8) | h[j]
+                if op >= 8:
+                    if not fin or n > 125:
+                        self._fail(PROTOCOL_ERROR, "a fragmented or long control frame")
+                    if self._control(op, n) and not kind:
+                        return None  # a pong between messages: the caller may want to know
+                    continue
+                if op == 0:
+                    if not kind:
+                        self._fail(PROTOCOL_ERROR, "a continuation with no message")
+                elif op in (_TEXT, _BINARY):
+                    if kind:
+                        self._fail(PROTOCOL_ERROR, "a new message inside a fragmented one")
+                    kind = op
+                else:
+                    self._fail(PROTOCOL_ERROR, "unknown opcode %d" % op)
+                if size + n > self.max_size:
+                    self._fail(TOO_BIG, "a message over %d bytes" % self.max_size)
+                self._read_into(memoryview(self._msg)[size:size + n])
+                size += n
+                if fin:
+                    data = bytes(memoryview(self._msg)[:size])
+                    if kind == _BINARY:
+                        return data
+                    try:
+                        return data.decode()
+                    except UnicodeError:
+                        self._fail(INVALID_DATA, "a text message that is not UTF-8")
+        except Timeout:
+            self._fail(PROTOCOL_ERROR, "a frame that stopped half-way")
+        except ConnectionClosed as e:
+            self._gone(e)
+            raise
+
+    def _control(self, op, n):
+        payload = memoryview(self._out)[:n]  # control payloads fit in the out buffer
+        self._read_into(payload)
+        payload = bytes(payload)
+        if op == _PING:
+            self._frame(_PONG, payload)
+        elif op == _PONG:
+            self.last_pong = ticks_ms()
+            return True
+        else:  # close: answer it, then the connection is done
+            if n == 1:
+                self._fail(PROTOCOL_ERROR, "a close frame with half a code")
+            code = (payload[0] << 8) | payload[1] if n >= 2 else 1005
+            reason = payload[2:].decode("utf-8", "replace") if n > 2 else ""
+            if not self._sent_close:
+                try:
+                    self._frame(_CLOSE, payload[:2])
+                except TransportError:
+                    pass
+            raise ConnectionClosed(code, reason)
+
+    def _fail(self, code, why):
+        """Close with `code` (the server broke the protocol) and raise."""
+        e = ConnectionClosed(code, why)
+        if not self._sent_close:
+            try:
+                self._frame(_CLOSE, bytes((code >> 8, code & 0xFF)) + why.encode()[:120])
+            except TransportError:
+                pass
+        self._gone(e)
+        raise e
+
+    def _gone(self, e):
+        if self.closed is None:
+            self.closed = e
+        self._conn.close()
+
+    def close(self, code=NORMAL, reason=""):
+        """Send a close frame and wait (timeout) for the server's, then close the socket."""
+        if self.closed is not None:
+            self._conn.close()
+            return
+        try:
+            self._frame(_CLOSE, bytes((code >> 8, code & 0xFF)) + reason.encode()[:120])
+            end = ticks_add(ticks_ms(), int(self.timeout * 1000))
+            while ticks_diff(end, ticks_ms()) > 0:
+                self.recv(ticks_diff(end, ticks_ms()) / 1000)
+        except TransportError:  # the server's close (ConnectionClosed), or none in time
+            pass
+        self._gone(ConnectionClosed(code, reason))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
