@@ -110,6 +110,7 @@ def test_a_request_pushed_from_another_thread_is_followed_by_the_reading_thread(
     a, b = socket.socketpair()
     client = WSConnection(ConnectionType.CLIENT)
     got = []
+    refused = threading.Event()  # the device answers once the second push was refused
 
     def device():
         a.sendall(client.send(Request(host="x", target="/")))
@@ -120,6 +121,7 @@ def test_a_request_pushed_from_another_thread_is_followed_by_the_reading_thread(
                 if isinstance(event, TextMessage):
                     got.append(json.loads(event.data))
                     requests += 1
+        refused.wait(5)
         for msg in ({"sample": True}, {"sampleStarted": True}, {"sampleUploading": True},
                     {"sampleFinished": True}):
             a.sendall(client.send(TextMessage(data=json.dumps(msg))))
@@ -142,6 +144,7 @@ def test_a_request_pushed_from_another_thread_is_followed_by_the_reading_thread(
     progress = link.start_sample(sample_request("idle", 100, 10, "k"))
     with pytest.raises(RuntimeError):
         link.start_sample(sample_request("idle", 100, 10, "k"))  # one at a time
+    refused.set()
     end = time.monotonic() + 5
     while not progress.done and time.monotonic() < end:
         time.sleep(0.02)

@@ -42,16 +42,20 @@ if MICROPYTHON:
         p.register(sock, select.POLLIN)
 
         def readinto(buf, ms):
-            raw.setblocking(False)  # the writes are done: from here on, reads only
-            end = ticks_add(ticks_ms(), ms)
-            while True:
-                n = sock.readinto(buf)
-                if n is not None:
-                    return n
-                left = ticks_diff(end, ticks_ms())
-                if left <= 0:
-                    raise OSError(ETIMEDOUT)
-                p.poll(left)
+            raw.setblocking(False)
+            try:
+                end = ticks_add(ticks_ms(), ms)
+                while True:
+                    n = sock.readinto(buf)
+                    if n is not None:
+                        return n
+                    left = ticks_diff(end, ticks_ms())
+                    if left <= 0:
+                        raise OSError(ETIMEDOUT)
+                    p.poll(left)
+            finally:
+                # blocking again, bounded, for what is written next (a WebSocket's pong)
+                raw.settimeout(ms / 1000)
 
         return readinto
 

@@ -108,9 +108,11 @@ class Connection:
             raise _fail("reading from", self.where, e)
 
     def settimeout(self, t):
-        """Bound each read and write from now on by t seconds (ends begin_response's bound):
-        for a connection kept open, such as a WebSocket, that bounds its own steps."""
-        self._deadline = None
+        """Bound each read and write from now on by t seconds, and no longer the request's
+        deadline: for a connection kept open, such as a WebSocket, that bounds its own steps."""
+        self._ms = int(t * 1000)
+        self._end = None
+        self._short = False
         self._settimeout(t)
 
     def _settimeout(self, t):
