@@ -91,7 +91,7 @@ def pytest_pycollect_makeitem(collector, name, obj):
 def servers(tmp_path_factory):
     """The mock ingestion server and the echo server, on loopback, for the whole session."""
     from echo_server import EchoServer
-    from service.mock_server import MockServer
+    from service import MockServer
     echo = EchoServer().start()
     mock = MockServer(data_dir=tmp_path_factory.mktemp("mock-store")).start()
     os.environ["EI_MOCK_HOST"] = "127.0.0.1"

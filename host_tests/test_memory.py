@@ -10,7 +10,7 @@ steps between a heap that cannot even import ei and 128 KB: 7 runs, most of them
 
 import pytest
 
-from service.mock_server import MockServer
+from service import MockServer
 from tools.bench import harness
 
 ROWS = 18000            # 3 minutes at 100 Hz

@@ -3,7 +3,6 @@ loopback unless told, API and HMAC keys), a store that survives a restart of the
 sample API the dashboard reads (list, one sample's values, downloads, live events).
 """
 import http.client
-import json
 import os
 import pathlib
 import re
@@ -15,9 +14,9 @@ import time
 
 import pytest
 
-from service.mock_server import MockServer
+from service import MockServer
 from service_client import (CSV, binary_sample, encode, png_bytes, post_data, post_files, request, reset, sample,
-                            sign, wav_bytes)
+                            sign, stored_bytes, wav_bytes)
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -33,9 +32,9 @@ class Remote:
         line = ""
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
-            if line.startswith("mock ingestion server on ") or not line:
+            if line.startswith("ingestion service on ") or not line:
                 break
-        m = re.match(r"mock ingestion server on http://([0-9.]+):(\d+) \(data in (.+)\)$", line.strip())
+        m = re.match(r"ingestion service on http://([0-9.]+):(\d+) \(data in (.+)\)$", line.strip())
         assert m, "no address printed: %r (exit %s)" % (line, self.proc.poll())
         self.host, self.port, self.data = m.group(1), int(m.group(2)), m.group(3)
 
@@ -65,7 +64,7 @@ def test_make_serve_takes_the_data_folder_port_and_keys_and_binds_loopback(tmp_p
         signed = post_data(r, sign(sample(), "cbor", key=hmac_key), key="ei_first", file_name="s.cbor")
         assert signed.status == 200
         assert [e["signature_valid"] for e in request(r, "GET", "/samples").json()] == [None, True]
-        assert os.path.isfile(tmp_path / "training" / "k.cbor")
+        assert (tmp_path / "index.sqlite3").is_file() and len(os.listdir(tmp_path / "files")) == 2
         page = request(r, "GET", "/")
         assert page.status == 200 and b"Local ingestion service" in page.body
     finally:
@@ -161,8 +160,7 @@ def test_downloads_are_the_bytes_as_received_and_a_csv(server, three):
     r = c.getresponse()
     body = r.read()
     assert r.getheader("Content-Disposition").startswith("attachment") and r.getheader("X-Content-Type-Options") == "nosniff"
-    with open(os.path.join(server.store.data_dir, "training", "w.cbor"), "rb") as f:
-        assert body == f.read()
+    assert body == stored_bytes(server, "w.cbor")
     c.close()
     lines = request(server, "GET", "/samples/%d/csv" % sid).text.splitlines()
     assert lines[:3] == ["timestamp,accX,accY,accZ", "0.0,0,0,9.8", "10.0,1,-1,9.8"] and len(lines) == 11
@@ -200,7 +198,7 @@ def test_the_page_and_its_files_are_served_with_a_policy_against_anything_remote
 
 def test_events_announce_each_change(server):
     with socket.create_connection((server.host, server.port), timeout=10) as s:
-        s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         got = b""
         while b"retry:" not in got:
             got += s.recv(4096)

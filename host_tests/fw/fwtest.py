@@ -74,18 +74,19 @@ API_KEY = "ei_6040df080906d06f090e05013b7090580b707a0b050eb04d00350504070a2040"
 
 
 def http_json(method, path, body=None):
-    """Ask the mock server's test API (/_mock/...) and decode its JSON answer."""
+    """Ask the mock server's test API (/_mock/...) and decode its JSON answer (the reset
+    changes data, so the test API takes the API key too)."""
     import json
     host, port = mock_addr()
     url = "http://%s:%d%s" % (host, port, path)
     if MICROPYTHON:
         import requests  # frozen into the unix port; only the tests use it
-        r = requests.request(method, url, data=body)
+        r = requests.request(method, url, data=body, headers={"x-api-key": API_KEY})
         text = r.text
         r.close()
     else:
         import urllib.request
-        req = urllib.request.Request(url, data=body, method=method)
+        req = urllib.request.Request(url, data=body, method=method, headers={"x-api-key": API_KEY})
         with urllib.request.urlopen(req, timeout=10) as r:
             text = r.read().decode()
     return json.loads(text) if text else None
