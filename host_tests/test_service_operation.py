@@ -5,50 +5,18 @@ sample API the dashboard reads (list, one sample's values, downloads, live event
 import http.client
 import os
 import pathlib
-import re
 import signal
 import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
 from service import MockServer
+from service_process import Remote, cli
 from service_client import (CSV, binary_sample, encode, png_bytes, post_data, post_files, request, reset, sample,
                             sign, stored_bytes, wav_bytes)
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
-
-
-class Remote:
-    """A service in another process, found by the address it prints first."""
-
-    def __init__(self, cmd, **kw):
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True, **kw)
-        deadline = time.monotonic() + 120   # `make serve` may first bring .venv up to date
-        line = ""
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line.startswith("ingestion service on ") or not line:
-                break
-        m = re.match(r"ingestion service on http://([0-9.]+):(\d+) \(data in (.+)\)$", line.strip())
-        assert m, "no address printed: %r (exit %s)" % (line, self.proc.poll())
-        self.host, self.port, self.data = m.group(1), int(m.group(2)), m.group(3)
-
-    def stop(self, sig=signal.SIGINT):
-        os.killpg(self.proc.pid, sig)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-
-def cli(data, *args):
-    return Remote([sys.executable, "-m", "service", "--port", "0", "--data", str(data)] + list(args), cwd=str(ROOT))
 
 
 # ---- make serve ---------------------------------------------------------------------------------
