@@ -212,3 +212,77 @@ def test_a_slow_client_does_not_hold_up_the_others(server):
 def test_pathological_cbor_and_json_are_400_not_a_crash(server, fmt, body):
     a = post_data(server, body, fmt=fmt)
     assert a.status == 400 and a.text.startswith("Invalid message")
+
+
+# ---- numbers JSON has not, nesting, non-ASCII, ids ------------------------------------------------
+
+@pytest.mark.parametrize("header", ["x-metadata", "x-bounding-boxes"])
+@pytest.mark.parametrize("value", ['{"a": NaN}', '{"a": Infinity}', '{"a": -Infinity}', '{"a": 1e999}',
+                                   '[{"x": NaN}]'])
+def test_nan_or_infinity_in_a_json_header_is_400_and_the_list_stays_json(server, header, value):
+    if header == "x-metadata" and value.startswith("["):
+        value = '{"boxes": %s}' % value
+    a = post_data(server, encode(sample(), "cbor"), file_name="nan.cbor", **{header.replace("-", "_"): value})
+    assert a.status == 400 and header in a.text
+    json.loads(request(server, "GET", "/samples").text, parse_constant=lambda c: pytest.fail(c))
+
+
+def test_nan_in_a_json_body_is_400(server):
+    body = json.dumps(sample()).replace('"interval_ms": 10.0', '"interval_ms": NaN').encode()
+    a = post_data(server, body, fmt="json", file_name="nan.json")
+    assert a.status == 400 and "NaN" in a.text
+
+
+def _nested(depth):
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("where", ["x-metadata", "json", "cbor"])
+def test_nesting_deeper_than_32_levels_is_400_naming_the_limit(server, where):
+    deep = json.loads(_nested(33 if where == "x-metadata" else 200))
+    if where == "x-metadata":
+        a = post_data(server, encode(sample(), "cbor"), x_metadata=json.dumps({"a": deep}))
+    else:
+        obj = sample()
+        obj["payload"]["extra"] = deep
+        a = post_data(server, encode(obj, where), fmt=where, file_name="deep." + where)
+    assert a.status == 400 and "32" in a.text
+
+
+def test_nesting_at_the_limit_is_taken(server):
+    a = post_data(server, encode(sample(), "cbor"), file_name="deep-ok.cbor",
+                  x_metadata=json.dumps({"a": json.loads(_nested(30))}))
+    assert a.status == 200
+    reset(server)
+
+
+@pytest.mark.parametrize("fmt", ["cbor", "json"])
+def test_a_non_ascii_hs256_signature_is_400(server, fmt):
+    obj = sample(alg="HS256")
+    obj["signature"] = "\u00e9" * 64
+    a = post_data(server, encode(obj, fmt), fmt=fmt, file_name="sig." + fmt)
+    assert a.status == 400 and "hexadecimal" in a.text
+
+
+def test_a_non_ascii_api_key_is_401(server):
+    a = post_data(server, encode(sample(), "cbor"), key="ei_\u00e9\u00e9")
+    assert a.status == 401
+
+
+@pytest.mark.parametrize("header", ["x-file-name", "x-label"])
+def test_a_name_or_label_that_is_not_utf_8_when_decoded_is_400(server, header):
+    headers = {"file_name": "ok.cbor", header.replace("-", "_"): "bad%FF.cbor"}
+    a = post_data(server, encode(sample(), "cbor"), **headers)
+    assert a.status == 400 and "UTF-8" in a.text
+
+
+@pytest.mark.parametrize("path", ["/samples/%C2%B2", "/samples/%EF%BC%91%EF%BC%92/raw", "/samples/1%C2%B2/csv",
+                                  "/samples/99999999999999999999999"])
+def test_a_sample_id_that_is_not_ascii_digits_is_404(server, path):
+    a = request(server, "GET", path)
+    assert a.status == 404 and a.content_type.startswith("text/plain")
+
+
+def test_a_non_ascii_host_header_is_400(server):
+    r = send(server, b"GET /samples HTTP/1.1\r\nHost: \xc3\xa9.example\r\n\r\n")
+    assert r.status == 400 and "Host" in r.text

@@ -209,3 +209,19 @@ def test_other_files_are_kept_as_they_came(server):
     assert post_files(server, [("data", "clip.mp4", "video/mp4", b"\x00\x00\x00\x18ftypmp42")]).status == 200
     e = stored(server)[0]
     assert (e["kind"], e["content_type"], e["rows"]) == ("file", "video/mp4", None)
+
+
+def test_a_signature_over_the_ref_binary_header_alone_is_not_valid(server):
+    """A signature is valid only when it covers every value stored: here not the raw data."""
+    import cbor2
+    import hashlib
+    import hmac
+    body = binary_sample([[1], [2], [3]], key=None)
+    obj = cbor2.loads(body)  # the header alone (cbor2 stops before the raw data)
+    obj["protected"]["alg"] = "HS256"
+    obj["signature"] = "0" * 64
+    header_sig = hmac.new(HMAC_KEY.encode(), cbor2.dumps(obj), hashlib.sha256).hexdigest()
+    forged = body.replace(b'"alg": "none"', b"").replace(cbor2.dumps("none"), cbor2.dumps("HS256"), 1)
+    forged = forged.replace(b"0" * 64, header_sig.encode(), 1)
+    a = post_data(server, forged, file_name="header-only.cbor", x_add_date_id="1")
+    assert a.status == 200 and entry(server, a.text)["signature_valid"] is False

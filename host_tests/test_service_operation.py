@@ -174,3 +174,13 @@ def test_events_announce_each_change(server):
         post_data(server, encode(sample(), "cbor"), file_name="e.cbor")
         while b"event: change" not in got:
             got += s.recv(4096)
+
+
+def test_the_csv_export_writes_names_a_spreadsheet_would_run_as_text(server):
+    reset(server)
+    sensors = [{"name": n, "units": "u"} for n in ("=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "plain")]
+    post_data(server, encode(sample(values=[[-1, 2, -3.5, 4, 5]], sensors=sensors), "cbor"), file_name="f.cbor")
+    [e] = request(server, "GET", "/samples").json()
+    lines = request(server, "GET", "/samples/%d/csv" % e["sample_id"]).text.splitlines()
+    assert lines[0] == "timestamp,\"'=HYPERLINK(\"\"http://x\"\")\",'+1,'-2,'@SUM(A1),plain"
+    assert lines[1] == "0.0,-1,2,-3.5,4,5"  # numbers stay numbers

@@ -14,7 +14,7 @@ from service.web import Rejected, flag, json_answer, strict_json, text
 
 def _label(request, file_name):
     if request.headers.get("x-label"):
-        return urllib.parse.unquote(request.headers["x-label"], errors="strict")
+        return _unquote(request.headers["x-label"], "x-label")
     if flag(request.headers, "x-no-label"):
         return None
     return infer_label(file_name)
@@ -41,11 +41,16 @@ def _extra(request):
     return {k: v for k, v in extra.items() if v is not None}
 
 
-def _file_name(raw):
-    try:  # percent-encoded, as x-file-name is (RFC 7578 4.2 allows it for non-ASCII names)
-        return urllib.parse.unquote(raw or "", errors="strict")
+def _unquote(raw, what):
+    try:  # percent-encoded UTF-8, as Edge Impulse's clients send non-ASCII names and labels
+        return urllib.parse.unquote(raw, errors="strict")
     except UnicodeDecodeError:
-        raise Rejected(400, "Invalid file name: its percent-encoding is not UTF-8")
+        raise Rejected(400, "Invalid %s: its percent-encoding is not UTF-8" % what)
+
+
+def _file_name(raw):
+    # RFC 7578 4.2 allows percent-encoding for non-ASCII file names in multipart too
+    return _unquote(raw or "", "file name")
 
 
 def _prepare(app, request, part, file_name, content_type, category, extra, fmt=None):
