@@ -630,3 +630,13 @@ def test_the_command_line_prints_its_address_and_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_two_files_of_the_same_name_in_one_request_keep_the_later_and_say_so(server):
+    first, later = encode(sample(), "cbor"), encode(sample(), "cbor")
+    a = post_files(server, [("data", "twice.cbor", "application/cbor", first),
+                            ("data", "twice.cbor", "application/cbor", later)])
+    assert a.status == 200
+    replaced, kept = a.json()["files"]
+    assert replaced["success"] is False and "Replaced" in replaced["error"] and kept["success"] is True
+    assert entry(server, "twice.cbor")["sha256"] == hashlib.sha256(later).hexdigest()

@@ -5,7 +5,8 @@ A package by role (README: "The local ingestion service"):
     routes.py       the routes, as data          safety.py    Host, Origin, API key
     ingestion.py    /api/<category>/{data,files} dashboard.py the dashboard's API; static/
     testing.py      /_mock/... (testing only)    store.py     SQLite index + files
-    files.py        one file: check, describe, read back (acquisition.py, media.py, cbor_stream.py)
+    files.py        one file: check, describe, read back (acquisition.py, cbor_sample.py,
+                    cbor_stream.py, signature.py, media.py)
     limits.py       bodies and files as they come in             server.py    the threaded server
     __main__.py     python -m service (make serve)
 """

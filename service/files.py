@@ -6,7 +6,7 @@ import os
 
 import cbor2
 
-from service import acquisition, media
+from service import acquisition, cbor_sample, media, signature
 from service.config import LABEL_RE, MAX_NAME_BYTES
 from service.web import Rejected, jsonable
 
@@ -63,17 +63,17 @@ def inspect_file(file_name, f, content_type, hmac_keys=(), fmt=None):
                "sensors": None, "rows": None, "binary": None, "signed": False, "signature_valid": None,
                "content_type": EXTENSIONS.get(ext) or declared or "application/octet-stream"}
     if fmt == "cbor":
-        info, span, binary_at = acquisition.read_cbor(f, size)
+        info, span, binary_at = cbor_sample.read_cbor(f, size)
         summary.update(info, kind="acquisition", content_type=CONTENT_TYPES[fmt])
         if info["signed"] and hmac_keys:
             f.seek(0)
             sig = _signature(f, span)
-            summary["signature_valid"] = acquisition.verify_cbor(f, size, span, sig, info["binary"], hmac_keys)
+            summary["signature_valid"] = signature.verify_cbor(f, size, span, sig, info["binary"], hmac_keys)
     elif fmt == "json":
         info, obj, body = acquisition.read_json(f, size)
         summary.update(info, kind="acquisition", content_type=CONTENT_TYPES[fmt])
         if info["signed"] and hmac_keys:
-            summary["signature_valid"] = acquisition.verify_json(body, obj["signature"], hmac_keys)
+            summary["signature_valid"] = signature.verify_json(body, obj["signature"], hmac_keys)
     elif ext == ".csv" or declared == "text/csv":
         summary.update(media.read_csv(f), kind="csv", content_type="text/csv")
     elif ext == ".wav" or declared in ("audio/wav", "audio/x-wav", "audio/wave"):
@@ -110,9 +110,9 @@ def series(meta, f, max_points=None):
     if kind == "acquisition" and meta["content_type"] == "application/json":
         acquisition.read_json(f, size, keep)
     elif kind == "acquisition":
-        info, _, binary_at = acquisition.read_cbor(f, size, None if meta.get("binary") else keep)
+        info, _, binary_at = cbor_sample.read_cbor(f, size, None if meta.get("binary") else keep)
         if binary_at is not None:
-            out = acquisition.binary_rows(f, binary_at, info["binary"], len(info["sensors"]), picks)
+            out = cbor_sample.binary_rows(f, binary_at, info["binary"], len(info["sensors"]), picks)
     elif kind == "csv":
         media.read_csv(f, keep)
     else:

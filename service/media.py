@@ -63,6 +63,8 @@ def read_csv(f, keep=None):
         bad("it needs a header row and at least one row of values")
     names = header[1:] if timed else header
     interval = (last - first) / (count - 1) if timed and count > 1 else 0
+    if not math.isfinite(interval):
+        raise Rejected(400, "%s: the timestamps span more than a number holds" % BAD_CSV)
     return {"sensors": [{"name": n, "units": ""} for n in names], "interval_ms": interval, "rows": count}
 
 

@@ -145,7 +145,8 @@ class Store:
                                % (getattr(e, "strerror", None) or e))
             for old in replaced:
                 _remove(self.path(old))
-            out = [r if isinstance(r, Rejected) else self._get(r) for r in results]
+            out = [r if isinstance(r, Rejected) else self._get(r) or Rejected(
+                400, "Replaced by a later file of the same name in this request") for r in results]
             self.version += 1
             self.changed.notify_all()
             return out
