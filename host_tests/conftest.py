@@ -93,7 +93,9 @@ def servers(tmp_path_factory):
     from echo_server import EchoServer
     from service import MockServer
     echo = EchoServer().start()
-    mock = MockServer(data_dir=tmp_path_factory.mktemp("mock-store")).start()
+    # allow_hosts: the name test_timeouts.py gives as Host while it connects to the address
+    mock = MockServer(data_dir=tmp_path_factory.mktemp("mock-store"),
+                      allow_hosts=("never-resolved.invalid",)).start()
     os.environ["EI_MOCK_HOST"] = "127.0.0.1"
     os.environ["EI_MOCK_PORT"] = str(mock.port)
     os.environ["EI_ECHO_PORT"] = str(echo.port)
