@@ -144,7 +144,7 @@ def test_an_image_is_shown_inline_only_when_asked_and_only_as_an_image(server, t
     assert request(server, "GET", "/samples/%d/raw" % sid).content_type == "application/octet-stream"
 
 
-@pytest.mark.parametrize("path", ["/samples/999999", "/samples/x", "/samples/1/other", "/dashboard/../mock_server.py",
+@pytest.mark.parametrize("path", ["/samples/999999", "/samples/x", "/samples/1/other", "/dashboard/../store.py",
                                   "/dashboard/secret.txt"])
 def test_what_is_not_there_is_404(server, three, path):
     a = request(server, "GET", path)
