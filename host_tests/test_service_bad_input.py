@@ -286,3 +286,15 @@ def test_a_sample_id_that_is_not_ascii_digits_is_404(server, path):
 def test_a_non_ascii_host_header_is_400(server):
     r = send(server, b"GET /samples HTTP/1.1\r\nHost: \xc3\xa9.example\r\n\r\n")
     assert r.status == 400 and "Host" in r.text
+
+
+@pytest.mark.parametrize("header", ["x-file-name", "x-label", "x-metadata"])
+def test_a_header_that_must_be_ascii_is_400_when_it_is_not(server, header):
+    value = {"x-metadata": b'{"site": "caf\xc3\xa9"}'}.get(header, b"caf\xc3\xa9.cbor")
+    extra = [b"x-file-name: ok.cbor"] if header != "x-file-name" else []
+    body = cbor2.dumps(sample())
+    lines = [b"POST /api/training/data HTTP/1.1", b"Host: 127.0.0.1", b"x-api-key: " + API_KEY.encode(),
+             b"Content-Type: application/cbor", b"Content-Length: %d" % len(body),
+             header.encode() + b": " + value] + extra
+    r = send(server, b"\r\n".join(lines) + b"\r\n\r\n" + body)
+    assert r.status == 400 and header in r.text and "ASCII" in r.text

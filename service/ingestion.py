@@ -12,8 +12,17 @@ from service.limits import Incoming, too_big
 from service.web import Rejected, flag, json_answer, strict_json, text
 
 
+def _ascii(request, name):
+    """A header that HTTP keeps ASCII; other characters come percent-encoded or JSON-escaped."""
+    raw = request.headers.get(name)
+    if raw is not None and not raw.isascii():
+        raise Rejected(400, "Invalid message: %s is not ASCII (percent-encode a name or label, "
+                            "escape JSON as \\uXXXX)" % name)
+    return raw
+
+
 def _label(request, file_name):
-    if request.headers.get("x-label"):
+    if _ascii(request, "x-label"):
         return _unquote(request.headers["x-label"], "x-label")
     if flag(request.headers, "x-no-label"):
         return None
@@ -21,7 +30,7 @@ def _label(request, file_name):
 
 
 def _json_header(request, name, types):
-    raw = request.headers.get(name)
+    raw = _ascii(request, name)
     if raw is None:
         return None
     if len(raw) > MAX_HEADER_JSON:
@@ -63,7 +72,7 @@ def _prepare(app, request, part, file_name, content_type, category, extra, fmt=N
 
 def data(app, request, category):
     """The legacy endpoint: one raw CBOR or JSON body; answers the stored name as text."""
-    raw_name = request.headers.get("x-file-name")
+    raw_name = _ascii(request, "x-file-name")
     if not raw_name:
         raise Rejected(421, "Missing x-file-name header")
     file_name = _file_name(raw_name)
