@@ -7,7 +7,9 @@ service's answers to clients that misbehave at the HTTP level:
 - at most `max_connections` connections are open at once; beyond it, 503 at once;
 - a malformed request line or head is answered in text/plain with a reason.
 
-A view may take its connection over (environ["werkzeug.socket"]) in its own thread.
+A view may take its connection over (environ["werkzeug.socket"]) in its own thread, as a
+WebSocket does: it then reads the socket itself, sets its own timeouts, and the floor rate
+(which applies to what the handler reads) no longer does. It still counts as an open connection.
 """
 import io
 import threading
