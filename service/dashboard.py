@@ -13,7 +13,7 @@ from werkzeug.wsgi import wrap_file
 
 from service.config import PLOT_CACHE, PLOT_POINTS
 from service.files import series
-from service.web import json_answer, text
+from service.web import Rejected, json_answer, text
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 _STATIC = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
@@ -46,6 +46,14 @@ def samples(app, request):
     return json_answer(app.store.metadata(**kw))
 
 
+def _open(store, meta):
+    """The sample's file; 404 if it went meanwhile (replaced by a sample of the same name)."""
+    try:
+        return open(store.path(meta["sample_id"]), "rb")
+    except OSError:
+        raise Rejected(404, "Not found: sample %d is gone" % meta["sample_id"])
+
+
 def _found(app, sample_id):
     meta = app.store.get(sample_id)
     if meta is None:
@@ -65,7 +73,7 @@ class Plots:
             if key in self.kept:
                 self.kept.move_to_end(key)
                 return self.kept[key]
-        with open(store.path(meta["sample_id"]), "rb") as f:
+        with _open(store, meta) as f:
             found = series(meta, f, max_points)
         with self.lock:
             self.kept[key] = found
@@ -91,7 +99,7 @@ def raw(app, request, sample_id):
         return missing
     inline = meta.get("kind") == "image" and request.args.get("inline")
     disposition = "inline" if inline else "attachment; filename*=UTF-8''" + urllib.parse.quote(meta["name"])
-    f = open(app.store.path(sample_id), "rb")
+    f = _open(app.store, meta)
     return Response(wrap_file(request.environ, f), direct_passthrough=True,
                     content_type=meta["content_type"] if inline else "application/octet-stream",
                     headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
@@ -111,7 +119,7 @@ def csv_export(app, request, sample_id):
     if values > _MAX_CSV_VALUES:
         return text(400, "Too large for CSV: sample %d holds %d values; the export writes at most %d "
                          "(download the file as received)" % (sample_id, values, _MAX_CSV_VALUES))
-    with open(app.store.path(sample_id), "rb") as f:
+    with _open(app.store, meta) as f:
         _, rows = series(meta, f)
     if rows is None:
         return text(404, "Not found: sample %d (%s) has no values to write as CSV" % (sample_id, meta.get("content_type")))

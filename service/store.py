@@ -131,18 +131,22 @@ class Store:
                         "INSERT INTO samples (name, file_name, category, label, size, sha256, received_at,"
                         " summary, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (name, f["file_name"], where, f["label"], f["size"], f["sha256"], _now(),
-                         json.dumps(f["summary"]), json.dumps(f.get("extra") or {})))
+                         # allow_nan=False: nothing stored can make the list invalid JSON
+                         json.dumps(f["summary"], allow_nan=False),
+                         json.dumps(f.get("extra") or {}, allow_nan=False)))
                     os.replace(f["path"], self.path(cur.lastrowid))
                     moved.append(cur.lastrowid)
                     results.append(cur.lastrowid)
                 _fsync_dir(self.files_dir)
                 db.execute("COMMIT")
-            except (OSError, sqlite3.Error) as e:  # a full disk, a folder gone: nothing of it stays
+            except BaseException as e:  # a full disk, a folder gone, a bug: nothing of it stays
                 db.execute("ROLLBACK")
                 for sample_id in moved:
                     _remove(self.path(sample_id))
-                raise Rejected(507, "Insufficient storage: could not store the files: %s"
-                               % (getattr(e, "strerror", None) or e))
+                if isinstance(e, (OSError, sqlite3.Error)):
+                    raise Rejected(507, "Insufficient storage: could not store the files: %s"
+                                   % (getattr(e, "strerror", None) or e))
+                raise
             for old in replaced:
                 _remove(self.path(old))
             out = [r if isinstance(r, Rejected) else self._get(r) or Rejected(
