@@ -8,12 +8,15 @@ MOCK_PORT ?= 8000
 MOCK_DATA ?= data/mock
 
 # make serve: the local ingestion service and its dashboard (http://SERVE_HOST:SERVE_PORT/).
-# SERVE_HOST stays loopback unless you mean it: the dashboard and the test API need no key.
+# SERVE_HOST stays loopback unless you mean it: the dashboard is read without a key. The Host
+# header must name SERVE_HOST (or loopback, or any address when bound to 0.0.0.0); give other
+# names, e.g. this machine's, in SERVE_ALLOW_HOSTS.
 SERVE_HOST ?= 127.0.0.1
 SERVE_PORT ?= 8000
 SERVE_DATA ?= data/serve
 SERVE_API_KEYS ?=
 SERVE_HMAC_KEYS ?=
+SERVE_ALLOW_HOSTS ?=
 # Debian's Chromium and its WebDriver, for the dashboard test (no browser is downloaded).
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 
@@ -32,14 +35,16 @@ run: venv
 test: venv $(BROWSER) runtimes
 	$(BIN)/python -m pytest host_tests
 
+# The same service with its test API (/_mock/samples, /_mock/reset), for test harnesses.
 mock-server: venv
-	$(BIN)/python -m service --port $(MOCK_PORT) --data $(MOCK_DATA)
+	$(BIN)/python -m service --testing --port $(MOCK_PORT) --data $(MOCK_DATA)
 
 # The store in SERVE_DATA survives a restart. API keys and HMAC keys: space-separated lists
 # (default key: the Ingestion API page's example). E.g. make serve SERVE_API_KEYS=ei_1234...
 serve: venv
 	$(BIN)/python -m service --host $(SERVE_HOST) --port $(SERVE_PORT) --data $(SERVE_DATA) \
-	  $(foreach k,$(SERVE_API_KEYS),--api-key $(k)) $(foreach k,$(SERVE_HMAC_KEYS),--hmac-key $(k))
+	  $(foreach k,$(SERVE_API_KEYS),--api-key $(k)) $(foreach k,$(SERVE_HMAC_KEYS),--hmac-key $(k)) \
+	  $(foreach h,$(SERVE_ALLOW_HOSTS),--allow-host $(h))
 
 # Installed only when missing (a grouped target: one apt-get for both); needs root or sudo.
 browser: $(BROWSER)

@@ -236,10 +236,12 @@ def servers(tmp_path_factory):
     """The mock ingestion server, the echo server and the remote-management peer (Studio's
     side of the WebSocket, host_tests/peer_scenarios.py), on loopback, for the whole session."""
     from echo_server import EchoServer
-    from service.mock_server import API_KEY, MockServer
+    from service import API_KEY, MockServer
     from peer_scenarios import TestPeer
     echo = EchoServer().start()
-    mock = MockServer(data_dir=tmp_path_factory.mktemp("mock-store")).start()
+    # allow_hosts: the name test_timeouts.py gives as Host while it connects to the address
+    mock = MockServer(data_dir=tmp_path_factory.mktemp("mock-store"),
+                      allow_hosts=("never-resolved.invalid",)).start()
     peer = TestPeer([API_KEY], store=mock.store).start()
     import tls_certs
     certs, ctx = tls_certs.make(tmp_path_factory.mktemp("peer-certs"))

@@ -242,10 +242,11 @@ class TestPeer:
         from at_driver import signature_valid
         for meta in reversed(self.store.metadata()):
             if meta.get("label") == request.get("label"):
-                got = self.store.get(meta.get("sample_id"))
-                if got is None or got[1][:1] == b"{":  # JSON: not what the device sends
+                with open(self.store.path(meta["sample_id"]), "rb") as f:
+                    body = f.read()
+                if body[:1] == b"{":  # JSON: not what the device sends
                     return meta["name"], None
-                return meta["name"], signature_valid(got[1], request["hmacKey"])
+                return meta["name"], signature_valid(body, request["hmacKey"])
         return None, None
 
 

@@ -15,7 +15,8 @@ import zlib
 
 import cbor2
 
-from service.mock_server import API_KEY
+from service import API_KEY, inspect_file, series
+from service.files import decoded
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HMAC_KEY = "a-project-hmac-key"
@@ -96,8 +97,15 @@ def entry(srv, name):
     return matches[0]
 
 
+def stored_bytes(srv, name, category="training"):
+    """The bytes the service keeps for the sample stored as `name` (read through its store)."""
+    [meta] = [e for e in srv.store.metadata(category=category) if e["name"] == name]
+    with open(srv.store.path(meta["sample_id"]), "rb") as f:
+        return f.read()
+
+
 def reset(srv):
-    assert request(srv, "POST", "/_mock/reset").status == 200
+    assert request(srv, "POST", "/_mock/reset", headers={"x-api-key": API_KEY}).status == 200
 
 
 def wav_bytes(frames=8, rate=16000, channels=1, width=2):
@@ -165,3 +173,10 @@ def binary_sample(rows, sensors=(("audio", "wav"),), kind="i16", key=None, devic
         sig = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
         body = body.replace(b"0" * 64, sig.encode(), 1)
     return body
+
+
+def describe(file_name, body, content_type, hmac_keys=(), fmt=None):
+    """What the service makes of one file's bytes, as (summary, decoded data acquisition object
+    or None, every row of values or None); Rejected for what it refuses."""
+    summary = inspect_file(file_name, io.BytesIO(body), content_type, hmac_keys, fmt)
+    return summary, decoded(summary, io.BytesIO(body)), series(summary, io.BytesIO(body))[1]

@@ -12,8 +12,8 @@ import tempfile
 import cbor2
 import pytest
 
-from service.mock_server import MockServer
-from service_client import post_data, request, sample
+from service import MockServer
+from service_client import post_data, request, sample, stored_bytes
 from unix_devices import finish, start_board
 
 CHROMIUM = "/usr/bin/chromium"
@@ -130,8 +130,7 @@ def test_the_plot_draws_each_axis_from_the_samples_values(service, page):
     assert "bench-board-1" in info and "accX (m/s2)" in info
     raw = page.find_element("id", "download-raw").get_attribute("href")
     csv = page.find_element("id", "download-csv").get_attribute("href")
-    assert request(server, "GET", raw.replace(server.url, "")).body == open(
-        os.path.join(server.store.data_dir, "training", name), "rb").read()
+    assert request(server, "GET", raw.replace(server.url, "")).body == stored_bytes(server, name)
     lines = request(server, "GET", csv.replace(server.url, "")).text.splitlines()
     assert lines[0] == "timestamp,accX,accY,accZ" and len(lines) == 201
     shot = os.environ.get("DASHBOARD_SCREENSHOT")

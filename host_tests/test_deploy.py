@@ -13,7 +13,7 @@ import time
 import pytest
 import serial
 
-from service.mock_server import API_KEY
+from service import API_KEY
 from tools.virtual_board import VirtualBoard
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

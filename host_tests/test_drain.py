@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from service.mock_server import API_KEY
+from service import API_KEY
 from tools.virtual_board import VirtualBoard
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

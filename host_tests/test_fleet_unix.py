@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from service.mock_server import MockServer
+from service import MockServer
 from service_client import request
 from unix_devices import finish, start_board
 

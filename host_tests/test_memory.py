@@ -3,14 +3,14 @@ about 504 KB of CBOR) uploads to the mock server under `-X heapsize=64k`, from a
 and from a capture file, and the smallest heap that uploads it is within 4 KB of the
 smallest that uploads 100 rows.
 
-The firmware runs from .mpy files (bench/harness.py), as a board runs it: compiling source on
+The firmware runs from .mpy files (tools/bench/harness.py), as a board runs it: compiling source on
 the device would spend heap a board never spends. Heaps are searched by bisection in 1 KB
 steps between a heap that cannot even import ei and 128 KB: 7 runs, most of them short.
 """
 
 import pytest
 
-from service.mock_server import MockServer
+from service import MockServer
 from tools.bench import harness
 
 ROWS = 18000            # 3 minutes at 100 Hz

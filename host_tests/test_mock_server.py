@@ -21,9 +21,9 @@ import cbor2
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from service.mock_server import API_KEY, DUPLICATE, MAX_FILE_BYTES, MAX_FILES, MockServer
+from service import API_KEY, DUPLICATE, MAX_FILE_BYTES, MAX_FILES, MockServer
 from service_client import (CSV, HMAC_KEY, encode, entry, jpeg_bytes, png_bytes, post_data,
-                            post_files, request, reset, sample, seed, sign, stored, wav_bytes)
+                            post_files, request, reset, sample, seed, sign, stored, stored_bytes, wav_bytes)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SMALL_LIMIT = 1024
@@ -100,7 +100,7 @@ def test_every_documented_category_is_served_on_both_endpoints(server, category)
     assert post_data(server, encode(sample(), "cbor"), category=category, file_name="c.cbor").status == 200
     parts = [("data", "f.cbor", "application/cbor", encode(sample(), "cbor"))]
     assert post_files(server, parts, category=category).status == 200
-    assert os.path.isfile(os.path.join(server.store.data_dir, category, "c.cbor"))
+    assert [e["name"] for e in server.store.metadata(category=category)].count("c.cbor") == 1
 
 
 @pytest.mark.parametrize("path", ["/api/split/data", "/api/validation/files", "/api/training/other",
@@ -323,22 +323,25 @@ def test_without_x_disallow_duplicates_a_duplicate_is_stored(server):
     assert entry(server, "dup1.cbor")["sha256"] == entry(server, "dup2.cbor")["sha256"]
 
 
-def test_x_disallow_duplicates_checks_each_part_of_a_files_request(server):
+def test_x_disallow_duplicates_fails_the_duplicate_part_alone(server):
     old = encode(sample(), "cbor")
     assert post_data(server, old, file_name="old.cbor").status == 200
     parts = [("data", "new.cbor", "application/cbor", encode(sample(), "cbor")),
              ("data", "old-again.cbor", "application/cbor", old)]
     a = post_files(server, parts, x_disallow_duplicates="1")
-    assert a.status == 400 and a.text.startswith(DUPLICATE) and "old-again.cbor" in a.text
+    assert a.status == 200 and a.json()["success"] is False
+    ok, dup = a.json()["files"]
+    assert (ok["success"], ok["fileName"]) == (True, "new.cbor")
+    assert (dup["success"], dup["fileName"]) == (False, "old-again.cbor") and dup["error"].startswith(DUPLICATE)
     names = [e["name"] for e in stored(server)]
-    assert "new.cbor" not in names and "old-again.cbor" not in names
+    assert "new.cbor" in names and "old-again.cbor" not in names
 
 
 # ---- limits ---------------------------------------------------------------------------------
 
 def test_the_documented_limits_are_the_defaults(server):
     assert (MAX_FILES, MAX_FILE_BYTES) == (1000, 100 * 1024 * 1024)
-    assert (server.max_files, server.max_file_bytes) == (MAX_FILES, MAX_FILE_BYTES)
+    assert (server.app.config.max_files, server.app.config.max_file_bytes) == (MAX_FILES, MAX_FILE_BYTES)
 
 
 def test_more_than_1000_files_in_one_request_is_400_naming_the_limit(server):
@@ -383,18 +386,21 @@ def test_other_files_are_stored_as_they_are(server, file_name, ctype, make):
     assert a.status == 200
     e = entry(server, file_name)
     assert e["sample"] is None and e["content_type"] == ctype and e["size"] == len(data)
-    with open(os.path.join(server.store.data_dir, "training", file_name), "rb") as f:
-        assert f.read() == data
+    assert stored_bytes(server, file_name) == data
 
 
 @pytest.mark.parametrize("file_name,ctype", [("bad.cbor", "application/octet-stream"),
                                              ("bad.json", "text/plain"), ("bad.bin", "application/cbor"),
                                              ("bad.txt", "application/json")])
-def test_cbor_and_json_parts_are_checked_like_the_data_endpoint(server, file_name, ctype):
+def test_a_cbor_or_json_part_is_checked_like_the_data_endpoint_and_fails_alone(server, file_name, ctype):
     a = post_files(server, [("data", "good.cbor", "application/cbor", encode(sample(), "cbor")),
                             ("data", file_name, ctype, b'{"payload": {}}')])
-    assert a.status == 400 and is_text(a) and file_name in a.text
-    assert "good.cbor" not in [e["name"] for e in stored(server)]
+    assert a.status == 200 and a.json()["success"] is False
+    good, bad = a.json()["files"]
+    assert good["success"] is True and good["fileName"] == "good.cbor" and isinstance(good["sampleId"], int)
+    assert (bad["success"], bad["fileName"]) == (False, file_name) and bad["error"].startswith("Invalid message")
+    assert "good.cbor" in [e["name"] for e in stored(server)]
+    assert file_name not in [e["name"] for e in stored(server)]
 
 
 def test_a_files_request_without_a_data_part_is_400(server):
@@ -452,14 +458,12 @@ def test_an_unsigned_sample_is_not_signed(strict):
 
 # ---- storage --------------------------------------------------------------------------------
 
-def test_an_accepted_file_is_written_with_its_metadata_and_no_temporary_file(server):
+def test_an_accepted_file_is_written_as_received_and_indexed_with_no_temporary_file(server):
     body = encode(sample(), "cbor")
     post_data(server, body, category="anomaly", file_name="kept.cbor", x_label="odd")
-    folder = os.path.join(server.store.data_dir, "anomaly")
-    with open(os.path.join(folder, "kept.cbor"), "rb") as f:
-        assert f.read() == body
-    with open(os.path.join(folder, "kept.cbor.json")) as f:
-        meta = json.load(f)
+    assert stored_bytes(server, "kept.cbor", "anomaly") == body
+    [meta] = [e for e in server.store.metadata(category="anomaly") if e["name"] == "kept.cbor"]
+    folder = server.store.files_dir
     for key in ("name", "file_name", "category", "label", "content_type", "size", "sha256", "signed",
                 "signature_valid", "received_at", "device_name", "device_type", "interval_ms", "sensors", "rows"):
         assert key in meta, key
@@ -476,35 +480,36 @@ def test_the_store_survives_a_restart(tmp_path):
         before = stored(first)
     finally:
         first.stop()
-    (tmp_path / "training" / "orphan.cbor").write_bytes(b"half written, no metadata")
-    (tmp_path / "training" / ".tmp-123").write_bytes(b"crash leftover")
+    (tmp_path / "files" / "999").write_bytes(b"renamed, but its transaction never committed")
+    (tmp_path / "files" / ".tmp-123").write_bytes(b"crash leftover")
     second = MockServer(tmp_path).start()
     try:
         assert stored(second) == before
+        assert sorted(os.listdir(tmp_path / "files")) == sorted(str(e["sample_id"]) for e in before)
         assert post_data(second, encode(sample(), "cbor"), file_name="three.cbor").status == 200
         assert [e["name"] for e in stored(second)] == ["one.cbor", "two.wav", "three.cbor"]
     finally:
         second.stop()
 
 
-@pytest.mark.parametrize("fail_at", [1, 2, 3, 4])
+@pytest.mark.parametrize("fail_at", [1, 2])
 def test_a_request_whose_files_cannot_all_be_written_stores_none_of_them(tmp_path, monkeypatch, fail_at):
-    from service import mock_server
+    import service.store
     s = MockServer(tmp_path).start()
-    writes, real = [], mock_server._write_atomic
+    moves, real = [], os.replace
 
-    def disk_full_at_the_nth_write(path, data):
-        writes.append(path)
-        if len(writes) == fail_at:
+    def disk_full_at_the_nth_move(src, dst):
+        moves.append(dst)
+        if len(moves) == fail_at:
             raise OSError(28, "No space left on device")
-        real(path, data)
+        real(src, dst)
 
-    monkeypatch.setattr(mock_server, "_write_atomic", disk_full_at_the_nth_write)
+    monkeypatch.setattr(service.store.os, "replace", disk_full_at_the_nth_move)
     try:
         a = post_files(s, [("data", "a.cbor", "application/cbor", encode(sample(), "cbor")),
                            ("data", "b.cbor", "application/cbor", encode(sample(), "cbor"))])
-        assert a.status == 500 and is_text(a) and "No space left on device" in a.text
-        assert stored(s) == [] and os.listdir(tmp_path / "training") == []
+        assert a.status == 507 and is_text(a) and "No space left on device" in a.text
+        assert stored(s) == [] and os.listdir(tmp_path / "files") == []
     finally:
         s.stop()
 
@@ -549,16 +554,26 @@ def test_samples_lists_entries_in_arrival_order_with_the_decoded_sample(server):
 
 def test_reset_clears_memory_and_disk_and_answers_an_empty_200(server):
     post_data(server, encode(sample(), "cbor"), file_name="gone.cbor")
-    a = request(server, "POST", "/_mock/reset")
+    a = request(server, "POST", "/_mock/reset", headers={"x-api-key": API_KEY})
     assert (a.status, a.body) == (200, b"") and is_text(a)
-    assert stored(server) == []
-    for category in ("training", "testing", "anomaly"):
-        assert os.listdir(os.path.join(server.store.data_dir, category)) == []
+    assert stored(server) == [] and os.listdir(server.store.files_dir) == []
 
 
-def test_the_test_api_needs_no_api_key(server):
+def test_the_test_api_reads_without_a_key_but_resets_only_with_one(server):
+    post_data(server, encode(sample(), "cbor"), file_name="kept-by-a-keyless-reset.cbor")
     assert request(server, "GET", "/_mock/samples").status == 200
-    assert request(server, "POST", "/_mock/reset").status == 200
+    assert request(server, "POST", "/_mock/reset").status == 401
+    assert request(server, "POST", "/_mock/reset", headers={"x-api-key": "ei_other"}).status == 401
+    assert entry(server, "kept-by-a-keyless-reset.cbor")
+
+
+def test_the_test_api_exists_only_in_a_service_started_for_tests(tmp_path):
+    s = MockServer(tmp_path, testing=False).start()
+    try:
+        assert request(s, "GET", "/_mock/samples").status == 404
+        assert request(s, "POST", "/_mock/reset", headers={"x-api-key": API_KEY}).status == 404
+    finally:
+        s.stop()
 
 
 # ---- robustness -----------------------------------------------------------------------------
@@ -604,7 +619,7 @@ def test_the_command_line_prints_its_address_and_serves(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
     try:
         line = proc.stdout.readline()
-        m = re.fullmatch(r"mock ingestion server on http://127\.0\.0\.1:(\d+) \(data in (.+)\)\n", line)
+        m = re.fullmatch(r"ingestion service on http://127\.0\.0\.1:(\d+) \(data in (.+)\)\n", line)
         assert m and m.group(2) == str(tmp_path), line
         c = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=10)
         c.request("POST", "/api/training/data", cbor2.dumps(sample()),
@@ -615,3 +630,13 @@ def test_the_command_line_prints_its_address_and_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_two_files_of_the_same_name_in_one_request_keep_the_later_and_say_so(server):
+    first, later = encode(sample(), "cbor"), encode(sample(), "cbor")
+    a = post_files(server, [("data", "twice.cbor", "application/cbor", first),
+                            ("data", "twice.cbor", "application/cbor", later)])
+    assert a.status == 200
+    replaced, kept = a.json()["files"]
+    assert replaced["success"] is False and "Replaced" in replaced["error"] and kept["success"] is True
+    assert entry(server, "twice.cbor")["sha256"] == hashlib.sha256(later).hexdigest()

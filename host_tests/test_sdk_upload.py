@@ -12,7 +12,7 @@ import sys
 import cbor2
 import pytest
 
-from service.mock_server import API_KEY, BAD_CSV, DUPLICATE, MockServer
+from service import API_KEY, BAD_CSV, DUPLICATE, MockServer
 from service_client import CSV, png_bytes, request, sample, wav_bytes
 
 # What the SDK is asked to do: each step is one upload_samples (or upload_numpy) call.

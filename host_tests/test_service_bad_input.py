@@ -4,6 +4,7 @@ a half-written sample, and the service goes on serving.
 
 Requests here are written byte by byte on a socket, so that they can be as wrong as a client's.
 """
+import json
 import os
 import socket
 import threading
@@ -12,12 +13,13 @@ import time
 import cbor2
 import pytest
 
-from service.mock_server import API_KEY, MIN_RATE, MockServer
+from service import API_KEY, MIN_RATE, MockServer
 from service_client import encode, multipart, post_data, request, reset, sample, stored
 
 TIMEOUT = 1.0    # this module's servers give a silent client 1 s
 LIMIT = 4096     # and take files of at most 4 kB
-STORES = {"test_a_well_formed_chunked_body_is_stored"}  # the one test here whose request is good
+# the tests here whose request is good, or partly good
+STORES = {"test_a_well_formed_chunked_body_is_stored", "test_a_multipart_request_with_one_bad_file_stores_the_others"}
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +31,13 @@ def server(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def nothing_half_written(server, request):
-    """Every test here starts from an empty store and leaves no temporary file and no data file
-    without its metadata behind; unless it is one of STORES, it leaves nothing stored; and the
+    """Every test here starts from an empty store and leaves no temporary file and no file that
+    the index does not name; unless it is one of STORES, it leaves nothing stored; and the
     service goes on answering."""
     reset(server)
     yield
-    for category in ("training", "testing", "anomaly"):
-        names = os.listdir(os.path.join(server.store.data_dir, category))
-        assert not [n for n in names if n.startswith(".tmp-")]
-        assert all(n + ".json" in names for n in names if not n.endswith(".json")), names
+    names = os.listdir(server.store.files_dir)
+    assert sorted(names) == sorted(str(e["sample_id"]) for e in stored(server))
     if request.node.originalname not in STORES:
         assert stored(server) == []
     assert post_data(server, encode(sample(), "cbor"), file_name="alive.cbor").status == 200
@@ -144,11 +144,15 @@ def test_a_malformed_multipart_body_is_400_with_a_reason(server, why, body, ctyp
     assert r.status == 400 and r.is_text() and r.text.startswith("Invalid message"), (why, r.text)
 
 
-def test_a_multipart_request_with_one_bad_file_stores_none_of_them(server):
+def test_a_multipart_request_with_one_bad_file_stores_the_others(server):
     body, ctype = multipart([("data", "good.cbor", "application/cbor", cbor2.dumps(sample())),
                              ("data", "bad.json", "application/json", b"{")])
     r = send(server, head("/api/training/files", ctype, len(body)) + body)
-    assert r.status == 400 and "bad.json" in r.text and "JSON" in r.text
+    answer = json.loads(r.text)
+    assert r.status == 200 and answer["success"] is False
+    assert [(f["fileName"], f["success"]) for f in answer["files"]] == [("good.cbor", True), ("bad.json", False)]
+    assert "JSON" in answer["files"][1]["error"]
+    assert [e["name"] for e in stored(server)] == ["good.cbor"]
 
 
 # ---- oversized bodies ---------------------------------------------------------------------------
@@ -161,7 +165,7 @@ def test_an_oversized_data_body_is_refused_from_its_length_before_it_is_sent(ser
 def test_an_oversized_chunked_body_is_refused_once_it_passes_the_limit(server):
     piece = b"%x\r\n%s\r\n" % (1000, b"\xa0" * 1000)
     r = send(server, head(extra=["Transfer-Encoding: chunked"]) + piece * 6 + b"0\r\n\r\n")
-    assert r.status == 400 and "over %d" % LIMIT in r.text
+    assert r.status == 400 and r.text.startswith("File too large") and "at most %d" % LIMIT in r.text
 
 
 def test_an_oversized_multipart_file_is_refused_while_it_streams(server):
@@ -208,3 +212,89 @@ def test_a_slow_client_does_not_hold_up_the_others(server):
 def test_pathological_cbor_and_json_are_400_not_a_crash(server, fmt, body):
     a = post_data(server, body, fmt=fmt)
     assert a.status == 400 and a.text.startswith("Invalid message")
+
+
+# ---- numbers JSON has not, nesting, non-ASCII, ids ------------------------------------------------
+
+@pytest.mark.parametrize("header", ["x-metadata", "x-bounding-boxes"])
+@pytest.mark.parametrize("value", ['{"a": NaN}', '{"a": Infinity}', '{"a": -Infinity}', '{"a": 1e999}',
+                                   '[{"x": NaN}]'])
+def test_nan_or_infinity_in_a_json_header_is_400_and_the_list_stays_json(server, header, value):
+    if header == "x-metadata" and value.startswith("["):
+        value = '{"boxes": %s}' % value
+    a = post_data(server, encode(sample(), "cbor"), file_name="nan.cbor", **{header.replace("-", "_"): value})
+    assert a.status == 400 and header in a.text
+    json.loads(request(server, "GET", "/samples").text, parse_constant=lambda c: pytest.fail(c))
+
+
+def test_nan_in_a_json_body_is_400(server):
+    body = json.dumps(sample()).replace('"interval_ms": 10.0', '"interval_ms": NaN').encode()
+    a = post_data(server, body, fmt="json", file_name="nan.json")
+    assert a.status == 400 and "NaN" in a.text
+
+
+def _nested(depth):
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("where", ["x-metadata", "json", "cbor"])
+def test_nesting_deeper_than_32_levels_is_400_naming_the_limit(server, where):
+    deep = json.loads(_nested(33 if where == "x-metadata" else 200))
+    if where == "x-metadata":
+        a = post_data(server, encode(sample(), "cbor"), x_metadata=json.dumps({"a": deep}))
+    else:
+        obj = sample()
+        obj["payload"]["extra"] = deep
+        a = post_data(server, encode(obj, where), fmt=where, file_name="deep." + where)
+    assert a.status == 400 and "32" in a.text
+
+
+def test_nesting_at_the_limit_is_taken(server):
+    a = post_data(server, encode(sample(), "cbor"), file_name="deep-ok.cbor",
+                  x_metadata=json.dumps({"a": json.loads(_nested(30))}))
+    assert a.status == 200
+    reset(server)
+
+
+@pytest.mark.parametrize("fmt", ["cbor", "json"])
+def test_a_non_ascii_hs256_signature_is_400(server, fmt):
+    obj = sample(alg="HS256")
+    obj["signature"] = "\u00e9" * 64
+    a = post_data(server, encode(obj, fmt), fmt=fmt, file_name="sig." + fmt)
+    assert a.status == 400 and "hexadecimal" in a.text
+
+
+def test_a_non_ascii_api_key_is_401(server):
+    a = post_data(server, encode(sample(), "cbor"), key="ei_\u00e9\u00e9")
+    assert a.status == 401
+
+
+@pytest.mark.parametrize("header", ["x-file-name", "x-label"])
+def test_a_name_or_label_that_is_not_utf_8_when_decoded_is_400(server, header):
+    headers = {"file_name": "ok.cbor", header.replace("-", "_"): "bad%FF.cbor"}
+    a = post_data(server, encode(sample(), "cbor"), **headers)
+    assert a.status == 400 and "UTF-8" in a.text
+
+
+@pytest.mark.parametrize("path", ["/samples/%C2%B2", "/samples/%EF%BC%91%EF%BC%92/raw", "/samples/1%C2%B2/csv",
+                                  "/samples/99999999999999999999999"])
+def test_a_sample_id_that_is_not_ascii_digits_is_404(server, path):
+    a = request(server, "GET", path)
+    assert a.status == 404 and a.content_type.startswith("text/plain")
+
+
+def test_a_non_ascii_host_header_is_400(server):
+    r = send(server, b"GET /samples HTTP/1.1\r\nHost: \xc3\xa9.example\r\n\r\n")
+    assert r.status == 400 and "Host" in r.text
+
+
+@pytest.mark.parametrize("header", ["x-file-name", "x-label", "x-metadata"])
+def test_a_header_that_must_be_ascii_is_400_when_it_is_not(server, header):
+    value = {"x-metadata": b'{"site": "caf\xc3\xa9"}'}.get(header, b"caf\xc3\xa9.cbor")
+    extra = [b"x-file-name: ok.cbor"] if header != "x-file-name" else []
+    body = cbor2.dumps(sample())
+    lines = [b"POST /api/training/data HTTP/1.1", b"Host: 127.0.0.1", b"x-api-key: " + API_KEY.encode(),
+             b"Content-Type: application/cbor", b"Content-Length: %d" % len(body),
+             header.encode() + b": " + value] + extra
+    r = send(server, b"\r\n".join(lines) + b"\r\n\r\n" + body)
+    assert r.status == 400 and header in r.text and "ASCII" in r.text

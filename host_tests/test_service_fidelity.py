@@ -8,9 +8,9 @@ import urllib.parse
 import cbor2
 import pytest
 
-from service.mock_server import API_KEY, BAD_CSV, DUPLICATE, MockServer, inspect_file, split_category
-from service_client import (CSV, binary_sample, encode, entry, jpeg_bytes, png_bytes, post_data, post_files, request, reset,
-                            sample, stored, wav_bytes)
+from service import API_KEY, BAD_CSV, DUPLICATE, MockServer, split_category
+from service_client import (CSV, binary_sample, describe, encode, entry, jpeg_bytes, png_bytes, post_data,
+                            post_files, request, reset,                            sample, stored, wav_bytes)
 
 HMAC_KEY = "bench-hmac-key"
 
@@ -26,7 +26,7 @@ def server(tmp_path_factory):
 
 def test_a_ref_binary_i16_sample_is_stored_with_its_rows():
     rows = [[i * 7 - 100] for i in range(40)]
-    summary, obj, values = inspect_file("audio.cbor", binary_sample(rows), "application/cbor")
+    summary, obj, values = describe("audio.cbor", binary_sample(rows), "application/cbor")
     assert (summary["kind"], summary["binary"], summary["rows"]) == ("acquisition", "i16", 40)
     assert values == rows and obj["payload"]["values"][0].startswith("Ref-BINARY-i16")
 
@@ -99,7 +99,8 @@ def test_a_cli_upload_of_a_file_already_stored_is_refused_with_the_duplicate_tex
     data = wav_bytes(12)
     assert cli_request(server, [("dup.1.wav", "audio/wav", data)], label="dup").status == 200
     a = cli_request(server, [("dup.2.wav", "audio/wav", data)], label="dup")
-    assert a.status == 400 and a.text.startswith(DUPLICATE)
+    assert a.status == 400 and a.json()["error"].startswith(DUPLICATE)
+    assert a.json()["files"][0]["error"].startswith(DUPLICATE)
     assert cli_request(server, [("dup.3.wav", "audio/wav", data)], label="dup", allow_duplicates=True).status == 200
 
 
@@ -163,13 +164,13 @@ def test_data_reads_its_body_as_its_content_type_says_whatever_the_name(server):
 # ---- plain files ------------------------------------------------------------------------------
 
 def test_a_timestamped_csv_is_a_time_series_at_its_mean_interval():
-    summary, _, rows = inspect_file("t.csv", CSV, "text/csv")
+    summary, _, rows = describe("t.csv", CSV, "text/csv")
     assert (summary["kind"], summary["interval_ms"], summary["rows"]) == ("csv", 10, 3)
     assert [s["name"] for s in summary["sensors"]] == ["accX", "accY"] and rows[2] == [1.0, -3.0]
 
 
 def test_a_csv_without_timestamps_is_one_sample_of_one_row():
-    summary, _, rows = inspect_file("one.csv", b"t,x\n0,1\n", "text/csv")
+    summary, _, rows = describe("one.csv", b"t,x\n0,1\n", "text/csv")
     assert (summary["interval_ms"], rows) == (0, [[0.0, 1.0]])
 
 
@@ -178,12 +179,12 @@ def test_a_csv_without_timestamps_is_one_sample_of_one_row():
                                   b"timestamp,a\n0,nan\n", b"\xff\xfe\x00", b"timestamp\n0\n1\n"])
 def test_a_csv_the_service_cannot_read_is_400_with_its_words(server, body):
     a = post_files(server, [("data", "bad.csv", "text/csv", body)])
-    assert a.status == 400 and a.text.startswith(BAD_CSV) and "bad.csv" in a.text
+    assert a.status == 400 and a.json()["error"].startswith(BAD_CSV) and a.json()["files"][0]["fileName"] == "bad.csv"
 
 
 @pytest.mark.parametrize("channels,width", [(1, 2), (2, 2), (1, 1), (1, 3), (1, 4)])
 def test_a_pcm_wav_is_a_time_series_a_channel_an_axis(channels, width):
-    summary, _, rows = inspect_file("w.wav", wav_bytes(6, rate=8000, channels=channels, width=width), "audio/wav")
+    summary, _, rows = describe("w.wav", wav_bytes(6, rate=8000, channels=channels, width=width), "audio/wav")
     assert (summary["kind"], summary["interval_ms"], summary["rows"], len(summary["sensors"])) == (
         "audio", 0.125, 6, channels)
     assert len(rows[0]) == channels
@@ -198,8 +199,8 @@ def test_a_wav_or_image_the_service_cannot_read_is_400(server, file_name, body, 
 
 
 def test_images_keep_their_size():
-    assert inspect_file("p.png", png_bytes(5, 4), "image/png")[0]["width"] == 5
-    summary = inspect_file("j.jpg", jpeg_bytes(640, 480), "image/jpeg")[0]
+    assert describe("p.png", png_bytes(5, 4), "image/png")[0]["width"] == 5
+    summary = describe("j.jpg", jpeg_bytes(640, 480), "image/jpeg")[0]
     assert (summary["kind"], summary["width"], summary["height"]) == ("image", 640, 480)
 
 
@@ -208,3 +209,19 @@ def test_other_files_are_kept_as_they_came(server):
     assert post_files(server, [("data", "clip.mp4", "video/mp4", b"\x00\x00\x00\x18ftypmp42")]).status == 200
     e = stored(server)[0]
     assert (e["kind"], e["content_type"], e["rows"]) == ("file", "video/mp4", None)
+
+
+def test_a_signature_over_the_ref_binary_header_alone_is_not_valid(server):
+    """A signature is valid only when it covers every value stored: here not the raw data."""
+    import cbor2
+    import hashlib
+    import hmac
+    body = binary_sample([[1], [2], [3]], key=None)
+    obj = cbor2.loads(body)  # the header alone (cbor2 stops before the raw data)
+    obj["protected"]["alg"] = "HS256"
+    obj["signature"] = "0" * 64
+    header_sig = hmac.new(HMAC_KEY.encode(), cbor2.dumps(obj), hashlib.sha256).hexdigest()
+    forged = body.replace(b'"alg": "none"', b"").replace(cbor2.dumps("none"), cbor2.dumps("HS256"), 1)
+    forged = forged.replace(b"0" * 64, header_sig.encode(), 1)
+    a = post_data(server, forged, file_name="header-only.cbor", x_add_date_id="1")
+    assert a.status == 200 and entry(server, a.text)["signature_valid"] is False

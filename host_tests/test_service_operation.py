@@ -3,53 +3,20 @@ loopback unless told, API and HMAC keys), a store that survives a restart of the
 sample API the dashboard reads (list, one sample's values, downloads, live events).
 """
 import http.client
-import json
 import os
 import pathlib
-import re
 import signal
 import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
-from service.mock_server import MockServer
+from service import MockServer
+from service_process import Remote, cli
 from service_client import (CSV, binary_sample, encode, png_bytes, post_data, post_files, request, reset, sample,
-                            sign, wav_bytes)
+                            sign, stored_bytes, wav_bytes)
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
-
-
-class Remote:
-    """A service in another process, found by the address it prints first."""
-
-    def __init__(self, cmd, **kw):
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True, **kw)
-        deadline = time.monotonic() + 120   # `make serve` may first bring .venv up to date
-        line = ""
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line.startswith("mock ingestion server on ") or not line:
-                break
-        m = re.match(r"mock ingestion server on http://([0-9.]+):(\d+) \(data in (.+)\)$", line.strip())
-        assert m, "no address printed: %r (exit %s)" % (line, self.proc.poll())
-        self.host, self.port, self.data = m.group(1), int(m.group(2)), m.group(3)
-
-    def stop(self, sig=signal.SIGINT):
-        os.killpg(self.proc.pid, sig)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-
-def cli(data, *args):
-    return Remote([sys.executable, "-m", "service", "--port", "0", "--data", str(data)] + list(args), cwd=str(ROOT))
 
 
 # ---- make serve ---------------------------------------------------------------------------------
@@ -65,7 +32,7 @@ def test_make_serve_takes_the_data_folder_port_and_keys_and_binds_loopback(tmp_p
         signed = post_data(r, sign(sample(), "cbor", key=hmac_key), key="ei_first", file_name="s.cbor")
         assert signed.status == 200
         assert [e["signature_valid"] for e in request(r, "GET", "/samples").json()] == [None, True]
-        assert os.path.isfile(tmp_path / "training" / "k.cbor")
+        assert (tmp_path / "index.sqlite3").is_file() and len(os.listdir(tmp_path / "files")) == 2
         page = request(r, "GET", "/")
         assert page.status == 200 and b"Local ingestion service" in page.body
     finally:
@@ -161,8 +128,7 @@ def test_downloads_are_the_bytes_as_received_and_a_csv(server, three):
     r = c.getresponse()
     body = r.read()
     assert r.getheader("Content-Disposition").startswith("attachment") and r.getheader("X-Content-Type-Options") == "nosniff"
-    with open(os.path.join(server.store.data_dir, "training", "w.cbor"), "rb") as f:
-        assert body == f.read()
+    assert body == stored_bytes(server, "w.cbor")
     c.close()
     lines = request(server, "GET", "/samples/%d/csv" % sid).text.splitlines()
     assert lines[:3] == ["timestamp,accX,accY,accZ", "0.0,0,0,9.8", "10.0,1,-1,9.8"] and len(lines) == 11
@@ -178,7 +144,7 @@ def test_an_image_is_shown_inline_only_when_asked_and_only_as_an_image(server, t
     assert request(server, "GET", "/samples/%d/raw" % sid).content_type == "application/octet-stream"
 
 
-@pytest.mark.parametrize("path", ["/samples/999999", "/samples/x", "/samples/1/other", "/dashboard/../mock_server.py",
+@pytest.mark.parametrize("path", ["/samples/999999", "/samples/x", "/samples/1/other", "/dashboard/../store.py",
                                   "/dashboard/secret.txt"])
 def test_what_is_not_there_is_404(server, three, path):
     a = request(server, "GET", path)
@@ -200,7 +166,7 @@ def test_the_page_and_its_files_are_served_with_a_policy_against_anything_remote
 
 def test_events_announce_each_change(server):
     with socket.create_connection((server.host, server.port), timeout=10) as s:
-        s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         got = b""
         while b"retry:" not in got:
             got += s.recv(4096)
@@ -208,3 +174,13 @@ def test_events_announce_each_change(server):
         post_data(server, encode(sample(), "cbor"), file_name="e.cbor")
         while b"event: change" not in got:
             got += s.recv(4096)
+
+
+def test_the_csv_export_writes_names_a_spreadsheet_would_run_as_text(server):
+    reset(server)
+    sensors = [{"name": n, "units": "u"} for n in ("=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "plain")]
+    post_data(server, encode(sample(values=[[-1, 2, -3.5, 4, 5]], sensors=sensors), "cbor"), file_name="f.cbor")
+    [e] = request(server, "GET", "/samples").json()
+    lines = request(server, "GET", "/samples/%d/csv" % e["sample_id"]).text.splitlines()
+    assert lines[0] == "timestamp,\"'=HYPERLINK(\"\"http://x\"\")\",'+1,'-2,'@SUM(A1),plain"
+    assert lines[1] == "0.0,-1,2,-3.5,4,5"  # numbers stay numbers

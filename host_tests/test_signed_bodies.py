@@ -19,7 +19,7 @@ import cbor2
 import pytest
 
 from conftest import run_micropython
-from service.mock_server import MockServer
+from service import MockServer
 
 HMAC_KEY = "a3f2c8e1d4b5a697"  # as a project's Keys page gives one
 ZEROS = "0" * 64

@@ -7,7 +7,7 @@ import pathlib
 import subprocess
 import sys
 
-from service.mock_server import API_KEY
+from service import API_KEY
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MICROPYTHON = pathlib.Path(sys.executable).parent / "micropython"

@@ -1,2 +1,20 @@
 """The local ingestion service: a stand-in for Edge Impulse's Ingestion API, with a dashboard.
-`python -m service` (what `make serve` runs) starts it; see service/mock_server.py."""
+
+A package by role (README: "The local ingestion service"):
+    config.py       Config and the limits        app.py       create_app(config): the WSGI app
+    routes.py       the routes, as data          safety.py    Host, Origin, API key
+    ingestion.py    /api/<category>/{data,files} dashboard.py the dashboard's API; static/
+    testing.py      /_mock/... (testing only)    store.py     SQLite index + files
+    files.py        one file: check, describe, read back (acquisition.py, cbor_sample.py,
+                    cbor_stream.py, signature.py, media.py)
+    limits.py       bodies and files as they come in             server.py    the threaded server
+    __main__.py     python -m service (make serve)
+"""
+from service.app import create_app
+from service.config import API_KEY, BAD_CSV, DUPLICATE, MAX_FILE_BYTES, MAX_FILES, MIN_RATE, Config
+from service.files import inspect_file, series, split_category
+from service.server import MockServer, Server
+from service.web import Rejected
+
+__all__ = ["create_app", "Config", "Server", "MockServer", "Rejected", "inspect_file", "series",
+           "split_category", "API_KEY", "BAD_CSV", "DUPLICATE", "MAX_FILE_BYTES", "MAX_FILES", "MIN_RATE"]

@@ -1,3 +1,49 @@
-from service.mock_server import main
+"""python -m service: the local ingestion service and its dashboard (what `make serve` runs).
 
-main()
+    python -m service [--host 127.0.0.1] [--port 8000] [--data data/serve] [--api-key K ...]
+        [--hmac-key K ...] [--allow-host NAME ...] [--timeout S] [--max-connections N] [--testing]
+"""
+import argparse
+
+from service.app import create_app
+from service.config import API_KEY, MAX_CONNECTIONS, TIMEOUT, Config
+from service.server import Server
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m service",
+                                 description="The local Edge Impulse ingestion service, with a dashboard at /")
+    ap.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback, this machine only)")
+    ap.add_argument("--port", type=int, default=8000)
+    ap.add_argument("--data", default="data/serve", help="folder of the store (kept across restarts)")
+    ap.add_argument("--api-key", action="append", dest="api_keys",
+                    help="accepted x-api-key (repeatable; default: the Ingestion API page's example key)")
+    ap.add_argument("--hmac-key", action="append", dest="hmac_keys", default=[],
+                    help="HMAC key to verify HS256 signatures with (repeatable)")
+    ap.add_argument("--allow-host", action="append", dest="allow_hosts", default=[],
+                    help="a name the Host header may give besides the bound address (repeatable), e.g. "
+                         "this machine's name when bound to 0.0.0.0")
+    ap.add_argument("--timeout", type=float, default=TIMEOUT,
+                    help="seconds a client may stay silent mid-request before a 408 (default %(default)s)")
+    ap.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS,
+                    help="open connections at most; beyond, 503 (default %(default)s)")
+    ap.add_argument("--testing", action="store_true",
+                    help="serve the test API too (/_mock/samples, /_mock/reset): for tests only")
+    args = ap.parse_args(argv)
+    config = Config(data_dir=args.data, api_keys=tuple(args.api_keys or (API_KEY,)),
+                    hmac_keys=tuple(args.hmac_keys), host=args.host, port=args.port,
+                    allow_hosts=tuple(args.allow_hosts), timeout=args.timeout,
+                    max_connections=args.max_connections, log_requests=True)
+    server = Server(create_app(config, testing=args.testing))
+    print("ingestion service on %s (data in %s)" % (server.url, args.data), flush=True)
+    print("dashboard: %s/" % server.url, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

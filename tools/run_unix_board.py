@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-from service.mock_server import API_KEY, MockServer
+from service import API_KEY, MockServer
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

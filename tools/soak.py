@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 
-from service.mock_server import API_KEY, MockServer
+from service import API_KEY, MockServer
 from tools.fault_proxy import FaultProxy
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

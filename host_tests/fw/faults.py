@@ -19,7 +19,7 @@ def _start():
     import os
     import tempfile
 
-    from service.mock_server import MockServer
+    from service import MockServer
     from tools.fault_proxy import Blackhole, FaultProxy
     import tls_certs
 

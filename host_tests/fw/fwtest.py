@@ -117,18 +117,18 @@ def peer_log(token):
 
 def http_json(method, path, body=None, addr=None):
     """Ask the mock server's test API (/_mock/...), or the server at addr, and decode its
-    JSON answer."""
+    JSON answer (the reset changes data, so the test API takes the API key too)."""
     import json
     host, port = addr or mock_addr()
     url = "http://%s:%d%s" % (host, port, path)
     if MICROPYTHON:
         import requests  # frozen into the unix port; only the tests use it
-        r = requests.request(method, url, data=body)
+        r = requests.request(method, url, data=body, headers={"x-api-key": API_KEY})
         text = r.text
         r.close()
     else:
         import urllib.request
-        req = urllib.request.Request(url, data=body, method=method)
+        req = urllib.request.Request(url, data=body, method=method, headers={"x-api-key": API_KEY})
         with urllib.request.urlopen(req, timeout=10) as r:
             text = r.read().decode()
     return json.loads(text) if text else None

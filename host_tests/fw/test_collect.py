@@ -3,9 +3,8 @@
 # queue=True (and on a board with no network), checks its arguments before sampling, and
 # when the sensor stops answering mid-capture raises with the rows read so far kept or
 # queued, never uploaded as a sample with a false length.
-import os
-
-from fwtest import remove_tree, API_KEY, http_json, mock_addr, raises
+from fwtest import remove_tree, API_KEY, mock_addr, raises
+from collect_checks import temp_dir, stored_with, stored, stored_count
 
 import ei
 from ei.queue import Queue
@@ -71,12 +70,6 @@ class Discard:
         pass
 
 
-def temp_dir():
-    path = "/tmp/ei-test-collect-%s" % "".join("%02x" % b for b in os.urandom(6))
-    os.mkdir(path)
-    return path
-
-
 def on_board(board=None, **cfg):
     """Use `board` with a config for the mock server; returns the folder of its files."""
     host, port = mock_addr()
@@ -92,25 +85,6 @@ def service():
     """A client of the mock service, to flush a queue with."""
     host, port = mock_addr()
     return ei.Client(API_KEY, host=host, port=port, tls=False)
-
-
-def stored_with(label):
-    """What the mock service stored with `label`, oldest first (asked by label: the whole
-    listing outgrows a board-sized heap once the suite has run; each test has its labels)."""
-    return http_json("GET", "/samples?label=" + label)
-
-
-def stored(name):
-    """The stored sample called `name` ("<label>.<date id>.cbor"), with its values."""
-    for e in stored_with(name.split(".")[0]):
-        if e["name"] == name:
-            e.update(http_json("GET", "/samples/%d" % e["sample_id"]))
-            return e
-    raise AssertionError("the mock service has no sample %r" % name)
-
-
-def stored_count(label):
-    return len(stored_with(label))
 
 
 def test_collect_uploads_a_labelled_sample_and_returns_the_stored_name():

@@ -12,7 +12,8 @@ import ei
 from ei import config
 from ei.compat import ticks_diff, ticks_ms
 from ei.queue import Queue
-from test_collect import remove_tree, stored, stored_count, temp_dir
+from collect_checks import stored, stored_count, temp_dir
+from fwtest import remove_tree
 
 ROOT = __file__.rsplit("/", 3)[0]
 MAC = b"\x24\x0a\xc4\x12\xab\xcd"

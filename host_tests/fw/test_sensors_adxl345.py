@@ -1,9 +1,9 @@
 # ADXL345 driver against the register-level fake (datasheet rev. G).
 from fake_i2c import G, FakeI2C, FakeADXL345
-from test_sensors import (on_bus, near, check_identity, check_one_g_per_range,
-                          check_saturation, check_read_is_one_burst, check_fifo_in_order,
-                          check_fifo_overrun, check_fifo_needs_fifo_true, check_rates,
-                          check_ranges, fifo_rows)
+from sensor_checks import (on_bus, near, check_identity, check_one_g_per_range,
+                           check_saturation, check_read_is_one_burst, check_fifo_in_order,
+                           check_fifo_overrun, check_fifo_needs_fifo_true, check_rates,
+                           check_ranges, fifo_rows)
 from ei.sensors.adxl345 import ADXL345
 
 

@@ -1,9 +1,9 @@
 # LIS3DH driver against the register-level fake (datasheet DocID17530).
 from fake_i2c import G, FakeI2C, FakeLIS3DH
-from test_sensors import (on_bus, near, check_identity, check_one_g_per_range,
-                          check_saturation, check_read_is_one_burst, check_fifo_in_order,
-                          check_fifo_overrun, check_fifo_needs_fifo_true, check_rates,
-                          check_ranges, fifo_rows)
+from sensor_checks import (on_bus, near, check_identity, check_one_g_per_range,
+                           check_saturation, check_read_is_one_burst, check_fifo_in_order,
+                           check_fifo_overrun, check_fifo_needs_fifo_true, check_rates,
+                           check_ranges, fifo_rows)
 from ei.sensors.lis3dh import LIS3DH
 
 _MG = {2: 1, 4: 2, 8: 4, 16: 12}  # high-resolution mode, mg/digit

@@ -2,10 +2,10 @@
 from fwtest import raises
 
 from fake_i2c import G, FakeI2C, FakeLSM6DSOX
-from test_sensors import (on_bus, near, check_identity, check_one_g_per_range,
-                          check_saturation, check_read_is_one_burst, check_fifo_in_order,
-                          check_fifo_overrun, check_fifo_needs_fifo_true, check_rates,
-                          check_ranges, fifo_rows)
+from sensor_checks import (on_bus, near, check_identity, check_one_g_per_range,
+                           check_saturation, check_read_is_one_burst, check_fifo_in_order,
+                           check_fifo_overrun, check_fifo_needs_fifo_true, check_rates,
+                           check_ranges, fifo_rows)
 from ei.sensors import SensorError
 from ei.sensors.lsm6dsox import LSM6DSOX
 

@@ -32,7 +32,7 @@ import platform
 import sys
 import tempfile
 
-from service.mock_server import MockServer
+from service import MockServer
 from tools.bench import harness
 
 ROWS = 18000

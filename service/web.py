@@ -1,0 +1,94 @@
+"""What every view shares: the refusal a view raises (Rejected), the text/plain and JSON answers,
+and strict JSON reading (no NaN or Infinity, nesting bounded) for bodies and headers alike."""
+import json
+import math
+
+from werkzeug.wrappers import Response
+
+from service.config import MAX_DEPTH
+
+
+class Rejected(Exception):
+    """A request the service refuses: the status and the text/plain body that says why."""
+
+    def __init__(self, status, text, headers=None):
+        super().__init__(text)
+        self.status = status
+        self.text = text
+        self.headers = headers or {}
+
+
+def text(status, body, **headers):
+    return Response(body, status=status, content_type="text/plain; charset=utf-8", headers=headers)
+
+
+def json_answer(obj, status=200, **headers):
+    # allow_nan=False: what the service writes is JSON that every reader takes
+    return Response(json.dumps(obj, allow_nan=False), status=status, content_type="application/json",
+                    headers=headers)
+
+
+def flag(headers, name):
+    """A yes/no header: set when present, unless it says 0 or false."""
+    value = headers.get(name)
+    return value is not None and value.strip().lower() not in ("0", "false")
+
+
+def _no_constant(name):
+    raise ValueError("%s is not JSON (RFC 8259 has no NaN or Infinity)" % name)
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("%s is too large for a number" % text[:40])
+    return value
+
+
+def depth_ok(obj, limit=MAX_DEPTH):
+    """True when no list or dict in obj is nested deeper than limit (iterative: no recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(node, dict):
+            node = node.values()
+        for child in node:
+            if isinstance(child, (list, dict)):
+                stack.append((child, depth + 1))
+    return True
+
+
+def strict_json(data, what):
+    """Decode JSON that a client sent (bytes or str); Rejected(400) naming `what` and the reason
+    for anything not strictly JSON: NaN/Infinity, bad UTF-8, nesting deeper than MAX_DEPTH."""
+    try:
+        if isinstance(data, bytes):
+            data = data.decode("utf-8")
+        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        value = None
+        deep = True
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, int digits over the limit
+        raise Rejected(400, "Invalid message: %s is not valid JSON (%s)" % (what, e))
+    else:
+        deep = isinstance(value, (list, dict)) and not depth_ok(value)
+    if deep:
+        raise Rejected(400, "Invalid message: %s is nested deeper than %d levels" % (what, MAX_DEPTH))
+    return value
+
+
+def jsonable(obj):
+    """A decoded sample as plain JSON: bytes as hex, NaN/inf and CBOR oddities as strings."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else str(obj)
+    if isinstance(obj, (bytes, bytearray)):
+        return bytes(obj).hex()
+    return repr(obj)
