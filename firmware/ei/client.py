@@ -67,18 +67,21 @@ class Client:
         return "<Client %s://%s%s>" % ("https" if self.tls else "http", self.host,
                                        "" if self.port in (80, 443) else ":%d" % self.port)
 
-    def encoding(self, fmt="cbor"):
-        """The encoding of this client's uploads; iat is stamped when signing with a set clock."""
-        return wire.encoding(fmt, self.float32, self._hmac_key, self.iat)
+    def encoding(self, fmt="cbor", hmac_key=None):
+        """The encoding of this client's uploads, signed with hmac_key instead of the client's
+        own when given; iat is stamped when signing with a set clock."""
+        key = self._hmac_key if hmac_key is None else wire.check_hmac_key(hmac_key)
+        return wire.encoding(fmt, self.float32, key, self.iat)
 
     # --- the two endpoints -------------------------------------------------------------
 
     def upload(self, sample, category="training", file_name=None, label=None, no_label=False,
-               disallow_duplicates=False, add_date_id=False, fmt="cbor"):
+               disallow_duplicates=False, add_date_id=False, fmt="cbor", hmac_key=None):
         """POST one sample to /api/{category}/data. Returns the stored file name, or None
-        when a retry found the service already had it (its first 200 was lost)."""
+        when a retry found the service already had it (its first 200 was lost). hmac_key
+        signs this sample instead of the client's key (Studio's sample requests carry one)."""
         file_name = wire.check_upload(sample, category, label, file_name, fmt)
-        enc = self.encoding(fmt)
+        enc = self.encoding(fmt, hmac_key)
         name = self.name(file_name)
         label = self.label(label)
         length = encoder.encoded_len(sample, enc)
@@ -131,6 +134,11 @@ class Client:
         h = [("X-Label", label)] if label is not None else []
         return h + _flag("X-No-Label", no_label) + _flag(
             "X-Disallow-Duplicates", disallow_duplicates) + _flag("X-Add-Date-Id", add_date_id)
+
+    def api_key(self):
+        """The project's API key, for a protocol that must send it (remote management's
+        hello). Never print it."""
+        return self._api_key
 
     def first_headers(self):
         """Host and X-Api-Key, the first lines of every request (for another transport)."""

@@ -8,7 +8,7 @@
 import json
 
 from ei import wire
-from ei.compat import sleep_ms, ticks_ms, ticks_add, ticks_diff, random_below, const
+from ei.compat import FLOAT32, sleep_ms, ticks_ms, ticks_add, ticks_diff, random_below, const
 from ei.errors import TransportError
 
 URL = "ws://remote-mgmt.edgeimpulse.com"  # what the CLI gives devices (protocol notes 1.1)
@@ -27,7 +27,8 @@ class HelloRefused(Exception):
 
 
 def log(text):
-    print("ei: remote:", text)
+    from ei.log import log as say, INFO
+    say(INFO, "remote: " + text)
 
 
 def _num(v):
@@ -115,7 +116,7 @@ class Remote:
         return ('{"hello":{"version":3,"apiKey":%s,"deviceId":%s,"deviceType":%s,'
                 '"connection":"ip","sensors":[{"name":%s,"maxSampleLengthS":%s,'
                 '"frequencies":[%s]}],"supportsSnapshotStreaming":false}}') % (
-            json.dumps(self.client._api_key), json.dumps(self.device_id),
+            json.dumps(self.client.api_key()), json.dumps(self.device_id),
             json.dumps(self.device_type), json.dumps(self.sensor_name),
             json.dumps(_num(self.max_sample_s)),
             ",".join(json.dumps(_num(f)) for f in self.frequencies))
@@ -291,21 +292,15 @@ class Remote:
 
     def _record(self, interval, rows):
         from ei.sampler import sample
-        itemsize = 4 if 1.0 + 2.0 ** -30 == 1.0 else 8  # the board's float, in RAM
+        itemsize = 4 if FLOAT32 else 8  # the board's float, in RAM
         path = self.capture_path if rows * len(self.axes) * itemsize > self.ram_bytes else None
         return sample(self.sensor, interval, rows, device_type=self.device_type,
                       device_name=self.device_name or self.device_id, path=path)
 
     def _upload(self, s, category, label, key):
-        c = self.client
-        # The request's hmacKey signs this sample (Studio sends the project's); the client's
-        # own key is put back after.
-        own = c._hmac_key
-        c._hmac_key = key
-        try:
-            return c.upload(s, category=category, label=label, add_date_id=True)
-        finally:
-            c._hmac_key = own
+        # The request's hmacKey signs this sample (Studio sends the project's).
+        return self.client.upload(s, category=category, label=label, add_date_id=True,
+                                  hmac_key=key)
 
 
 def _decode(msg):
