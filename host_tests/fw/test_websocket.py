@@ -1,7 +1,7 @@
 # ei.websocket against the remote-management peer on loopback (host_tests/peer_scenarios.py,
 # Studio's side on wsproto): the handshake and its accept check, masking, ping/pong, close,
 # fragments, oversized and malformed frames, timeouts.
-from fwtest import raises, peer_url, peer_log, tohex
+from fwtest import RUNTIME, raises, peer_url, peer_log, tohex
 
 _SOCKET = "opens a socket: the no-network build has none"
 # what a test needs that a build may lack (the harness skips it there, with the reason)
@@ -163,7 +163,8 @@ def test_malformed_frames_close_the_connection_with_1002():
         ("880103", "close frame with one byte"),
     )
     for i, (frame, why) in enumerate(cases):
-        token = "bad%d" % i
+        # a token of its own: the peer's log of it is this case's, on this runtime only
+        token = "malformed%d-%s" % (i, RUNTIME)
         ws = _open("echo", token)
         ws.send("!raw:" + frame)
         e = raises(ConnectionClosed, ws.recv)
