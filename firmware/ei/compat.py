@@ -89,9 +89,8 @@ else:
 
 
 def nodelay(sock):
-    """Send each write at once (TCP_NODELAY): the body goes out in pieces, and Nagle's wait
-    for the last small one's acknowledgement (a delayed ACK, up to 40 ms) would add to every
-    upload. A port without the option sends as it did."""
+    """Send what is written at once from now on (TCP_NODELAY), and what waits now (Linux).
+    A port without the option sends as it did."""
     try:
         sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY: the same numbers in lwIP
     except (OSError, AttributeError, TypeError):

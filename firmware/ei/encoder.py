@@ -148,6 +148,11 @@ def _cbor_rows(sample, enc, ch):
     row_len = _cbor_row_len(sample, enc)
     size = ch.size
     raw = sample.cbor_rows(enc.float32)
+    if isinstance(raw, memoryview):
+        # Appended rows, kept in RAM as their CBOR (ei/acquisition.py): handed on as they
+        # are, no copy; the transport writes a large piece in bounded slices.
+        yield from ch.put(raw)
+        return
     if raw is not None:
         # The rows are on flash already in this encoding (a capture file): read them straight
         # into the chunk buffer, with no float made or converted.
