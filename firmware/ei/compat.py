@@ -90,9 +90,12 @@ else:
 
 def nodelay(sock):
     """Send what is written at once from now on (TCP_NODELAY), and what waits now (Linux).
-    A port without the option sends as it did."""
+    The numbers differ by port: the lwIP ports name the option TF_NODELAY (0x40) and ignore
+    the level, and would print a warning for Linux's 1; the unix port names neither (then
+    Linux's IPPROTO_TCP 6, TCP_NODELAY 1). A port without the option sends as it did."""
+    import socket
     try:
-        sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY: the same numbers in lwIP
+        sock.setsockopt(getattr(socket, "IPPROTO_TCP", 6), getattr(socket, "TCP_NODELAY", 1), 1)
     except (OSError, AttributeError, TypeError):
         pass
 

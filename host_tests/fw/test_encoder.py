@@ -58,6 +58,24 @@ def test_chunks_packed_through_the_buffer_never_exceed_the_chunk_size():
     assert len(sizes) > 10
 
 
+def test_rows_of_every_width_encode_as_their_head_then_a_tag_and_float_per_value():
+    # the row packer (three values to a pack_into) against the byte layout of one value at a
+    # time, as the encoder wrote it before
+    from struct import pack
+    from ei import cbor
+    for width in list(range(1, 11)) + [23, 24, 30]:
+        s = list_sample(4, width=width)
+        for f32 in (False, True):
+            expect = bytearray(cbor.dumps("values") + cbor.head(4, 4))
+            for r in s.iter_rows():
+                expect += cbor.head(4, width)
+                for v in r:
+                    expect += pack(">Bf" if f32 else ">Bd", 0xFA if f32 else 0xFB, v)
+            body = encoder.dumps(s, Encoding(float32=f32))
+            assert bytes(expect) in body, (width, f32)
+            assert len(body) == encoder.encoded_len(s, Encoding(float32=f32))
+
+
 def test_appended_rows_pass_whole_as_their_stored_cbor_and_encode_as_a_list_does():
     # appended rows are kept as their CBOR in the board's float size: an upload of that size
     # hands them on in one piece (a view, no copy), and the bytes are the list's
