@@ -1,19 +1,5 @@
 # Sample: one sample in Edge Impulse's data acquisition format (device, interval_ms,
 # sensors and values), checked as it is built so that a bad one is refused before upload.
-from struct import pack_into, unpack_from
-
-from ei import cbor
-from ei.compat import FLOAT32
-
-# Rows appended one by one are kept in one bytearray as their own CBOR, in the board's float
-# size (as a capture file keeps them on flash): an array head, then 0xFA and a float32 (5
-# bytes a value on a single-precision board) or 0xFB and a float64 (9 on the unix port).
-# Each row is encoded as it is appended, between a sampler's deadlines, where the time is
-# free; an upload then hands these bytes to the socket as they are, with no float made: a
-# value costs 1 byte more than an array of floats would, and the upload of 18,000 rows takes
-# about as long as one write of the body (README: Streaming, memory and benchmarks).
-_TAG, _FMT, _STEP = (0xFA, ">f", 5) if FLOAT32 else (0xFB, ">d", 9)
-
 _INF = float("inf")
 _NINF = -_INF  # made once: -_INF in check_number would make a float a value
 _NUMBERS = (int, float)  # built once: a tuple literal in isinstance() allocates per call
@@ -70,21 +56,16 @@ class Sample:
             checked.append((check_text(s[0], "sensor name"), check_text(s[1], "sensor units")))
         self.sensors = checked
         self.width = len(checked)
-        self._flat = None  # appended rows' CBOR (see above), with room for more
         self._values = None
         self._source = None
         self._consumed = False
+        self._appended = False
         if values is None:
             if rows is not None and (not isinstance(rows, int) or rows < 0):
                 raise ValueError("rows must be a whole number >= 0, not %r" % (rows,))
-            # Room for the rows to come, made here in one piece: growing it a few bytes at a
-            # time, between a sampler's deadlines, would let the GC run there. The bytes in
-            # the room are not rows until appended.
-            self._head = cbor.head(4, self.width)
-            self._row_len = len(self._head) + self.width * _STEP
-            self._flat = bytearray((rows or 0) * self._row_len)
-            # one unpack per row when the rows are read back: skip the head and each tag
-            self._fmt = ">" + "x" * len(self._head) + ("x" + _FMT[1]) * self.width
+            from ei.rows import Rows  # loaded when rows are appended: saves RAM otherwise
+            self._source = Rows(self.width, rows or 0)
+            self._appended = True
             self.rows = 0
         elif isinstance(values, list):
             if rows is not None and rows != len(values):
@@ -130,35 +111,16 @@ class Sample:
 
     def cbor_rows(self, float32):
         """The rows' CBOR when they are stored already encoded with this float width, for
-        the encoder to copy: a memoryview of appended rows, or a binary file at the first row
-        (a capture file); otherwise None."""
-        if self._flat is not None:
-            if float32 != FLOAT32:
-                return None
-            return memoryview(self._flat)[:self.rows * self._row_len]
+        the encoder to copy: a memoryview of appended rows (ei/rows.py), or a binary file at
+        the first row (a capture file); otherwise None."""
         if self._source is None or not hasattr(self._source, "cbor_rows"):
             return None
         return self._source.cbor_rows(float32)
 
     def append(self, row):
-        flat = self._flat
-        if flat is None:
+        if not self._appended:
             raise TypeError("append() needs a Sample made without values")
-        self.check_row(row, self.rows)
-        p = self.rows * self._row_len
-        if p + self._row_len > len(flat):
-            # No room left: grow by an eighth (at least a row), so that a long run of
-            # appends copies the rows a few times, not once a row.
-            flat.extend(bytes(max(self._row_len, len(flat) // 8 // self._row_len
-                                  * self._row_len)))
-        head = self._head
-        for i in range(len(head)):  # item assignment: a slice would allocate on MicroPython
-            flat[p + i] = head[i]
-        p += len(head)
-        for v in row:  # into the room made for it: nothing allocated
-            flat[p] = _TAG
-            pack_into(_FMT, flat, p + 1, v)
-            p += _STEP
+        self._source.append(self.check_row(row, self.rows))  # into the room: no allocation
         self.rows += 1
 
     def check_row(self, row, index):
@@ -176,11 +138,6 @@ class Sample:
 
     def iter_rows(self):
         """Yield the rows in order. An iterable source is consumed once and checked here."""
-        if self._flat is not None:
-            flat, fmt, n = self._flat, self._fmt, self._row_len
-            for i in range(self.rows):
-                yield unpack_from(fmt, flat, i * n)
-            return
         if isinstance(self._values, list):
             for row in self._values:
                 yield row

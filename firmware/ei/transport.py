@@ -77,7 +77,6 @@ class Connection:
         # not held back for the acknowledgement of what went before (a delayed ACK, up to
         # 40 ms). Setting it after the last write would not do on lwIP: it sends what waits
         # only on its next output.
-        self._pushed = False
 
     def deadline(self, ms):
         """From now on, the whole request (answer included) must end within ms."""
@@ -88,39 +87,30 @@ class Connection:
                        "length / min_rate)" % self.where)
 
     def write(self, b, last=False):
-        """Send all of b; last: this is the request's last piece (see _pushed above)."""
-        if last and not self._pushed:
+        """Send all of b, in slices of at most _SLICE; last: this is the request's last piece
+        (see the write pattern above)."""
+        if last:
             nodelay(self._raw)
-            self._pushed = True
         n = len(b)
-        if n <= _SLICE:
-            self._send(b)
-            return
-        mv = memoryview(b)
+        mv = memoryview(b) if n > _SLICE else b
         for i in range(0, n, _SLICE):
-            self._send(mv[i:i + _SLICE])
-
-    def _send(self, b):
-        if self._end is not None:
-            left = ticks_diff(self._end, ticks_ms())
-            if left <= 0:
-                raise self._over()
-            if left < self._ms:  # near the deadline: a write may not wait past it
-                self._settimeout(left / 1000)
-                self._short = True
-        try:
-            self._write(b)
-        except (OSError, AttributeError) as e:
-            if self._short and is_timeout(e):
-                raise self._over()
-            raise _fail("sending to", self.where, e)
+            if self._end is not None:
+                left = ticks_diff(self._end, ticks_ms())
+                if left <= 0:
+                    raise self._over()
+                if left < self._ms:  # near the deadline: a write may not wait past it
+                    self._settimeout(left / 1000)
+                    self._short = True
+            try:
+                self._write(mv[i:i + _SLICE] if n > _SLICE else b)
+            except (OSError, AttributeError) as e:
+                if self._short and is_timeout(e):
+                    raise self._over()
+                raise _fail("sending to", self.where, e)
 
     def begin_response(self):
         """From now on, the answer must arrive within `timeout`, or by the request's deadline
         if that is later (the body may still be in flight, in the sockets' buffers)."""
-        if not self._pushed:  # Linux sends what waits when the option is set
-            nodelay(self._raw)
-            self._pushed = True
         end = ticks_add(ticks_ms(), self._ms)
         if self._end is None or ticks_diff(end, self._end) > 0:
             self._end = end
