@@ -11,7 +11,11 @@ from ei import cbor
 from ei.compat import const
 
 _ZEROS = b"0" * 64
-CHUNK = const(512)  # bytes buffered before each socket write
+# Bytes packed before each socket write. 512 keeps an upload's heap small (a larger buffer
+# costs heap one for one, and the answer is read through it too); it costs little time:
+# appended rows pass to the socket whole, without this buffer, and the transport leaves
+# Nagle's algorithm on while the body streams, so 512-byte pieces leave in full segments.
+CHUNK = const(512)
 
 
 class Encoding:
@@ -144,42 +148,34 @@ def _cbor_row_len(sample, enc):
 
 
 def _cbor_rows(sample, enc, ch):
-    # A generator over the rows: yields the chunk buffer each time it is full.
+    """A generator over the rows, yielding the chunk buffer each time it is full: one of
+    three, so that each way's generator (its frame is allocated whole, on a heap that may be
+    in small pieces by then) holds only its own locals, and each loads only its own code."""
+    raw = sample.cbor_rows(enc.float32)
+    if raw is None:
+        return _packed_rows(sample, enc, ch)
+    if isinstance(raw, memoryview):
+        # Appended rows, kept in RAM as their CBOR (ei/rows.py): handed on as they are, no
+        # copy; the transport writes a large piece in bounded slices.
+        return ch.put(raw)
+    # a capture file's rows (ei/capture.py, loaded already: the sample is one)
+    from ei.capture import copy_rows
+    return copy_rows(raw, sample.rows * _cbor_row_len(sample, enc), ch)
+
+
+def _packed_rows(sample, enc, ch):
     row_len = _cbor_row_len(sample, enc)
     size = ch.size
-    raw = sample.cbor_rows(enc.float32)
-    if isinstance(raw, memoryview):
-        # Appended rows, kept in RAM as their CBOR (ei/acquisition.py): handed on as they
-        # are, no copy; the transport writes a large piece in bounded slices.
-        yield from ch.put(raw)
-        return
-    if raw is not None:
-        # The rows are on flash already in this encoding (a capture file): read them straight
-        # into the chunk buffer, with no float made or converted.
-        try:
-            left = sample.rows * row_len
-            while left:
-                if ch.pos == size:
-                    yield ch.take()
-                n = min(size - ch.pos, left)
-                got = raw.readinto(ch.mv[ch.pos:ch.pos + n])
-                if not got:
-                    raise ValueError("the capture file ended %d bytes early" % left)
-                ch.pos += got
-                left -= got
-        finally:
-            raw.close()
-        return
     # The hot loop: a row is packed straight into the chunk buffer, three values (each 0xFA
-    # or 0xFB and its float) to one pack_into, with formats made once per body: about 40%
-    # faster than a call per value. Nothing is allocated per row but the floats the row hands
-    # us (a call with *row would allocate its arguments).
+    # or 0xFB and its float) to one pack_into, with formats made once per body: 15-25% more
+    # values a second than a call per value (`make bench`, encode). Nothing is allocated per
+    # row but the floats the row hands us (a call with *row would allocate its arguments).
     row_head = cbor.head(4, sample.width)
     hl, h0 = len(row_head), row_head[0]
     tag, f, step = (0xFA, "Bf", 5) if enc.float32 else (0xFB, "Bd", 9)
-    f1, f2, f3 = ">" + f, ">" + f * 2, ">" + f * 3
     w = sample.width
     w3, rest = w - w % 3, w % 3
+    f3, fr = ">" + f * 3, ">" + f * rest
     buf = ch.buf
     for row in sample.iter_rows():
         if ch.pos + row_len > size:
@@ -197,9 +193,9 @@ def _cbor_rows(sample, enc, ch):
             p += 3 * step
             j += 3
         if rest == 1:
-            pack_into(f1, buf, p, tag, row[j])
+            pack_into(fr, buf, p, tag, row[j])
         elif rest == 2:
-            pack_into(f2, buf, p, tag, row[j], tag, row[j + 1])
+            pack_into(fr, buf, p, tag, row[j], tag, row[j + 1])
         ch.pos += row_len
 
 
