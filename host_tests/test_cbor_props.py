@@ -158,8 +158,8 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
     lambda w: st.lists(st.lists(finite, min_size=w, max_size=w), min_size=1, max_size=5)),
     st.booleans())
 def test_rows_of_any_width_decode_with_cbor2_to_their_values(rows, f32):
-    # the encoder packs up to three values to a call (ei/encoder.py): every width comes out
-    # as cbor2 reads it, float64 exactly and float32 as the value rounded to single
+    # rows of any width, packed as the body streams (ei/encoder.py), come out as cbor2 reads
+    # them: float64 exactly, float32 as the value rounded to single
     import ei
     from ei import encoder
     width = len(rows[0])

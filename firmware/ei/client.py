@@ -200,8 +200,8 @@ class Client:
             pieces = body()
             try:
                 for b in pieces:
+                    conn.write(b)
                     sent += len(b)
-                    conn.write(b, sent >= length)  # the last piece: see Connection
             finally:
                 pieces.close()  # a file being streamed is closed now, not by the GC
             if sent != length:  # would be a bug here: never let the server take it

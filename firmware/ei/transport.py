@@ -7,13 +7,9 @@
 import socket
 
 from ei.compat import wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff, \
-    getaddrinfo, nodelay, const
+    getaddrinfo, nodelay
 from ei.errors import TransportError, Timeout, CertificateError
 
-# A piece larger than this (appended rows handed on whole, a file's bytes) is written in
-# slices of it, the deadline checked before each: one write of 500 KB to a server that takes
-# it slowly would run past the deadline. Views: the slices cost no buffer.
-_SLICE = const(4096)
 _warned = False
 
 
@@ -50,6 +46,7 @@ class Connection:
             self._sock = self._raw = socket.socket(ai[0], socket.SOCK_STREAM)
             self._raw.settimeout(timeout)
             self._raw.connect(ai[-1])
+            nodelay(self._raw, socket)
         except OSError as e:
             self.close()
             raise _fail("connecting to", where, e)
@@ -70,13 +67,6 @@ class Connection:
                 raise err
         self._write = writer(self._sock)
         self._readinto = reader(self._sock, self._raw)
-        # The write pattern: Nagle's algorithm stays on while the body streams, so that the
-        # encoder's 512-byte pieces leave in full segments (on loopback, one wake-up of the
-        # server per 64 KB instead of per 512 bytes; on a board, a third of the packets), and
-        # TCP_NODELAY is set just before the last piece, so that the end of the request is
-        # not held back for the acknowledgement of what went before (a delayed ACK, up to
-        # 40 ms). Setting it after the last write would not do on lwIP: it sends what waits
-        # only on its next output.
 
     def deadline(self, ms):
         """From now on, the whole request (answer included) must end within ms."""
@@ -86,27 +76,20 @@ class Connection:
         return Timeout("the request to %s did not end within its deadline (timeout + "
                        "length / min_rate)" % self.where)
 
-    def write(self, b, last=False):
-        """Send all of b, in slices of at most _SLICE; last: this is the request's last piece
-        (see the write pattern above)."""
-        if last:
-            nodelay(self._raw)
-        n = len(b)
-        mv = memoryview(b) if n > _SLICE else b
-        for i in range(0, n, _SLICE):
-            if self._end is not None:
-                left = ticks_diff(self._end, ticks_ms())
-                if left <= 0:
-                    raise self._over()
-                if left < self._ms:  # near the deadline: a write may not wait past it
-                    self._settimeout(left / 1000)
-                    self._short = True
-            try:
-                self._write(mv[i:i + _SLICE] if n > _SLICE else b)
-            except (OSError, AttributeError) as e:
-                if self._short and is_timeout(e):
-                    raise self._over()
-                raise _fail("sending to", self.where, e)
+    def write(self, b):
+        if self._end is not None:
+            left = ticks_diff(self._end, ticks_ms())
+            if left <= 0:
+                raise self._over()
+            if left < self._ms:  # near the deadline: a write may not wait past it
+                self._settimeout(left / 1000)
+                self._short = True
+        try:
+            self._write(b)
+        except (OSError, AttributeError) as e:
+            if self._short and is_timeout(e):
+                raise self._over()
+            raise _fail("sending to", self.where, e)
 
     def begin_response(self):
         """From now on, the answer must arrive within `timeout`, or by the request's deadline

@@ -59,8 +59,7 @@ def test_chunks_packed_through_the_buffer_never_exceed_the_chunk_size():
 
 
 def test_rows_of_every_width_encode_as_their_head_then_a_tag_and_float_per_value():
-    # the row packer (three values to a pack_into) against the byte layout of one value at a
-    # time, as the encoder wrote it before
+    # the packed rows against the layout built here value by value (a head of 1, 2 bytes)
     from struct import pack
     from ei import cbor
     for width in list(range(1, 11)) + [23, 24, 30]:
@@ -78,7 +77,7 @@ def test_rows_of_every_width_encode_as_their_head_then_a_tag_and_float_per_value
 
 def test_appended_rows_pass_whole_as_their_stored_cbor_and_encode_as_a_list_does():
     # appended rows are kept as their CBOR in the board's float size: an upload of that size
-    # hands them on in one piece (a view, no copy), and the bytes are the list's
+    # hands them on as they are (views, no copy), and the bytes are the list's, signed too
     from ei.compat import FLOAT32
     for width in range(1, 10):
         rows = list_sample(20, width=width)
@@ -88,7 +87,8 @@ def test_appended_rows_pass_whole_as_their_stored_cbor_and_encode_as_a_list_does
             s.append(r)
         assert [list(r) for r in s.iter_rows()] == [list(r) for r in rows.iter_rows()]
         for enc in (Encoding(), Encoding(float32=True), Encoding("json"),
-                    Encoding(float32=True, hmac_key="k", iat=1700000000)):
+                    Encoding(float32=True, hmac_key="k", iat=1700000000),
+                    Encoding(float32=FLOAT32, hmac_key="k")):
             assert encoder.dumps(s, enc) == encoder.dumps(rows, enc), (width, enc)
         sizes = []
         encoder.write(s, Encoding(float32=FLOAT32), lambda b: sizes.append(len(b)), chunk=64)
