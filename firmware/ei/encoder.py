@@ -13,8 +13,8 @@ from ei.compat import const
 _ZEROS = b"0" * 64
 # Bytes packed before each socket write. 512 keeps an upload's heap small (a larger buffer
 # costs heap one for one, and the answer is read through it too); it costs little time:
-# appended rows pass to the socket whole, without this buffer, and the transport leaves
-# Nagle's algorithm on while the body streams, so 512-byte pieces leave in full segments.
+# appended rows, the usual sample, pass to the socket as their stored CBOR in _SLICE views,
+# without this buffer, and the socket sends each write at once (TCP_NODELAY, ei/compat.py).
 CHUNK = const(512)
 _SLICE = const(4096)  # bytes of appended rows per piece (views: no buffer)
 
