@@ -227,8 +227,9 @@ def encoded_len(sample, enc):
 
 def chunks(sample, enc, chunk=CHUNK):
     """Yield the encoded sample in pieces of at most `chunk` bytes (fixed pieces larger than
-    a chunk pass whole). A piece is a view of one reused buffer: use it before asking for
-    the next. This is the pull form of write(), for transports that iterate over a body."""
+    a chunk pass whole; appended rows pass as views of their stored CBOR, _SLICE bytes at
+    most). A piece is a view of one reused buffer: use it before asking for the next. This
+    is the pull form of write(), for transports that iterate over a body."""
     head, middle, sig_head, tail = _parts(sample, enc)
     ch = Chunker(max(chunk, 2 * _cbor_row_len(sample, enc)))
     try:
@@ -261,8 +262,8 @@ def chunks(sample, enc, chunk=CHUNK):
 
 
 def write(sample, enc, out, chunk=CHUNK):
-    """Write the encoded sample through out(bytes), in chunks of at most `chunk` bytes
-    (pieces larger than a chunk pass straight through). Returns the bytes written."""
+    """Write the encoded sample through out(bytes), in the pieces chunks() yields. Returns
+    the bytes written."""
     n = 0
     for b in chunks(sample, enc, chunk):
         out(b)
