@@ -148,3 +148,29 @@ def test_unix_port_encodes_the_same_cases_byte_for_byte(tmp_path):
         b = bytes.fromhex(line)
         check_encoding(x, b)
         assert b == cbor.dumps(x), (x, line, cbor.dumps(x).hex())
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=1, max_value=30).flatmap(
+    lambda w: st.lists(st.lists(finite, min_size=w, max_size=w), min_size=1, max_size=5)),
+    st.booleans())
+def test_rows_of_any_width_decode_with_cbor2_to_their_values(rows, f32):
+    # rows of any width, packed as the body streams (ei/encoder.py), come out as cbor2 reads
+    # them: float64 exactly, float32 as the value rounded to single
+    import ei
+    from ei import encoder
+    width = len(rows[0])
+    s = ei.Sample(device_type="T", interval_ms=1,
+                  sensors=[("s%d" % j, "u") for j in range(width)], values=rows)
+    try:
+        body = encoder.dumps(s, encoder.Encoding(float32=f32))
+    except OverflowError:  # a float64 beyond float32's range
+        assert f32
+        return
+    got = cbor2.loads(body)["payload"]["values"]
+    if f32:
+        rows = [[struct.unpack(">f", struct.pack(">f", v))[0] for v in r] for r in rows]
+    assert same(got, rows)

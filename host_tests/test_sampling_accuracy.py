@@ -37,11 +37,15 @@ s = ei.sample(Clocked(), 1000 / hz, rows, device_type="TIMING",
               path=None if path == "-" else path)
 period = int(1000000 / hz)
 end = [ticks_diff(times[i], times[0]) - i * period for i in range(max(0, rows - 21), rows)]
+raw = s.cbor_rows(False)  # rows in RAM give a view of their CBOR; a capture its open file
+from_file = hasattr(raw, "readinto")
+if from_file:
+    raw.close()
 print(json.dumps({"span_us": ticks_diff(times[rows - 1], times[0]), "rows": len(s),
                   "end_offsets_us": end,
                   "interval_ms": s.interval_ms, "late_rows": s.timing.late_rows,
                   "max_late_us": s.timing.max_late_us,
-                  "from_file": s.cbor_rows(False) is not None}))
+                  "from_file": from_file}))
 """
 
 

@@ -1,13 +1,5 @@
 # Sample: one sample in Edge Impulse's data acquisition format (device, interval_ms,
 # sensors and values), checked as it is built so that a bad one is refused before upload.
-from array import array
-
-from ei.compat import FLOAT32
-
-# Rows appended one by one are kept flat in an array of the board's own float size: 4 bytes
-# a value on a single-precision board, 8 on the unix port, instead of a list of float objects.
-_TYPECODE = "f" if FLOAT32 else "d"
-
 _INF = float("inf")
 _NINF = -_INF  # made once: -_INF in check_number would make a float a value
 _NUMBERS = (int, float)  # built once: a tuple literal in isinstance() allocates per call
@@ -64,18 +56,16 @@ class Sample:
             checked.append((check_text(s[0], "sensor name"), check_text(s[1], "sensor units")))
         self.sensors = checked
         self.width = len(checked)
-        self._flat = None
         self._values = None
         self._source = None
         self._consumed = False
+        self._appended = False
         if values is None:
             if rows is not None and (not isinstance(rows, int) or rows < 0):
                 raise ValueError("rows must be a whole number >= 0, not %r" % (rows,))
-            # Room for the rows to come, made here in one piece: growing the array a few
-            # values at a time, between a sampler's deadlines, would let the GC run there.
-            # From a range, so no bytes of the same size are made first; the numbers in the
-            # room are not rows until appended.
-            self._flat = array(_TYPECODE, range((rows or 0) * self.width))
+            from ei.rows import Rows  # loaded when rows are appended: saves RAM otherwise
+            self._source = Rows(self.width, rows or 0)
+            self._appended = True
             self.rows = 0
         elif isinstance(values, list):
             if rows is not None and rows != len(values):
@@ -120,25 +110,17 @@ class Sample:
         return not (self._values is not None and not isinstance(self._values, list))
 
     def cbor_rows(self, float32):
-        """A binary file at the first row when the rows are stored already CBOR-encoded with
-        this float width (a capture file), for the encoder to copy; otherwise None."""
+        """The rows' CBOR when they are stored already encoded with this float width, for
+        the encoder to copy: a memoryview of appended rows (ei/rows.py), or a binary file at
+        the first row (a capture file); otherwise None."""
         if self._source is None or not hasattr(self._source, "cbor_rows"):
             return None
         return self._source.cbor_rows(float32)
 
     def append(self, row):
-        flat = self._flat
-        if flat is None:
+        if not self._appended:
             raise TypeError("append() needs a Sample made without values")
-        self.check_row(row, self.rows)
-        p = self.rows * self.width
-        if p + self.width <= len(flat):
-            for v in row:  # into the room made for it: nothing allocated
-                flat[p] = v
-                p += 1
-        else:
-            for v in row:
-                flat.append(v)
+        self._source.append(self.check_row(row, self.rows))  # into the room: no allocation
         self.rows += 1
 
     def check_row(self, row, index):
@@ -156,12 +138,6 @@ class Sample:
 
     def iter_rows(self):
         """Yield the rows in order. An iterable source is consumed once and checked here."""
-        if self._flat is not None:
-            w = self.width
-            mv = memoryview(self._flat)  # rows are views into the array: no copies
-            for i in range(self.rows):
-                yield mv[i * w:(i + 1) * w]
-            return
         if isinstance(self._values, list):
             for row in self._values:
                 yield row

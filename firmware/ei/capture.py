@@ -93,6 +93,25 @@ class Capture:
         return self._open() if float32 == self.float32 else None
 
 
+def copy_rows(f, left, ch):
+    """Read `left` bytes of rows from the open capture file f straight into the encoder's
+    chunk buffer ch (encoder.Chunker), yielding it each time it is full: no float made or
+    converted. Closes f."""
+    size = ch.size
+    try:
+        while left:
+            if ch.pos == size:
+                yield ch.take()
+            n = min(size - ch.pos, left)
+            got = f.readinto(ch.mv[ch.pos:ch.pos + n])
+            if not got:
+                raise ValueError("the capture file ended %d bytes early" % left)
+            ch.pos += got
+            left -= got
+    finally:
+        f.close()
+
+
 def open_capture(path, partial=False):
     """The Sample in the capture file at `path` (see Sample.from_capture)."""
     from ei.acquisition import Sample

@@ -11,7 +11,12 @@ from ei import cbor
 from ei.compat import const
 
 _ZEROS = b"0" * 64
-CHUNK = const(512)  # bytes buffered before each socket write
+# Bytes packed before each socket write. 512 keeps an upload's heap small (a larger buffer
+# costs heap one for one, and the answer is read through it too); it costs little time:
+# appended rows, the usual sample, pass to the socket as their stored CBOR in _SLICE views,
+# without this buffer, and the socket sends each write at once (TCP_NODELAY, ei/compat.py).
+CHUNK = const(512)
+_SLICE = const(4096)  # bytes of appended rows per piece (views: no buffer)
 
 
 class Encoding:
@@ -144,29 +149,39 @@ def _cbor_row_len(sample, enc):
 
 
 def _cbor_rows(sample, enc, ch):
-    # A generator over the rows: yields the chunk buffer each time it is full.
+    """A generator over the rows, yielding the chunk buffer each time it is full: one of
+    three, so that each way's generator (its frame is allocated whole, on a heap that may be
+    in small pieces by then) holds only its own locals, and each loads only its own code."""
+    raw = sample.cbor_rows(enc.float32)
+    if raw is None:
+        return _packed_rows(sample, enc, ch)
+    if isinstance(raw, memoryview):
+        return _views(raw, ch)
+    # a capture file's rows (ei/capture.py, loaded already: the sample is one)
+    from ei.capture import copy_rows
+    return copy_rows(raw, sample.rows * _cbor_row_len(sample, enc), ch)
+
+
+def _views(raw, ch):
+    # Appended rows, kept in RAM as their CBOR (ei/rows.py): handed on as they are, no copy,
+    # in views of _SLICE bytes: each socket write is then bounded, and the request's deadline
+    # is checked between them (one write of 500 KB to a server that takes it slowly would
+    # run past it). Few writes, so the upload takes about as long as one write of the body.
+    if ch.pos:
+        yield ch.take()
+    for i in range(0, len(raw), _SLICE):
+        v = raw[i:i + _SLICE]
+        if ch.mac is not None:
+            ch.mac.update(v)
+        yield v
+
+
+def _packed_rows(sample, enc, ch):
+    # The hot loop: each value is packed straight into the chunk buffer; nothing is allocated
+    # per value but the float the row hands us. (Three values to a pack_into was 15-25%
+    # faster, but its larger code took the heap a capture upload needs on the unix port.)
     row_len = _cbor_row_len(sample, enc)
     size = ch.size
-    raw = sample.cbor_rows(enc.float32)
-    if raw is not None:
-        # The rows are on flash already in this encoding (a capture file): read them straight
-        # into the chunk buffer, with no float made or converted.
-        try:
-            left = sample.rows * row_len
-            while left:
-                if ch.pos == size:
-                    yield ch.take()
-                n = min(size - ch.pos, left)
-                got = raw.readinto(ch.mv[ch.pos:ch.pos + n])
-                if not got:
-                    raise ValueError("the capture file ended %d bytes early" % left)
-                ch.pos += got
-                left -= got
-        finally:
-            raw.close()
-        return
-    # The hot loop: each value is packed straight into the chunk buffer; nothing is allocated
-    # per value but the float the row hands us.
     row_head = cbor.head(4, sample.width)
     hl = len(row_head)
     tag, fmt, step = (0xFA, ">f", 5) if enc.float32 else (0xFB, ">d", 9)
@@ -212,8 +227,9 @@ def encoded_len(sample, enc):
 
 def chunks(sample, enc, chunk=CHUNK):
     """Yield the encoded sample in pieces of at most `chunk` bytes (fixed pieces larger than
-    a chunk pass whole). A piece is a view of one reused buffer: use it before asking for
-    the next. This is the pull form of write(), for transports that iterate over a body."""
+    a chunk pass whole; appended rows pass as views of their stored CBOR, _SLICE bytes at
+    most). A piece is a view of one reused buffer: use it before asking for the next. This
+    is the pull form of write(), for transports that iterate over a body."""
     head, middle, sig_head, tail = _parts(sample, enc)
     ch = Chunker(max(chunk, 2 * _cbor_row_len(sample, enc)))
     try:
@@ -246,8 +262,8 @@ def chunks(sample, enc, chunk=CHUNK):
 
 
 def write(sample, enc, out, chunk=CHUNK):
-    """Write the encoded sample through out(bytes), in chunks of at most `chunk` bytes
-    (pieces larger than a chunk pass straight through). Returns the bytes written."""
+    """Write the encoded sample through out(bytes), in the pieces chunks() yields. Returns
+    the bytes written."""
     n = 0
     for b in chunks(sample, enc, chunk):
         out(b)

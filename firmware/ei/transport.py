@@ -46,7 +46,7 @@ class Connection:
             self._sock = self._raw = socket.socket(ai[0], socket.SOCK_STREAM)
             self._raw.settimeout(timeout)
             self._raw.connect(ai[-1])
-            nodelay(self._raw)
+            nodelay(self._raw, socket)
         except OSError as e:
             self.close()
             raise _fail("connecting to", where, e)

@@ -263,3 +263,12 @@ def test_a_capture_the_board_wrote_uploads_by_copying_its_rows_from_flash():
         assert body == encoder.dumps(ram, encoder.Encoding(float32=FLOAT32))
     finally:
         os.remove(path)
+
+
+def test_appended_rows_larger_than_a_write_slice_go_out_whole_and_in_order():
+    # 400 rows: 11 KB of appended rows' CBOR, handed to the transport as views of 4 KB
+    c = echo_client()
+    s = small_sample(400)
+    request = unhex(c.upload(s, file_name="t.cbor"))
+    head, _, body = request.partition(b"\r\n\r\n")
+    assert len(body) > 8192 and body == encoder.dumps(s, c.encoding())

@@ -43,12 +43,57 @@ def test_encoded_len_is_exactly_what_write_produces():
             assert encoder.encoded_len(s, enc) == len(encoder.dumps(s, enc)), enc
 
 
-def test_chunks_never_exceed_the_chunk_size():
+def list_sample(rows=50, device_name="aa:bb", width=3):
+    return ei.Sample(device_name=device_name, device_type="TEST", interval_ms=10,
+                     sensors=[("ax%d" % j, "m/s2") for j in range(width)],
+                     values=[[(i * 0.5, -i * 0.25, 9.81 + i)[j % 3] + j for j in range(width)]
+                             for i in range(rows)])
+
+
+def test_chunks_packed_through_the_buffer_never_exceed_the_chunk_size():
     sizes = []
-    s = appended_sample(200)
+    s = list_sample(200)
     n = encoder.write(s, Encoding(), lambda b: sizes.append(len(b)), chunk=256)
     assert max(sizes) <= 256 and sum(sizes) == n == encoder.encoded_len(s, Encoding())
     assert len(sizes) > 10
+
+
+def test_rows_of_every_width_encode_as_their_head_then_a_tag_and_float_per_value():
+    # the packed rows against the layout built here value by value (a head of 1, 2 bytes)
+    from struct import pack
+    from ei import cbor
+    for width in list(range(1, 11)) + [23, 24, 30]:
+        s = list_sample(4, width=width)
+        for f32 in (False, True):
+            expect = bytearray(cbor.dumps("values") + cbor.head(4, 4))
+            for r in s.iter_rows():
+                expect += cbor.head(4, width)
+                for v in r:
+                    expect += pack(">Bf" if f32 else ">Bd", 0xFA if f32 else 0xFB, v)
+            body = encoder.dumps(s, Encoding(float32=f32))
+            assert bytes(expect) in body, (width, f32)
+            assert len(body) == encoder.encoded_len(s, Encoding(float32=f32))
+
+
+def test_appended_rows_pass_whole_as_their_stored_cbor_and_encode_as_a_list_does():
+    # appended rows are kept as their CBOR in the board's float size: an upload of that size
+    # hands them on as they are (views, no copy), and the bytes are the list's, signed too
+    from ei.compat import FLOAT32
+    for width in range(1, 10):
+        rows = list_sample(20, width=width)
+        s = ei.Sample(device_name="aa:bb", device_type="TEST", interval_ms=10,
+                      sensors=rows.sensors, rows=8)  # room for fewer: the rest grow it
+        for r in rows.iter_rows():
+            s.append(r)
+        assert [list(r) for r in s.iter_rows()] == [list(r) for r in rows.iter_rows()]
+        for enc in (Encoding(), Encoding(float32=True), Encoding("json"),
+                    Encoding(float32=True, hmac_key="k", iat=1700000000),
+                    Encoding(float32=FLOAT32, hmac_key="k")):
+            assert encoder.dumps(s, enc) == encoder.dumps(rows, enc), (width, enc)
+        sizes = []
+        encoder.write(s, Encoding(float32=FLOAT32), lambda b: sizes.append(len(b)), chunk=64)
+        per_value = 5 if FLOAT32 else 9
+        assert max(sizes) == 20 * (1 + width * per_value), (width, sizes)
 
 
 def test_streamed_bytes_equal_the_whole_body_whatever_the_chunk():

@@ -4,9 +4,10 @@
 #   micropython -X heapsize=N -m mp_jobs JOB ARG...
 #   capture PATH ROWS [f32]            write a capture file of ROWS rows
 #   timing ROWS HOST PORT REPEAT       upload times of each way, in this one process
-#   write_ratio ROWS HOST PORT REPEAT [CHUNK]
+#   write_ratio ROWS HOST PORT REPEAT [CHUNK] [list]
 #                                      upload time at default settings vs writing the same
-#                                      request, encoded beforehand, in one write
+#                                      request, encoded beforehand, in one write; appended
+#                                      rows (as ei.sample keeps them), or a list of rows
 #   encode ROWS                        values/s: ei's CBOR vs the port's json.dumps
 #   sampler HZ ROWS [PATH]             period error, jitter and drift of ei.sample
 #   footprint                          heap kept by `import ei`
@@ -92,17 +93,21 @@ def timing(n, host, port, repeat):
     print("OK " + " ".join("%s_ms=%d" % (w, _median(t[w])) for w in order))
 
 
-def write_ratio(n, host, port, repeat, chunk=None):
+def write_ratio(n, host, port, repeat, chunk="0", source="appended"):
     import socket
     from time import ticks_ms, ticks_diff
     import ei
     from ei import wire
     n = int(n)
-    s = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES)
-    for i in range(n):
-        s.append(row(i))
+    if source == "list":  # packed as the body streams
+        s = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES,
+                      values=[row(i) for i in range(n)])
+    else:  # kept as their CBOR as they are appended (ei/rows.py)
+        s = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES)
+        for i in range(n):
+            s.append(row(i))
     c = ei.Client(KEY, host=host, port=int(port), tls=False, retries=0,
-                  **({"chunk": int(chunk)} if chunk else {}))
+                  **({"chunk": int(chunk)} if int(chunk) else {}))
     body = ram_body(s, c.encoding())
     head = wire.request_head("/api/training/data", "%s:%s" % (host, port), KEY,
                              [("X-File-Name", "t.cbor")], "application/cbor", len(body))

@@ -1,0 +1,58 @@
+# Rows: the rows appended to a Sample, kept in RAM as their own CBOR, in the board's float
+# size, as a capture file keeps them on flash (ei/capture.py): each an array head, then 0xFA
+# and a float32 (5 bytes a value on a single-precision board) or 0xFB and a float64 (9 on the
+# unix port). A row is encoded as it is appended, between a sampler's deadlines, where the
+# time is free; an upload of the same float size then hands these bytes to the socket as they
+# are, with no float made or converted, and takes about as long as one write of the body
+# (README: Streaming, memory and benchmarks). A value costs one byte more than in an array of
+# floats. Loaded only when rows are appended: an upload of a list, an iterable or a capture
+# never loads it.
+from struct import pack_into, unpack_from
+
+from ei import cbor
+from ei.compat import FLOAT32
+
+_TAG, _FMT, _STEP = (0xFA, ">f", 5) if FLOAT32 else (0xFB, ">d", 9)
+
+
+class Rows:
+    """A re-readable source of rows (see Sample) that rows are appended to. room: rows made
+    room for now, in one piece, so that appending them allocates nothing (growing a few bytes
+    at a time, between a sampler's deadlines, would let the GC run there)."""
+
+    def __init__(self, width, room):
+        self.rows = 0
+        self._head = cbor.head(4, width)
+        self._len = len(self._head) + width * _STEP
+        self._buf = bytearray(room * self._len)  # not rows until appended
+        # one unpack per row when the rows are read back: skip the head and each tag
+        self._fmt = ">" + "x" * len(self._head) + ("x" + _FMT[1]) * width
+
+    def append(self, row):
+        """Pack a checked row (Sample.append checks it) after the last."""
+        buf, n = self._buf, self._len
+        p = self.rows * n
+        if p + n > len(buf):
+            # No room left: grow by an eighth (at least a row), so that a long run of appends
+            # copies the rows a few times, not once a row.
+            buf.extend(bytes(max(n, len(buf) // 8 // n * n)))
+        for b in self._head:  # item assignment: a slice would allocate on MicroPython
+            buf[p] = b
+            p += 1
+        for v in row:
+            buf[p] = _TAG
+            pack_into(_FMT, buf, p + 1, v)
+            p += _STEP
+        self.rows += 1
+
+    def iter_rows(self):
+        """Yield each row as a tuple of floats."""
+        buf, fmt, n = self._buf, self._fmt, self._len
+        for i in range(self.rows):
+            yield unpack_from(fmt, buf, i * n)
+
+    def cbor_rows(self, float32):
+        """The rows' CBOR, a view (no copy), when they are this float size; else None."""
+        if float32 != FLOAT32:
+            return None
+        return memoryview(self._buf)[:self.rows * self._len]
