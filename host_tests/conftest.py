@@ -243,7 +243,7 @@ def servers(tmp_path_factory):
     mock = MockServer(data_dir=tmp_path_factory.mktemp("mock-store"),
                       allow_hosts=("never-resolved.invalid",)).start()
     peer = TestPeer([API_KEY], store=mock.store).start()
-    import tls_certs
+    from tools import tls_certs
     certs, ctx = tls_certs.make(tmp_path_factory.mktemp("peer-certs"))
     tls_peer = TestPeer([API_KEY], store=mock.store, ssl_context=ctx).start()
     os.environ["EI_MOCK_HOST"] = "127.0.0.1"

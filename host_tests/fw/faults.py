@@ -21,7 +21,7 @@ def _start():
 
     from service import MockServer
     from tools.fault_proxy import Blackhole, FaultProxy
-    import tls_certs
+    from tools import tls_certs
 
     def upstream():  # the mock server starts with the session, after this import
         return os.environ["EI_MOCK_HOST"], int(os.environ["EI_MOCK_PORT"])

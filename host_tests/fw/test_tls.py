@@ -1,5 +1,5 @@
 # TLS against the mock server over HTTPS, its certificate signed for "localhost" by a test CA
-# made when the session started (tls_certs.py): the right CA connects, as PEM or DER; a wrong
+# made when the session started (tools/tls_certs.py): the right CA connects, as PEM or DER; a wrong
 # CA or a wrong hostname fails with a clear error. On the unix port mbedtls checks the
 # hostname against the certificate (its Common Name and subjectAltName), as CPython's ssl does.
 # Without a CA, HTTPS still works, with one warning. And no key is ever shown.

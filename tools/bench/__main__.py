@@ -179,8 +179,7 @@ def table(mpy, sizes, server, tmp):
 def board_table(tmp):
     """The second table: the smallest heaps on the f32 builds (see the docstring)."""
     say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
-    sys.path.insert(0, str(harness.ROOT / "host_tests"))  # the tests' certificate maker
-    import tls_certs
+    from tools import tls_certs
     missing = [str(b) for b in (F32, F32_FROZEN) if not b.is_file()]
     if missing:
         print("\n(no f32 rows: %s not built; `make runtimes` builds them)" % ", ".join(missing))
