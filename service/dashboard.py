@@ -16,7 +16,8 @@ from service.files import series
 from service.web import Rejected, json_answer, text
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
-_STATIC = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
+_STATIC = {"index.html": "text/html", "app.js": "text/javascript", "devices.js": "text/javascript",
+           "style.css": "text/css"}
 _MAX_POINTS = 20000          # the most a client may ask for
 _MAX_CSV_VALUES = 2000000    # the CSV export is built in memory: values it writes at most
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs as a formula
