@@ -32,14 +32,16 @@ class Device:
         self.closed = None     # (code, reason) of the service's close
         self.status = None
         self.refusal = b""
+        self._refusing = False  # a refusal's body is still coming
         self._pending = []
 
     def connect(self, host=None, **headers):
         host = host or "%s:%d" % self.sock.getpeername()[:2]
         self.sock.sendall(self.ws.send(Request(host=host, target="/", extra_headers=[
             (k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()])))
-        while self.status is None:
-            self._read(time.monotonic() + self.timeout)
+        end = time.monotonic() + self.timeout
+        while (self.status is None or self._refusing) and time.monotonic() < end:
+            self._read(end)
         return self
 
     def send_json(self, obj):
@@ -72,6 +74,7 @@ class Device:
             data = b""
         if not data:
             self.closed = self.closed or (1006, "dropped")
+            self._refusing = False
             if self.status is None:
                 self.status = 0
             return
@@ -81,8 +84,10 @@ class Device:
                 self.status = 101
             elif isinstance(event, RejectConnection):
                 self.status = event.status_code
+                self._refusing = event.has_body
             elif isinstance(event, RejectData):
                 self.refusal += event.data
+                self._refusing = not event.body_finished
             elif isinstance(event, TextMessage):
                 self._pending.append(json.loads(event.data))
             elif isinstance(event, BytesMessage):

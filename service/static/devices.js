@@ -38,6 +38,7 @@ function renderDevices() {
     body.append(tr);
   }
   $("no-devices").hidden = rec.devices.length > 0;
+  $("devices").hidden = $("record").hidden = !rec.devices.length;   // until a device has connected
   fillSelect($("record-device"), rec.devices.filter(d => d.state !== "disconnected").map(d => [d.id, d.id]));
   fillSensors();
 }
