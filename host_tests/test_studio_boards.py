@@ -15,7 +15,7 @@ import pytest
 import serial
 
 from at_driver import DaemonError, Driver, signature_valid, upload
-from service.mock_server import API_KEY
+from service import API_KEY
 from tools.virtual_board import VirtualBoard
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
