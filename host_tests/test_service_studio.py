@@ -3,6 +3,7 @@ management at / (Upgrade: websocket), the hello is checked, the dashboard lists 
 sends sample requests Studio's way, and a sample recorded by the firmware's ei.Remote (on
 CPython here) lands in the store, signed with the service's HMAC key."""
 import json
+import socket
 import threading
 import time
 
@@ -166,6 +167,24 @@ def test_a_plain_get_of_the_root_is_still_the_dashboard_and_a_foreign_page_canno
     assert r.status == 200 and "text/html" in r.content_type
     d = Device(server).connect(Origin="http://evil.example")
     assert d.status == 403
+
+
+@pytest.mark.parametrize("headers, status, why", [
+    (b"Sec-WebSocket-Version: 13\r\n", 400, b"Sec-WebSocket-Key"),
+    (b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n", 426,
+     b"Sec-WebSocket-Version"),
+])
+def test_a_malformed_upgrade_is_answered_in_http_naming_the_header(server, headers, status, why):
+    with socket.create_connection((server.host, server.port), timeout=10) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\n%s\r\n" % (server.port, headers))
+        answer = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 %d" % status) and why in answer.split(b"\r\n\r\n", 1)[1]
 
 
 @pytest.mark.parametrize("body, status, why", [

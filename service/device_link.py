@@ -190,17 +190,22 @@ class DeviceLink:
 
     # protocol
 
-    def receive_hello(self, timeout=None):
+    def receive_hello(self, timeout=None, accepted=None):
         """Wait for the hello, answer it; returns the device. A bad hello is answered with
-        hello:false and raises HelloRefused."""
+        hello:false and raises HelloRefused. accepted(device), if given, runs before the
+        {"hello":true} goes out (a service registers the device there: once the device has
+        its answer, it is listed)."""
         msg = self.recv(timeout)
         if msg is None:
             raise HelloRefused("no hello within the timeout")
         device, err = check_hello(msg, self.api_keys)
-        self.send_json(hello_response(err))
         if err is not None:
+            self.send_json(hello_response(err))
             raise HelloRefused(err)
         self.device = device
+        if accepted is not None:
+            accepted(device)
+        self.send_json(hello_response())
         return device
 
     def start_sample(self, request):

@@ -17,6 +17,7 @@ import threading
 import time
 
 from werkzeug.wrappers import Response
+from wsproto.utilities import RemoteProtocolError
 
 from service.device_link import DeviceGone, DeviceLink, HelloRefused
 from service.remote import STATUSES
@@ -185,11 +186,20 @@ def connect(app, request):
         return text(503, "Service Unavailable: %d devices are connected, the most this service "
                          "takes (--max-devices)" % cfg.max_devices, **{"Retry-After": "5"})
     link = DeviceLink(sock, cfg.api_keys, timeout=cfg.timeout, max_message=cfg.max_device_message)
-    entry, why = None, "closed"
     try:
         link.accept(_head(request))
-        entry = devices.attach(link, link.receive_hello(cfg.timeout))
-        why = _session(app, entry, link)
+    except RemoteProtocolError as e:  # nothing was sent: an HTTP answer says why
+        devices.release()
+        status = getattr(e.event_hint, "status_code", 400)
+        return text(status, "Invalid WebSocket handshake: %s" % e,
+                    **({"Sec-WebSocket-Version": "13"} if status == 426 else {}))
+    except BaseException:
+        devices.release()
+        raise
+    entries, why = [], "closed"
+    try:
+        link.receive_hello(cfg.timeout, lambda device: entries.append(devices.attach(link, device)))
+        why = _session(app, entries[0], link)
     except HelloRefused as e:
         link.close(1008, "hello refused")
         why = str(e)
@@ -198,7 +208,7 @@ def connect(app, request):
     except OSError as e:
         why = "connection failed: %s" % e
     finally:
-        if entry is not None:
+        for entry in entries:
             devices.detach(entry, why)
         devices.release()
         try:  # the session is over: werkzeug's answer after it goes nowhere
