@@ -135,6 +135,7 @@ def test_a_device_that_goes_away_stays_listed_as_disconnected_since_then(server)
     entry = until(lambda: (lambda e: e if e["state"] == "disconnected" else None)(
         devices(server)["dev-1"]))
     assert entry["disconnected_at"] >= entry["connected_at"]
+    assert entry["last_error"] is None  # it closed cleanly (1000)
     r = start(server, "dev-1", RECORD)
     assert r.status == 409 and "disconnected" in r.text
 

@@ -118,8 +118,9 @@ class Devices:
         self._bump()
         return entry
 
-    def detach(self, entry, why):
-        """The entry's link is gone (unless a new connection has replaced it meanwhile)."""
+    def detach(self, entry, why, error=True):
+        """The entry's link is gone (unless a new connection has replaced it meanwhile);
+        `why` is its last error unless the device closed cleanly (error=False) while idle."""
         with self._lock:
             if self._entries.get(entry.device["device_id"]) is not entry:
                 return
@@ -127,7 +128,9 @@ class Devices:
             entry.disconnected_at = now_iso()
             if entry.busy():
                 entry.progress.state, entry.progress.error = "failed", "disconnected: " + why
-            entry.last_error = "disconnected: " + why
+                error = True
+            if error:
+                entry.last_error = "disconnected: " + why
         self._bump()
 
     def progressed(self, entry):
@@ -196,7 +199,7 @@ def connect(app, request):
     except BaseException:
         devices.release()
         raise
-    entries, why = [], "closed"
+    entries, why, error = [], "closed", True
     try:
         link.receive_hello(cfg.timeout, lambda device: entries.append(devices.attach(link, device)))
         why = _session(app, entries[0], link)
@@ -205,11 +208,12 @@ def connect(app, request):
         why = str(e)
     except DeviceGone as e:
         why = "closed (%s%s)" % (e.code, ": " + e.reason if e.reason else "")
+        error = e.code not in (1000, 1001)  # a clean close: going away is no error
     except OSError as e:
         why = "connection failed: %s" % e
     finally:
         for entry in entries:
-            devices.detach(entry, why)
+            devices.detach(entry, why, error)
         devices.release()
         try:  # the session is over: werkzeug's answer after it goes nowhere
             sock.shutdown(socket.SHUT_RDWR)
