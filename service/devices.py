@@ -196,6 +196,9 @@ def connect(app, request):
         status = getattr(e.event_hint, "status_code", 400)
         return text(status, "Invalid WebSocket handshake: %s" % e,
                     **({"Sec-WebSocket-Version": "13"} if status == 426 else {}))
+    except (OSError, DeviceGone) as e:  # gone during the handshake: the answer goes nowhere
+        devices.release()
+        return text(400, "The client went during the WebSocket handshake: %s" % e)
     except BaseException:
         devices.release()
         raise
