@@ -140,6 +140,20 @@ def test_a_device_that_goes_away_stays_listed_as_disconnected_since_then(server)
     assert r.status == 409 and "disconnected" in r.text
 
 
+def test_a_ping_is_answered_with_its_payload_and_keeps_the_device_connected(tmp_path):
+    srv = MockServer(tmp_path, timeout=3, device_timeout=2).start()
+    try:
+        d = connected(srv)
+        for i in range(4):  # 4 s of pings, every 1 s: twice the device timeout
+            d.ping(b"keep-%d" % i)
+            until(lambda: d.recv(0.1) is None and b"keep-%d" % i in d.pongs)
+            time.sleep(1)
+        assert d.closed is None and devices(srv)["dev-1"]["state"] == "idle"
+        d.close()
+    finally:
+        srv.stop()
+
+
 def test_a_silent_device_is_closed_after_the_device_timeout(tmp_path):
     srv = MockServer(tmp_path, timeout=3, device_timeout=1).start()
     try:

@@ -7,7 +7,7 @@ import socket
 import time
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Ping,
+from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Ping, Pong,
                             RejectConnection, RejectData, Request, TextMessage)
 
 from service import API_KEY
@@ -33,6 +33,7 @@ class Device:
         self.status = None
         self.refusal = b""
         self._refusing = False  # a refusal's body is still coming
+        self.pongs = []         # payloads of the pongs received
         self._pending = []
 
     def connect(self, host=None, **headers):
@@ -46,6 +47,9 @@ class Device:
 
     def send_json(self, obj):
         self.sock.sendall(self.ws.send(TextMessage(data=json.dumps(obj))))
+
+    def ping(self, payload):
+        self.sock.sendall(self.ws.send(Ping(payload=payload)))
 
     def send_raw(self, data):
         self.sock.sendall(data)
@@ -92,6 +96,8 @@ class Device:
                 self._pending.append(json.loads(event.data))
             elif isinstance(event, BytesMessage):
                 self._pending.append(bytes(event.data))
+            elif isinstance(event, Pong):
+                self.pongs.append(bytes(event.payload))
             elif isinstance(event, Ping):
                 self.sock.sendall(self.ws.send(event.response()))
             elif isinstance(event, CloseConnection):
