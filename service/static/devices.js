@@ -94,13 +94,13 @@ function progress() {
 // The sample the device uploaded: the newest with the label that was not there before the request.
 function found() {
   const r = rec.recording;
-  if (!r || r.shown) return;
+  if (!r) return;
   const fresh = state.samples.filter(s => s.label === r.label && !r.before.has(s.sample_id));
   if (!fresh.length) {   // stored before sampleFinished: its `change` event is on its way; ask once too
     if (!r.asked) { r.asked = true; refresh(); }
     return;
   }
-  r.shown = true;
+  rec.recording = null;   // done: later device events leave this line as it is
   const s = fresh[fresh.length - 1];
   select(s.sample_id);
   $("record-progress").append(document.createTextNode(" · stored as " + s.name));
@@ -149,7 +149,7 @@ $("ws-url").textContent = "ws://" + location.host;
 $("record-device").addEventListener("change", fillSensors);
 $("record-sensor").addEventListener("change", fillSensors);
 $("record").addEventListener("submit", record);
-refreshed.push(() => { if (rec.recording && !rec.recording.shown) progress(); });
+refreshed.push(() => { if (rec.recording) progress(); });
 if (state.events) {
   state.events.addEventListener("devices", refreshDevices);
   state.events.addEventListener("open", refreshDevices);
