@@ -7,7 +7,8 @@ MICROPYTHON := $(BIN)/micropython
 MOCK_PORT ?= 8000
 MOCK_DATA ?= data/mock
 
-# make serve: the local ingestion service and its dashboard (http://SERVE_HOST:SERVE_PORT/).
+# make serve: the local ingestion service and its dashboard (http://SERVE_HOST:SERVE_PORT/); devices
+# under remote management connect to ws://SERVE_HOST:SERVE_PORT/ (the dashboard's Record form).
 # SERVE_HOST stays loopback unless you mean it: the dashboard is read without a key. The Host
 # header must name SERVE_HOST (or loopback, or any address when bound to 0.0.0.0); give other
 # names, e.g. this machine's, in SERVE_ALLOW_HOSTS.

@@ -7,20 +7,14 @@ With DASHBOARD_SCREENSHOT=path the test also saves the page, with the plot, as a
 (that is how docs/dashboard.png is made).
 """
 import os
-import tempfile
 
 import cbor2
 import pytest
 
+from chromium import choose, open_browser, wait
 from service import MockServer
 from service_client import post_data, request, sample, stored_bytes
 from unix_devices import finish, start_board
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-         "--window-size=1280,900"]
 
 
 @pytest.fixture(scope="module")
@@ -37,39 +31,14 @@ def service(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    if missing:
-        pytest.fail("%s not installed: `make browser` installs Debian's chromium and chromium-driver"
-                    % " and ".join(missing))
-    os.environ.setdefault("SE_OFFLINE", "true")  # selenium must not try to fetch a driver
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.TemporaryDirectory()
-    for flag in FLAGS + ["--user-data-dir=" + profile.name]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
-    profile.cleanup()
-
-
-def wait(driver, condition, timeout=15):
-    from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(driver, timeout).until(lambda d: condition(d))
+    with open_browser() as driver:
+        yield driver
 
 
 def row(driver, name):
     """The table row of a stored sample, or None while there is none."""
-    rows = driver.find_elements("css selector", 'tbody tr[data-name="%s"]' % name)
+    rows = driver.find_elements("css selector", '#samples tbody tr[data-name="%s"]' % name)
     return rows[0] if rows else None
-
-
-def choose(driver, select_id, value):
-    from selenium.webdriver.support.ui import Select
-    Select(driver.find_element("id", select_id)).select_by_value(value)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +61,7 @@ def test_filters_by_label_and_category(service, page):
     _, name = service
     choose(page, "label", "idle")
     wait(page, lambda d: row(d, name) is None)
-    shown = [tr.get_attribute("data-name") for tr in page.find_elements("css selector", "tbody tr")]
+    shown = [tr.get_attribute("data-name") for tr in page.find_elements("css selector", "#samples tbody tr")]
     assert len(shown) == 1 and shown[0].startswith("idle.")
     choose(page, "label", "wave")
     wait(page, lambda d: row(d, name))

@@ -152,7 +152,8 @@ def test_what_is_not_there_is_404(server, three, path):
 
 
 def test_the_page_and_its_files_are_served_with_a_policy_against_anything_remote(server):
-    for path, ctype in [("/", "text/html"), ("/dashboard/app.js", "text/javascript"), ("/dashboard/style.css", "text/css")]:
+    for path, ctype in [("/", "text/html"), ("/dashboard/app.js", "text/javascript"),
+                        ("/dashboard/devices.js", "text/javascript"), ("/dashboard/style.css", "text/css")]:
         c = http.client.HTTPConnection(server.host, server.port, timeout=10)
         c.request("GET", path)
         r = c.getresponse()
@@ -160,7 +161,7 @@ def test_the_page_and_its_files_are_served_with_a_policy_against_anything_remote
         assert r.status == 200 and r.getheader("Content-Type").startswith(ctype)
         assert r.getheader("Content-Security-Policy").startswith("default-src 'self'")
         c.close()
-    html = request(server, "GET", "/").text + request(server, "GET", "/dashboard/app.js").text
+    html = "".join(request(server, "GET", p).text for p in ("/", "/dashboard/app.js", "/dashboard/devices.js"))
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
 
 

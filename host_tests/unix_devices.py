@@ -28,6 +28,23 @@ def start_board(server, folder, label, device_name, motion=None):
                              label, str(cfg)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def start_remote_board(host, port, folder, device_name, api_key=API_KEY, motion="wave", heapsize="256k"):
+    """boards/unix/main.py with "remote_mgmt": true: the unix board serves the service at
+    ws://host:port/ as it would Studio (ei.remote()), uploading to the same service, until
+    SIGINT; returns the Popen (its output is its log). The heap is test_studio_boards.py's:
+    this unix port's objects are 64-bit, twice a board's."""
+    home = pathlib.Path(folder) / device_name
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "config.json"
+    cfg.write_text(json.dumps({"board": "unix", "api_key": api_key, "host": host, "port": port,
+                               "tls": False, "motion": motion, "device_name": device_name,
+                               "remote_mgmt": True, "remote_mgmt_url": "ws://%s:%d" % (host, port)}))
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join(
+        [str(ROOT / "boards" / "unix"), str(ROOT / "firmware"), ".frozen"]))
+    return subprocess.Popen([str(MICROPYTHON), "-X", "heapsize=" + heapsize, str(ROOT / "boards" / "unix" / "main.py"),
+                             "x", str(cfg)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def finish(proc, timeout=120):
     out, _ = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, out

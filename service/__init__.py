@@ -8,6 +8,9 @@ A package by role (README: "The local ingestion service"):
     files.py        one file: check, describe, read back (acquisition.py, cbor_sample.py,
                     cbor_stream.py, signature.py, media.py)
     limits.py       bodies and files as they come in             server.py    the threaded server
+    remote.py, device_link.py, devices.py, record.py: remote management, the service as Studio
+                    (the protocol, one device's WebSocket, / upgraded and the devices, the
+                    Devices panel's /devices and start-sampling)
     __main__.py     python -m service (make serve)
 """
 from service.app import create_app

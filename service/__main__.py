@@ -1,12 +1,16 @@
 """python -m service: the local ingestion service and its dashboard (what `make serve` runs).
 
     python -m service [--host 127.0.0.1] [--port 8000] [--data data/serve] [--api-key K ...]
-        [--hmac-key K ...] [--allow-host NAME ...] [--timeout S] [--max-connections N] [--testing]
+        [--hmac-key K ...] [--allow-host NAME ...] [--timeout S] [--max-connections N]
+        [--max-devices N] [--device-timeout S] [--testing]
+
+Devices connect over remote management on the same port: ws://HOST:PORT/ (README: From Edge
+Impulse Studio); the dashboard's Record form sends them sample requests.
 """
 import argparse
 
 from service.app import create_app
-from service.config import API_KEY, MAX_CONNECTIONS, TIMEOUT, Config
+from service.config import API_KEY, DEVICE_TIMEOUT, MAX_CONNECTIONS, MAX_DEVICES, TIMEOUT, Config
 from service.server import Server
 
 
@@ -27,16 +31,25 @@ def main(argv=None):
                     help="seconds a client may stay silent mid-request before a 408 (default %(default)s)")
     ap.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS,
                     help="open connections at most; beyond, 503 (default %(default)s)")
+    ap.add_argument("--max-devices", type=int, default=MAX_DEVICES,
+                    help="remote-management devices connected at once; beyond, 503 (default %(default)s)")
+    ap.add_argument("--device-timeout", type=float, default=DEVICE_TIMEOUT,
+                    help="seconds a connected device may stay silent, besides the sample it records "
+                         "(default %(default)s; devices ping every 30 s)")
     ap.add_argument("--testing", action="store_true",
                     help="serve the test API too (/_mock/samples, /_mock/reset): for tests only")
     args = ap.parse_args(argv)
     config = Config(data_dir=args.data, api_keys=tuple(args.api_keys or (API_KEY,)),
                     hmac_keys=tuple(args.hmac_keys), host=args.host, port=args.port,
                     allow_hosts=tuple(args.allow_hosts), timeout=args.timeout,
-                    max_connections=args.max_connections, log_requests=True)
+                    max_connections=args.max_connections, max_devices=args.max_devices,
+                    device_timeout=args.device_timeout, log_requests=True)
     server = Server(create_app(config, testing=args.testing))
     print("ingestion service on %s (data in %s)" % (server.url, args.data), flush=True)
     print("dashboard: %s/" % server.url, flush=True)
+    print("remote management: ws%s/ (sample requests signed with %s)" % (
+        server.url[4:], "the first --hmac-key" if config.hmac_keys else
+        "the development HMAC key, unchecked: give --hmac-key to check signatures"), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

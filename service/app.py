@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from service import routes, safety
 from service.config import Config
 from service.dashboard import Plots
+from service.devices import Devices
 from service.limits import Body, ServiceRequest
 from service.store import Store
 from service.web import Rejected, text
@@ -24,6 +25,7 @@ class App:
         self.store = Store(config.data_dir)
         self.url_map = routes.url_map(testing)
         self.plots = Plots()
+        self.devices = Devices(self.store.changed, config.max_devices)
         self.closing = False  # set when the server stops: long answers (/events) end
 
     def __call__(self, environ, start_response):

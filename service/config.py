@@ -15,6 +15,12 @@ MAX_HEADER_JSON = 64 * 1024          # own: an x-metadata or x-bounding-boxes he
 TIMEOUT = 10.0                       # own: seconds a client may stay silent while sending a request
 MIN_RATE = 1024                      # own: bytes/s a head or body must average once TIMEOUT has passed
 MAX_CONNECTIONS = 128                # own: open connections; beyond it, 503 at once
+MAX_DEVICES = 64                     # own: remote-management devices connected at once (of MAX_CONNECTIONS)
+MAX_DEVICE_MESSAGE = 64 * 1024       # own: one WebSocket message from a device (a hello is a few hundred bytes)
+DEVICE_TIMEOUT = 75.0                # own: seconds a device may stay silent (the CLI pings every 30 s);
+                                     # while it samples, the sample's length on top
+# Signs the Record form's samples when the service has no --hmac-key (not a secret: a local stand-in).
+DEV_HMAC_KEY = "ei-local-service-development-hmac-key"
 PLOT_POINTS = 5000                   # own: most rows /samples/<id> answers (downsampled)
 PLOT_CACHE = 32                      # own: downsampled plots kept in memory
 EMPTY_SIGNATURE = "0" * 64           # what the signature is replaced by before the HMAC is computed
@@ -45,3 +51,12 @@ class Config:
     timeout: float = TIMEOUT
     max_connections: int = MAX_CONNECTIONS
     log_requests: bool = False
+    max_devices: int = MAX_DEVICES
+    max_device_message: int = MAX_DEVICE_MESSAGE
+    device_timeout: float = DEVICE_TIMEOUT
+
+    @property
+    def sample_hmac_key(self):
+        """The hmacKey of the sample requests the service sends: its first HMAC key, else
+        DEV_HMAC_KEY (and then signatures are not checked: no key was given to check them)."""
+        return self.hmac_keys[0] if self.hmac_keys else DEV_HMAC_KEY

@@ -16,7 +16,8 @@ from service.files import series
 from service.web import Rejected, json_answer, text
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
-_STATIC = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
+_STATIC = {"index.html": "text/html", "app.js": "text/javascript", "devices.js": "text/javascript",
+           "style.css": "text/css"}
 _MAX_POINTS = 20000          # the most a client may ask for
 _MAX_CSV_VALUES = 2000000    # the CSV export is built in memory: values it writes at most
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs as a formula
@@ -135,23 +136,31 @@ def csv_export(app, request, sample_id):
 
 
 def events(app, request):
-    """Server-sent events: `change` whenever the store changes, a comment every 15 s between."""
+    """Server-sent events: `change` whenever the store changes, `devices` whenever a device
+    connects, goes or sends a status (remote management), a comment every 15 s between."""
     store = app.store
 
+    devices = app.devices  # notifies the same condition
+
     def stream():
-        last = store.version
+        last, last_devices = store.version, devices.version
         yield "retry: 1000\n\n"
         while not app.closing:
             with store.changed:
-                store.changed.wait_for(lambda: store.version != last or app.closing, timeout=15)
-                version = store.version
+                store.changed.wait_for(lambda: store.version != last or devices.version != last_devices
+                                       or app.closing, timeout=15)
+                version, devices_version = store.version, devices.version
             if app.closing:
                 return
-            if version == last:
+            if (version, devices_version) == (last, last_devices):
                 yield ": still here\n\n"
                 continue
-            last = version
-            yield "event: change\ndata: %d\n\n" % version
+            if devices_version != last_devices:
+                last_devices = devices_version
+                yield "event: devices\ndata: %d\n\n" % devices_version
+            if version != last:
+                last = version
+                yield "event: change\ndata: %d\n\n" % version
 
     return Response(stream(), content_type="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -6,7 +6,7 @@ own thread and may take the connection over (environ["werkzeug.socket"]), as a W
 """
 from werkzeug.routing import BaseConverter, Map, Rule
 
-from service import dashboard, ingestion, testing
+from service import dashboard, devices, ingestion, record, testing
 
 
 class Digits(BaseConverter):
@@ -24,6 +24,10 @@ RULES = [
     Rule("/api/%s/data" % _CATEGORY, endpoint="ingestion.data", methods=["POST"]),
     Rule("/api/%s/files" % _FILES_CATEGORY, endpoint="ingestion.files", methods=["POST"]),
     Rule("/", endpoint="dashboard.index", methods=["GET"]),
+    # remote management, as remote-mgmt.edgeimpulse.com: an Upgrade: websocket at /
+    Rule("/", endpoint="devices.connect", methods=["GET"], websocket=True),
+    Rule("/devices", endpoint="record.devices", methods=["GET"]),
+    Rule("/devices/<device_id>/start-sampling", endpoint="record.start_sampling", methods=["POST"]),
     Rule("/dashboard/<name>", endpoint="dashboard.static", methods=["GET"]),
     Rule("/samples", endpoint="dashboard.samples", methods=["GET"]),
     Rule("/samples/<digits:sample_id>", endpoint="dashboard.sample", methods=["GET"]),
@@ -47,11 +51,21 @@ VIEWS = {
     "dashboard.raw": (dashboard.raw, not KEY),
     "dashboard.csv": (dashboard.csv_export, not KEY),
     "dashboard.events": (dashboard.events, not KEY),
+    "devices.connect": (devices.connect, not KEY),  # the key is in the hello
+    "record.devices": (record.devices, not KEY),
+    "record.start_sampling": (record.start_sampling, KEY),
     "testing.samples": (testing.samples, not KEY),
     "testing.reset": (testing.reset, KEY),
 }
 
 
+def _copy(rule):
+    """A rule for a new Map (a rule belongs to one); Rule.empty() forgets `websocket`."""
+    copy = rule.empty()
+    copy.websocket = rule.websocket
+    return copy
+
+
 def url_map(testing=False):
-    return Map([r.empty() for r in RULES + (TEST_RULES if testing else [])],
+    return Map([_copy(r) for r in RULES + (TEST_RULES if testing else [])],
                converters={"digits": Digits}, strict_slashes=False)

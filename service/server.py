@@ -167,6 +167,7 @@ class Server:
 
     def stop(self):
         self.app.closing = True
+        self.app.devices.close_all()
         with self.store.changed:
             self.store.changed.notify_all()  # ends the /events streams
         if self._thread:

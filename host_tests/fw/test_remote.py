@@ -146,9 +146,9 @@ def test_requests_it_cannot_serve_are_refused_naming_why_and_the_connection_stay
         (request("x", hmacKey=None), "hmacKey"),
         (request("x\r\nX-Evil: 1"), "control character"),
     ]
-    peer_script("bad1", [step for step, _ in bad] + [request("remote-after-bad", 100, 10)])
-    assert remote("bad1").serve(len(bad) + 1) == len(bad) + 1
-    log = settled("bad1", len(bad) + 1)
+    peer_script("bad-requests", [step for step, _ in bad] + [request("remote-after-bad", 100, 10)])
+    assert remote("bad-requests").serve(len(bad) + 1) == len(bad) + 1
+    log = settled("bad-requests", len(bad) + 1)
     assert log["connections"] == 1
     for entry, (_, why) in zip(log["samples"], bad):
         assert entry["state"] == "failed" and statuses(entry) == ["sample=False"], entry

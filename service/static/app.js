@@ -1,13 +1,15 @@
 // The local ingestion service's dashboard: the stored samples, filtered by category and label,
 // and the chosen one's axes plotted over time in SVG. No library and no network beyond this
 // service: /samples (the list), /samples/<id> (one sample's values), /events (a change happened).
+// devices.js adds the Devices panel and the Record form (remote management).
 "use strict";
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 const NO_LABEL = "\u0000";   // the label filter's value for samples without a label
 const SVG = "http://www.w3.org/2000/svg";
 
-const state = {samples: [], seen: null, category: "", label: "", selected: null};
+const state = {samples: [], seen: null, category: "", label: "", selected: null, events: null};
+const refreshed = [];   // functions called after each refresh of the list (devices.js)
 
 function $(id) { return document.getElementById(id); }
 
@@ -102,6 +104,7 @@ async function refresh() {
   state.seen = new Set(state.samples.map(s => s.sample_id));
   if (state.selected !== null && !state.seen.has(state.selected)) select(null);
   else if (state.selected !== null && !$("detail").dataset.id) select(state.selected);
+  for (const f of refreshed) f();
 }
 
 // ---- one sample ----------------------------------------------------------------------------------
@@ -237,7 +240,7 @@ function status(text, bad) {
 
 function listen() {
   if (!window.EventSource) { status("polling every 2 s"); setInterval(refresh, 2000); return; }
-  const events = new EventSource("/events");
+  const events = state.events = new EventSource("/events");
   events.addEventListener("change", refresh);
   events.onopen = () => { status("live"); refresh(); };
   events.onerror = () => status("reconnecting…", true);
