@@ -2,7 +2,7 @@
 # (echo, CRLF, "> "), AT+CONFIG? in its sections, the settings it sets persisting in the config
 # file, AT+SAMPLESTART's status lines and signed CBOR file read back as base64, and bad input
 # answered with an ERR line. Over a real pseudo-terminal, with the daemon's own rules:
-# host_tests/test_daemon_pty.py.
+# host_tests/test_studio_boards.py.
 import io
 import json
 import os
