@@ -140,16 +140,6 @@ class Client:
         hello). Never print it."""
         return self._api_key
 
-    def first_headers(self):
-        """Host and X-Api-Key, the first lines of every request (for another transport)."""
-        return (("Host", wire.host_header(self.host, self.port, self.tls)),
-                ("X-Api-Key", self._api_key))
-
-    @property
-    def verifies(self):
-        """True when a CA was given: the server's certificate is checked."""
-        return self._cadata is not None
-
     def send(self, request, body, reusable):
         """Post, retrying failures worth a retry. request(retry) gives the request's
         (path, headers, content type, length, length first); body() yields the body's pieces

@@ -107,14 +107,6 @@ class Connection:
         except (OSError, AttributeError) as e:
             raise _fail("reading from", self.where, e)
 
-    def settimeout(self, t):
-        """Bound each read and write from now on by t seconds, and no longer the request's
-        deadline: for a connection kept open, such as a WebSocket, that bounds its own steps."""
-        self._ms = int(t * 1000)
-        self._end = None
-        self._short = False
-        self._settimeout(t)
-
     def _settimeout(self, t):
         try:
             self._sock.settimeout(t)

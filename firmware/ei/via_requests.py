@@ -42,7 +42,7 @@ def post(client, path, headers, ctype, length, body, sink=None):
     """One POST of body() (an iterator of pieces, `length` bytes) to the client's server;
     returns (status, response text): its first wire.KEEP bytes, as the socket transport
     keeps; sink(view) sees the whole body as it streams past."""
-    if client.verifies:
+    if client._cadata is not None:  # a CA was given (the check lives here: RAM goes to samples)
         raise ValueError("transport='urequests' cannot verify a certificate (micropython-lib "
                          "requests turns checks off); use transport='socket' with ca=")
     global _warned
@@ -52,9 +52,8 @@ def post(client, path, headers, ctype, length, body, sink=None):
             "transport='socket' with ca= does")
     host, port = client.addr if client.addr is not None else (client.host, client.port)
     url = "%s://%s:%d%s" % ("https" if client.tls else "http", host, port, path)
-    h = {}
-    for name, value in client.first_headers():
-        h[name] = value
+    h = {"Host": wire.host_header(client.host, client.port, client.tls),
+         "X-Api-Key": client.api_key()}
     for name, value in headers:
         h[name] = value
     h["Content-Type"] = ctype
