@@ -99,25 +99,25 @@ class Client:
         text = self.send(request, body, sample.reusable)
         return None if text is None else text.strip()
 
-    def upload_files(self, files, category="training", label=None, no_label=False,
-                     disallow_duplicates=False, add_date_id=False, boundary=None):
-        """POST files as multipart/form-data to /api/{category}/files. Each entry is
+    def upload_files(self, *args, **kw):
+        """upload_files(files, category="training", label=None, no_label=False,
+        disallow_duplicates=False, add_date_id=False, boundary=None): POST files as
+        multipart/form-data to /api/{category}/files. Each entry is
         (file_name, data), data being a Sample, bytes, a path on flash or an open binary
         file (read from where it stands); the content type follows the extension. Returns
-        the stored file names (None if a retry found the service already had them)."""
+        the stored file names (None if a retry found the service already had them).
+        Its arguments and their defaults are ei/files.py's (loaded when used)."""
         from ei.files import upload_files  # rarely used: loaded when used
-        return upload_files(self, files, category, label, no_label, disallow_duplicates,
-                            add_date_id, boundary)
+        return upload_files(self, *args, **kw)
 
-    def upload_encoded(self, data, file_name, category="training", label=None,
-                       no_label=False, disallow_duplicates=False, add_date_id=False,
-                       content_type=None, size=None):
-        """POST a data acquisition object encoded already (bytes, a path on flash or an open
+    def upload_encoded(self, *args, **kw):
+        """upload_encoded(data, file_name, category="training", label=None, no_label=False,
+        disallow_duplicates=False, add_date_id=False, content_type=None, size=None): POST a
+        data acquisition object encoded already (bytes, a path on flash or an open
         binary file) to /api/{category}/data, as upload() would: the offline queue's way.
         See ei/files.py. Returns the stored name, or None if a retry found it stored."""
         from ei.files import upload_encoded
-        return upload_encoded(self, data, file_name, category, label, no_label,
-                              disallow_duplicates, add_date_id, content_type, size)
+        return upload_encoded(self, *args, **kw)
 
     # --- the seam ei.files and ei.via_requests build requests with (not for applications) -
 
