@@ -100,22 +100,14 @@ class Client:
         return None if text is None else text.strip()
 
     def upload_files(self, *args, **kw):
-        """upload_files(files, category="training", label=None, no_label=False,
-        disallow_duplicates=False, add_date_id=False, boundary=None): POST files as
-        multipart/form-data to /api/{category}/files. Each entry is
-        (file_name, data), data being a Sample, bytes, a path on flash or an open binary
-        file (read from where it stands); the content type follows the extension. Returns
-        the stored file names (None if a retry found the service already had them).
-        Its arguments and their defaults are ei/files.py's (loaded when used)."""
+        """upload_files(files, category="training", ...): POST files as multipart/form-data
+        to /api/{category}/files. See ei/files.py (loaded when used) for the arguments."""
         from ei.files import upload_files  # rarely used: loaded when used
         return upload_files(self, *args, **kw)
 
     def upload_encoded(self, *args, **kw):
-        """upload_encoded(data, file_name, category="training", label=None, no_label=False,
-        disallow_duplicates=False, add_date_id=False, content_type=None, size=None): POST a
-        data acquisition object encoded already (bytes, a path on flash or an open
-        binary file) to /api/{category}/data, as upload() would: the offline queue's way.
-        See ei/files.py. Returns the stored name, or None if a retry found it stored."""
+        """upload_encoded(data, file_name, category="training", ...): POST a data
+        acquisition object encoded already to /api/{category}/data. See ei/files.py."""
         from ei.files import upload_encoded
         return upload_encoded(self, *args, **kw)
 
