@@ -48,7 +48,7 @@ class Client:
         # None: the board's float size. A single-precision board loses nothing in float32
         # (43% fewer bytes for 3-axis rows), and a capture it wrote is copied from flash.
         self.float32 = FLOAT32 if float32 is None else bool(float32)
-        self._cadata = ca
+        self.ca = ca  # the CA certificate uploads verify against (not a secret)
         if not isinstance(retries, int) or retries < 0:
             raise ValueError("retries must be a whole number >= 0, not %r" % (retries,))
         self.retries = retries
@@ -182,7 +182,7 @@ class Client:
         head = wire.request_head(path, wire.host_header(self.host, self.port, self.tls),
                                  self._api_key, headers, ctype, length, length_first)
         conn = Connection(self.host, self.port, self.tls, self.timeout, self.addr,
-                          self._cadata)
+                          self.ca)
         try:
             conn.deadline(self.deadline_ms(length))
             conn.write(head)

@@ -42,7 +42,7 @@ def post(client, path, headers, ctype, length, body, sink=None):
     """One POST of body() (an iterator of pieces, `length` bytes) to the client's server;
     returns (status, response text): its first wire.KEEP bytes, as the socket transport
     keeps; sink(view) sees the whole body as it streams past."""
-    if client._cadata is not None:  # a CA was given (the check lives here: RAM goes to samples)
+    if client.ca is not None:  # a CA was given (the check lives here: RAM goes to samples)
         raise ValueError("transport='urequests' cannot verify a certificate (micropython-lib "
                          "requests turns checks off); use transport='socket' with ca=")
     global _warned
