@@ -6,31 +6,22 @@ the "stored file name". It reads the head up to the blank line and then Content-
 bytes of body, so it records a request without interpreting it.
 """
 import binascii
-import socket
-import threading
+
+from loopback import Listener
 
 
 class EchoServer:
     def __init__(self, host="127.0.0.1", port=0):
-        self._sock = socket.create_server((host, port))
-        self.host, self.port = self._sock.getsockname()[:2]
+        self._listener = Listener(lambda conn, addr: self._handle(conn), host, port)
+        self.host, self.port = self._listener.host, self._listener.port
         self.requests = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
 
     def start(self):
-        self._thread.start()
+        self._listener.start()
         return self
 
     def stop(self):
-        self._sock.close()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+        self._listener.stop()
 
     def _handle(self, conn):
         conn.settimeout(10)

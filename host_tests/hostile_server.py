@@ -31,9 +31,10 @@ GET /_hostile/log?token=T answers, as JSON, {"requests": [[part file names], ...
 import hashlib
 import json
 import re
-import socket
 import threading
 import time
+
+from loopback import Listener
 
 PAGE = {"page-1k": 1000, "page-20k": 20000, "page-200k": 200000}
 SLOW_BYTES, SLOW_EVERY_S = 8192, 1.5
@@ -72,25 +73,17 @@ def _parts(body, ctype):
 
 class HostileServer:
     def __init__(self, host="127.0.0.1", port=0):
-        self._sock = socket.create_server((host, port), backlog=32)
-        self.host, self.port = self._sock.getsockname()[:2]
+        self._listener = Listener(lambda conn, addr: self._handle(conn), host, port)
+        self.host, self.port = self._listener.host, self._listener.port
         self._lock = threading.Lock()
         self._tokens = {}  # token: {"requests": [...], "stored": {sha: name}}
 
     def start(self):
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._listener.start()
         return self
 
     def stop(self):
-        self._sock.close()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+        self._listener.stop()
 
     def _handle(self, conn):
         conn.settimeout(_IO_TIMEOUT_S)

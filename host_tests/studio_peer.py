@@ -7,8 +7,7 @@ request head off a raw socket), reject() (an HTTP error instead of the upgrade) 
 (a TCP listener on loopback that hands each connection to a handler in a thread).
 Nothing here imports firmware code: it checks the firmware independently.
 """
-import socket
-import threading
+import loopback
 
 from service.device_link import MAX_MESSAGE, DeviceGone, DeviceLink, HelloRefused
 from service.remote import (CONNECTIONS, HELLO_VERSIONS, STATUSES, SampleProgress, check_hello,
@@ -37,42 +36,11 @@ def read_head(sock, timeout=10):
 
 # --- the listener ---------------------------------------------------------------------------
 
-class Listener:
-    """Accepts TCP connections on (host, port) and runs handler(sock, addr) in a thread for
-    each; the socket is closed when the handler returns. start() returns self; stop().
-    ssl_context: a server-side ssl.SSLContext to serve wss:// (TLS) instead."""
-
-    def __init__(self, handler, host="127.0.0.1", port=0, ssl_context=None):
-        self.handler = handler
-        self.ssl_context = ssl_context
-        self._sock = socket.create_server((host, port))
-        self.host, self.port = self._sock.getsockname()[:2]
-        self._thread = threading.Thread(target=self._serve, daemon=True, name="studio-peer")
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._sock.close()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, addr = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._run, args=(conn, addr), daemon=True).start()
-
-    def _run(self, conn, addr):
-        with conn:
-            try:
-                if self.ssl_context is not None:
-                    conn.settimeout(10)
-                    conn = self.ssl_context.wrap_socket(conn, server_side=True)
-                self.handler(conn, addr)
-            except (OSError, DeviceGone, HelloRefused, ValueError, ConnectionError):
-                pass
+def Listener(handler, host="127.0.0.1", port=0, ssl_context=None):
+    """loopback.Listener for Studio's side: a device that goes or is refused ends its
+    connection quietly."""
+    return loopback.Listener(handler, host, port, ssl_context, quiet=(
+        OSError, DeviceGone, HelloRefused, ValueError, ConnectionError))
 
 
 def reject(sock, status=403, text="Forbidden"):
