@@ -9,7 +9,7 @@
 # with a plain socket that both runtimes have.
 import json
 
-from fwtest import MICROPYTHON, env
+from fwtest import MICROPYTHON, env, raw_request
 
 HOST = "127.0.0.1"
 
@@ -123,24 +123,7 @@ def read_file(path):
 
 
 def _control(method, path, body=b""):
-    import socket  # here: the modules that import this one load where there is no socket
-    s = socket.socket()
-    try:
-        s.settimeout(10)
-        s.connect(socket.getaddrinfo(HOST, int(env("EI_FAULT_CONTROL")))[0][-1])
-        # MicroPython's socket has write (it loops until all is sent), not sendall
-        send = s.write if MICROPYTHON else s.sendall
-        send(b"%s %s HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s"
-             % (method.encode(), path.encode(), len(body), body))
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, body = raw_request(int(env("EI_FAULT_CONTROL")), method, path, body)
     assert head.startswith(b"HTTP/1.1 200"), head
     return body
 

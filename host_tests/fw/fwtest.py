@@ -115,6 +115,31 @@ def peer_log(token):
     return http_json("GET", "/_peer/log/" + token, None, peer_addr())
 
 
+def raw_request(port, method, path, body=b""):
+    """One HTTP/1.1 request on a plain socket to a test server on loopback, its answer read to
+    the connection's close: (head, body). For the servers the tests drive (the fault proxy's
+    control port, the hostile server's log), on every runtime with a socket."""
+    import socket  # here: the modules that import this one load where there is no socket
+    s = socket.socket()
+    try:
+        s.settimeout(10)
+        s.connect(socket.getaddrinfo("127.0.0.1", port)[0][-1])
+        # MicroPython's socket has write (it loops until all is sent), not sendall
+        send = s.write if MICROPYTHON else s.sendall
+        length = b"" if method == "GET" else b"Content-Length: %d\r\n" % len(body)
+        send(b"%s %s HTTP/1.1\r\n%s\r\n%s" % (method.encode(), path.encode(), length, body))
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    head, _, answer = data.partition(b"\r\n\r\n")
+    return head, answer
+
+
 def http_json(method, path, body=None, addr=None):
     """Ask the mock server's test API (/_mock/...), or the server at addr, and decode its
     JSON answer (the reset changes data, so the test API takes the API key too)."""

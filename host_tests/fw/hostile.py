@@ -2,9 +2,8 @@
 # In pytest's own process (CPython) the first import starts it for the whole session; its
 # port reaches the unix port's tests through the environment, as the mock server's does.
 import json
-import socket
 
-from fwtest import API_KEY, MICROPYTHON, env
+from fwtest import API_KEY, MICROPYTHON, env, raw_request
 
 HOST = "127.0.0.1"
 
@@ -41,18 +40,5 @@ def token():
 
 def log(token):
     """What the /files requests of `token` carried and what the server stored."""
-    s = socket.socket()
-    try:
-        s.settimeout(10)
-        s.connect(socket.getaddrinfo(HOST, int(env("EI_HOSTILE_PORT")))[0][-1])
-        send = getattr(s, "sendall", None) or s.write  # the ports' socket has write only
-        send(b"GET /_hostile/log?token=%s HTTP/1.1\r\n\r\n" % token.encode())
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
-    return json.loads(data.partition(b"\r\n\r\n")[2])
+    return json.loads(raw_request(int(env("EI_HOSTILE_PORT")), "GET",
+                                  "/_hostile/log?token=" + token)[1])
