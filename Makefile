@@ -21,7 +21,7 @@ SERVE_ALLOW_HOSTS ?=
 # Debian's Chromium and its WebDriver, for the dashboard test (no browser is downloaded).
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 
-.PHONY: venv run test runtimes mock-server serve browser mpy deploy drain bench soak clean
+.PHONY: venv run test runtimes node mock-server serve browser mpy deploy drain bench soak clean
 
 venv: $(STAMP)
 $(STAMP): requirements.txt
@@ -33,7 +33,7 @@ $(STAMP): requirements.txt
 run: venv
 	$(BIN)/python -m tools.run_unix_board
 
-test: venv $(BROWSER) runtimes
+test: venv $(BROWSER) node runtimes
 	$(BIN)/python -m pytest host_tests
 
 # The same service with its test API (/_mock/samples, /_mock/reset), for test harnesses.
@@ -54,6 +54,22 @@ $(BROWSER) &:
 	  echo "make: $(BROWSER) missing; install Debian's chromium and chromium-driver as root" >&2; exit 1; fi; \
 	$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
 	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver
+
+# Host-side Node packages, pinned in tools/node/package-lock.json: the RP2040 emulator (rp2040js)
+# and Edge Impulse's own device-side client code (edge-impulse-linux), which tests run unmodified
+# against the firmware and the service. Install scripts are not run: none of what the tests load
+# needs one, and sharp's would download a prebuilt binary. Node.js and npm come from Debian when
+# missing (needs root or sudo).
+NODE_DIR   := tools/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+node: $(NODE_STAMP)
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	    echo "make: node and npm missing; install Debian's nodejs and npm as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; fi
+	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # --- board-like MicroPython runtimes (README: Tests) ------------------------------------------
 # Unix ports built from MicroPython's source by its own make, as boards are: 32-bit objects and
