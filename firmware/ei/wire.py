@@ -2,6 +2,7 @@
 # the response. Headers go out in the order and casing of the Ingestion API page's examples.
 from ei.compat import const
 from ei.errors import TransportError
+from ei.stream import decode
 
 CATEGORIES = ("training", "testing", "anomaly")
 # The response is read through one fixed buffer (the encoder's chunk buffer, CHUNK bytes: a
@@ -170,29 +171,6 @@ class Reader:
             if sink is not None:
                 sink(v)
         return True
-
-
-def decode(b):
-    """UTF-8 text of b. A body that is not UTF-8 (a proxy's Latin-1 page)
-    keeps its ASCII, every other byte becoming U+FFFD: MicroPython has no errors="replace"."""
-    try:
-        return b.decode()
-    except UnicodeError:
-        pass
-    n = len(b)
-    for c in b:
-        if c >= 0x80:
-            n += 2  # U+FFFD is 3 bytes of UTF-8
-    out = bytearray(n)  # one allocation: no list of characters (each one a new qstr)
-    i = 0
-    for c in b:
-        if c < 0x80:
-            out[i] = c
-            i += 1
-        else:
-            out[i:i + 3] = b"\xef\xbf\xbd"
-            i += 3
-    return str(out, "utf-8")
 
 
 def _fields(r, what):
