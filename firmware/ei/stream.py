@@ -3,8 +3,10 @@
 
 
 def decode(b):
-    """UTF-8 text of b. A body that is not UTF-8 (a proxy's Latin-1 page)
-    keeps its ASCII, every other byte becoming U+FFFD: MicroPython has no errors="replace"."""
+    """UTF-8 text of bytes from any peer (a server's body, a WebSocket frame, a line typed at
+    the serial port), never an error: bytes that are not UTF-8 (a proxy's Latin-1 page) keep
+    their ASCII, every other byte becoming U+FFFD. MicroPython ignores errors="replace" and
+    raises UnicodeError, so every text a peer sends goes through this one function."""
     try:
         return b.decode()
     except UnicodeError:
