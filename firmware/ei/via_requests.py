@@ -5,6 +5,7 @@
 # headers from a dict, which keeps no order), it bounds each socket operation, not the whole
 # request (no min_rate deadline) or response, and it cannot verify a server certificate (it sets CERT_NONE), so ca= is refused.
 from ei import wire
+from ei.stream import decode
 from ei.compat import is_timeout
 from ei.errors import TransportError, Timeout
 from ei.log import log, WARNING
@@ -98,7 +99,7 @@ def post(client, path, headers, ctype, length, body, sink=None):
             kept += c
             if sink is not None:
                 sink(memoryview(b))
-        return r.status_code, wire.decode(bytes(keep[:kept]))
+        return r.status_code, decode(bytes(keep[:kept]))
     except OSError as e:
         if isinstance(e, TransportError):
             raise

@@ -2,7 +2,6 @@
 # the response. Headers go out in the order and casing of the Ingestion API page's examples.
 from ei.compat import const
 from ei.errors import TransportError
-from ei.stream import decode
 
 CATEGORIES = ("training", "testing", "anomaly")
 # The response is read through one fixed buffer (the encoder's chunk buffer, CHUNK bytes: a
@@ -246,6 +245,11 @@ def read_response(readinto, sink=None):
         else:
             while r.drain(MAX_DROP, sink):
                 pass
-        return status, decode(r.text)
+        try:
+            return status, r.text.decode()
+        except UnicodeError:
+            # loaded only for an answer that is not UTF-8: an upload's heap stays as it was
+            from ei.stream import decode
+            return status, decode(r.text)
     finally:
         r.release()
