@@ -91,11 +91,13 @@ def test_a_sample_as_the_daemon_takes_it_is_signed_read_back_uploaded_and_stored
     # what the daemon sends before each Studio sample, then the sample
     daemon.expect_ok("AT+UPLOADSETTINGS=%s,/api/training/data" % API_KEY)
     daemon.expect_ok("AT+SAMPLESETTINGS=pty-wave,10,500,%s" % HMAC_KEY)
-    seen, name, case, _, answer = daemon.sample("Accelerometer", 500)
+    seen, name, case, span, answer = daemon.sample("Accelerometer", 500)
     assert seen == ["Sampling...", "Processing..."], answer
-    assert case == "file" and name == "daemon/pty-wave", answer
+    assert case == "buffer" and name == "daemon/pty-wave", answer
     assert HMAC_KEY not in answer and API_KEY not in answer
-    body = daemon.read_file(name, 500)
+    body = daemon.read_buffer(span[0], span[1], 500)
+    assert span[0] == 0 and len(body) == span[1]
+    assert daemon.read_file(name, 500) == body
     assert body == (pathlib.Path(board.flash) / name).read_bytes()
     assert signature_valid(body, HMAC_KEY) and not signature_valid(body, "another-key")
     c = daemon.get_config()
@@ -204,5 +206,53 @@ def test_main_py_with_daemon_true_serves_the_daemon_from_boot(board, tmp_path):
     finally:
         port.close()
         board.mpremote("rm", ":boot_main.py")
+        (tmp_path / "config.json").write_text(before)
+        board.mpremote("fs", "cp", str(tmp_path / "config.json"), ":config.json")
+
+
+def test_a_board_whose_config_does_not_load_still_serves_the_daemon_which_repairs_it(
+        board, tmp_path):
+    """config.json with "daemon": true and a value that does not load (the inf an older
+    daemon could write): main.py says why, serves the daemon with what it could read, and
+    the daemon's own settings commands make the file load again (the old one kept)."""
+    flash = pathlib.Path(board.flash)
+    before = (flash / "config.json").read_text()
+    cfg = json.loads(before)
+    broken = tmp_path / "config.json"
+    broken.write_text(json.dumps(dict(cfg, daemon=True)).replace(
+        '"daemon": true', '"daemon": true, "sample_interval_ms": inf'))
+    board.mpremote("fs", "cp", str(broken), ":config.json")
+    board.mpremote("fs", "cp", str(ROOT / "boards" / "nrf52840" / "main.py"), ":boot_main.py")
+    port = serial.Serial(board.port, 115200, timeout=0.05)
+    try:
+        port.write(b"\r\x03\x03\x02")
+        time.sleep(0.3)
+        port.reset_input_buffer()
+        port.write(b"exec(open('boot_main.py').read())\r")  # what a reset runs
+        got = b""
+        end = time.monotonic() + 10
+        while not got.endswith(b"\r\n> "):
+            assert time.monotonic() < end, got
+            got += port.read(4096)
+        assert b"ei: not ready: ConfigError: config.json is not valid JSON" in got, got
+        assert (b"ERR: the config file does not load: config.json is not valid JSON; the keys "
+                b"left out: sample_interval_ms" in got), got
+        d = Driver(port)
+        d.connect()
+        c = d.get_config()
+        assert c["info"]["type"] == "MICROPYTHON_UNIX" and c["info"]["id"] == "studio-board-1"
+        assert c["upload"]["api key"] == API_KEY  # what could be read: all but the inf
+        d.expect_ok("AT+SAMPLESETTINGS=repaired,10,1000,%s" % HMAC_KEY)
+        repaired = json.loads((flash / "config.json").read_text())  # it loads again
+        assert repaired["sample_label"] == "repaired" and repaired["daemon"] is True
+        assert "inf" in (flash / "config.json.bad").read_text()
+        port.write(b"\x03")
+        got = b""
+        while b">>> " not in got:
+            assert time.monotonic() < end + 10, got
+            got += port.read(4096)
+    finally:
+        port.close()
+        board.mpremote("rm", ":boot_main.py", ":config.json.bad")
         (tmp_path / "config.json").write_text(before)
         board.mpremote("fs", "cp", str(tmp_path / "config.json"), ":config.json")
