@@ -4,6 +4,7 @@ with edge-impulse-daemon's own rules (its framing, its AT+CONFIG? parsing, base6
 signature checked with CPython's hmac, the upload it makes); and the unix board's main.py
 with "remote_mgmt" in its config serving a sample request from Studio's side
 (host_tests/peer_scenarios.py)."""
+import contextlib
 import json
 import os
 import pathlib
@@ -172,15 +173,15 @@ def test_the_unix_board_with_remote_mgmt_serves_studio_from_boot(tmp_path, serve
     assert stored(mock, entry["stored"])["rows"] == 30
 
 
-def test_main_py_with_daemon_true_serves_the_daemon_from_boot(board, tmp_path):
-    """The nRF52840's main.py (the board the daemon is for) with "daemon": true: the serial
-    port answers the daemon as soon as main.py has run."""
+@contextlib.contextmanager
+def booted_daemon(board, tmp_path, config_text):
+    """config_text as the board's config.json and the nRF52840's main.py (the board the
+    daemon is for) run as a reset runs it, until the daemon's prompt: (the port, what main.py
+    printed). After: Ctrl-C gives the REPL back, and the board's files are as they were."""
     flash = pathlib.Path(board.flash)
     before = (flash / "config.json").read_text()
-    cfg = json.loads(before)
-    cfg["daemon"] = True
     new = tmp_path / "config.json"
-    new.write_text(json.dumps(cfg))
+    new.write_text(config_text)
     board.mpremote("fs", "cp", str(new), ":config.json")
     board.mpremote("fs", "cp", str(ROOT / "boards" / "nrf52840" / "main.py"), ":boot_main.py")
     port = serial.Serial(board.port, 115200, timeout=0.05)
@@ -194,10 +195,7 @@ def test_main_py_with_daemon_true_serves_the_daemon_from_boot(board, tmp_path):
         while not got.endswith(b"\r\n> "):
             assert time.monotonic() < end, got
             got += port.read(4096)
-        assert b"ei: ready" in got
-        d = Driver(port)
-        d.connect()
-        assert d.get_config()["info"]["type"] == "MICROPYTHON_UNIX"
+        yield port, got
         port.write(b"\x03")
         got = b""
         while b">>> " not in got:
@@ -206,8 +204,25 @@ def test_main_py_with_daemon_true_serves_the_daemon_from_boot(board, tmp_path):
     finally:
         port.close()
         board.mpremote("rm", ":boot_main.py")
-        (tmp_path / "config.json").write_text(before)
-        board.mpremote("fs", "cp", str(tmp_path / "config.json"), ":config.json")
+        if (flash / "config.json.bad").exists():
+            board.mpremote("rm", ":config.json.bad")
+        new.write_text(before)
+        board.mpremote("fs", "cp", str(new), ":config.json")
+
+
+def _config_with(board, **kw):
+    cfg = json.loads((pathlib.Path(board.flash) / "config.json").read_text())
+    cfg.update(kw)
+    return json.dumps(cfg)
+
+
+def test_main_py_with_daemon_true_serves_the_daemon_from_boot(board, tmp_path):
+    """With "daemon": true the serial port answers the daemon as soon as main.py has run."""
+    with booted_daemon(board, tmp_path, _config_with(board, daemon=True)) as (port, got):
+        assert b"ei: ready" in got
+        d = Driver(port)
+        d.connect()
+        assert d.get_config()["info"]["type"] == "MICROPYTHON_UNIX"
 
 
 def test_a_board_whose_config_does_not_load_still_serves_the_daemon_which_repairs_it(
@@ -216,24 +231,9 @@ def test_a_board_whose_config_does_not_load_still_serves_the_daemon_which_repair
     daemon could write): main.py says why, serves the daemon with what it could read, and
     the daemon's own settings commands make the file load again (the old one kept)."""
     flash = pathlib.Path(board.flash)
-    before = (flash / "config.json").read_text()
-    cfg = json.loads(before)
-    broken = tmp_path / "config.json"
-    broken.write_text(json.dumps(dict(cfg, daemon=True)).replace(
-        '"daemon": true', '"daemon": true, "sample_interval_ms": inf'))
-    board.mpremote("fs", "cp", str(broken), ":config.json")
-    board.mpremote("fs", "cp", str(ROOT / "boards" / "nrf52840" / "main.py"), ":boot_main.py")
-    port = serial.Serial(board.port, 115200, timeout=0.05)
-    try:
-        port.write(b"\r\x03\x03\x02")
-        time.sleep(0.3)
-        port.reset_input_buffer()
-        port.write(b"exec(open('boot_main.py').read())\r")  # what a reset runs
-        got = b""
-        end = time.monotonic() + 10
-        while not got.endswith(b"\r\n> "):
-            assert time.monotonic() < end, got
-            got += port.read(4096)
+    text = _config_with(board, daemon=True).replace(
+        '"daemon": true', '"daemon": true, "sample_interval_ms": inf')
+    with booted_daemon(board, tmp_path, text) as (port, got):
         assert b"ei: not ready: ConfigError: config.json is not valid JSON" in got, got
         assert (b"ERR: the config file does not load: config.json is not valid JSON; the keys "
                 b"left out: sample_interval_ms" in got), got
@@ -246,13 +246,3 @@ def test_a_board_whose_config_does_not_load_still_serves_the_daemon_which_repair
         repaired = json.loads((flash / "config.json").read_text())  # it loads again
         assert repaired["sample_label"] == "repaired" and repaired["daemon"] is True
         assert "inf" in (flash / "config.json.bad").read_text()
-        port.write(b"\x03")
-        got = b""
-        while b">>> " not in got:
-            assert time.monotonic() < end + 10, got
-            got += port.read(4096)
-    finally:
-        port.close()
-        board.mpremote("rm", ":boot_main.py", ":config.json.bad")
-        (tmp_path / "config.json").write_text(before)
-        board.mpremote("fs", "cp", str(tmp_path / "config.json"), ":config.json")

@@ -3,15 +3,12 @@
 # file, AT+SAMPLESTART's status lines and signed CBOR file read back as base64, and bad input
 # answered with an ERR line. Over a real pseudo-terminal, with the daemon's own rules:
 # host_tests/test_studio_boards.py.
-import io
 import json
 import os
 from binascii import a2b_base64
 
+import daemon_checks
 from fwtest import API_KEY, mock_addr, remove_tree, reset_mock, stored
-
-from ei.sim import Accelerometer
-from ei.stream import decode
 
 HOME = "ei-test-daemon"
 HMAC_KEY = "0123456789abcdef-daemon-key"
@@ -20,56 +17,20 @@ ONLY = {"test_a_board_with_its_network_and_remote_management_up_uploads_itself":
          ("socket", _SOCKET)}
 
 
-class Board:
-    NAME = "unix"
-    DEVICE_TYPE = "MICROPYTHON_TEST"
-    INTERVAL_MS = 10
-    NETWORK = "host"
-
-    def setup(self, cfg):
-        pass
-
-    def sensor(self, cfg):
-        return Accelerometer("wave")
-
-    def device_name(self):
-        return "aa:bb:cc:dd:ee:ff"
-
-
 def fresh(**kw):
     """A board with its config file in HOME; returns the config file's path."""
-    from ei import collector
-    remove_tree(HOME)
-    os.mkdir(HOME)
     host, port = mock_addr()
     cfg = {"board": "unix", "api_key": API_KEY, "host": host, "port": port, "tls": False}
     cfg.update(kw)
-    path = HOME + "/config.json"
-    with open(path, "w") as f:
-        f.write(json.dumps(cfg))
-    collector.use(Board(), cfg, path)
-    return path
+    return daemon_checks.fresh(HOME, cfg, "host")
 
 
 def run(text, read_back="file"):
-    """What the daemon writes for input `text` (str, or bytes as a serial port sends them)."""
-    import ei
-    out = io.BytesIO()
-    ei.daemon(io.BytesIO(text.encode() if isinstance(text, str) else text), out,
-              start_delay_ms=0, read_back=read_back)
-    return decode(out.getvalue())
+    return daemon_checks.run(text, read_back)
 
 
 def answers(text, read_back="file"):
-    """The answer to each command line, as the daemon cuts them: between the echo's CRLF
-    and the last CRLF before the next prompt."""
-    out = run(text, read_back)
-    assert out.startswith("> ") and out.endswith("> "), out
-    got = []
-    for block in out[2:-2].split("\r\n> "):
-        _, _, rest = block.partition("\r\n")  # the echoed command
-        got.append(rest[:-2] if rest.endswith("\r\n") else rest)
-    return got
+    return daemon_checks.answers(text, read_back)
 
 
 def config_of(lines):

@@ -9,52 +9,21 @@ import json
 import os
 from binascii import a2b_base64
 
+import daemon_checks
+from daemon_checks import answers, run
 from fwtest import API_KEY, remove_tree
 
-from ei.sim import Accelerometer
 from ei.stream import decode
 
 HOME = "ei-test-hostile-daemon"
 CONFIG = HOME + "/config.json"
 
 
-class Board:
-    NAME = "unix"
-    DEVICE_TYPE = "MICROPYTHON_TEST"
-    INTERVAL_MS = 10
-    NETWORK = None
-
-    def setup(self, cfg):
-        pass
-
-    def sensor(self, cfg):
-        return Accelerometer("wave")
-
-    def device_name(self):
-        return "aa:bb:cc:dd:ee:ff"
-
-
 def fresh(text=None, **kw):
     """A board whose config file in HOME holds `text` (default: a good config, with kw)."""
-    from ei import collector
-    remove_tree(HOME)
-    os.mkdir(HOME)
-    if text is None:
-        cfg = {"board": "unix", "api_key": API_KEY}
-        cfg.update(kw)
-        text = json.dumps(cfg)
-    with open(CONFIG, "w") as f:
-        f.write(text)
-    collector.use_file(Board(), CONFIG, unchecked=True)
-
-
-def run(data):
-    """What the daemon writes for the bytes `data` (or a stream of them); it must return,
-    never raise."""
-    import ei
-    out = io.BytesIO()
-    ei.daemon(io.BytesIO(data) if isinstance(data, bytes) else data, out, start_delay_ms=0)
-    return decode(out.getvalue())
+    cfg = {"board": "unix", "api_key": API_KEY}
+    cfg.update(kw)
+    daemon_checks.fresh(HOME, cfg if text is None else text)
 
 
 class Typed:
@@ -78,18 +47,6 @@ class Typed:
                 return part[:1]
             self.parts.pop(0)
         return b""
-
-
-def answers(data):
-    """The answer to each line, between the echo's CRLF and the last CRLF before the next
-    prompt (what the daemon's parser keeps)."""
-    out = run(data)
-    assert out.startswith("> ") and out.endswith("> "), out
-    got = []
-    for block in out[2:-2].split("\r\n> "):
-        _, _, rest = block.partition("\r\n")
-        got.append(rest[:-2] if rest.endswith("\r\n") else rest)
-    return got
 
 
 def config_text():
