@@ -44,17 +44,13 @@ def save_config():
     b, cfg = _board
     name = getattr(b, "NAME", None)
     repairing = _broken is not None
-    config.check(cfg, "config", name, partial=repairing)
+    if _config_path is None:
+        config.check(cfg, "config", name, partial=repairing)
+    else:
+        keep = _config_path + ".bad" if repairing and not _bad_kept else None
+        config.save(cfg, _config_path, name, partial=repairing, keep=keep)
+        _bad_kept = _bad_kept or keep is not None
     _client = None  # the next upload uses the new settings
-    if _config_path is not None:
-        if repairing and not _bad_kept:
-            import os
-            try:
-                os.rename(_config_path, _config_path + ".bad")
-            except OSError:
-                pass  # there was no file
-            _bad_kept = True
-        config.save(cfg, _config_path, name, partial=repairing)
     if repairing:
         try:
             config.check(cfg, "config", name)

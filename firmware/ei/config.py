@@ -210,11 +210,12 @@ def load(path="config.json", board=None):
     return check(read(path), path, board)
 
 
-def save(cfg, path="config.json", board=None, partial=False):
+def save(cfg, path="config.json", board=None, partial=False, keep=None):
     """Write cfg to the config file, only if it will load again: the text is checked as the
     next boot will read it (a number JSON cannot hold, such as inf, is refused here, and the
     file is left as it was). The new file replaces the old whole (written beside it, then
-    renamed over it: atomic on littlefs), so a reset mid-write keeps one or the other."""
+    renamed over it: atomic on littlefs), so a reset mid-write keeps one or the other.
+    keep: a name the old file is moved to first, once the new one is written."""
     import os
     text = json.dumps(cfg)
     try:
@@ -225,6 +226,11 @@ def save(cfg, path="config.json", board=None, partial=False):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)
+    if keep is not None:
+        try:
+            os.rename(path, keep)  # a reset now leaves the .tmp, which read() takes
+        except OSError:
+            pass  # there was no file
     try:
         os.rename(tmp, path)
     except OSError:  # FAT does not rename over a file: read() finds the .tmp after a reset

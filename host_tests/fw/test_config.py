@@ -219,3 +219,16 @@ def test_a_lenient_read_takes_the_numbers_json_cannot_hold_as_null():
         config.check(kept)  # what is kept loads
     finally:
         os.remove(path)
+
+
+def test_save_can_keep_the_old_file_under_another_name():
+    path = temp_file('{"board": "unix", "api_key": "%s", "interval_ms": inf}' % KEY)
+    try:
+        config.save(good(device_id="new"), path, "unix", keep=path + ".bad")
+        assert config.load(path, "unix")["device_id"] == "new"
+        with open(path + ".bad") as f:
+            assert "inf" in f.read()
+        assert not _exists(path + ".tmp")
+    finally:
+        os.remove(path)
+        os.remove(path + ".bad")
