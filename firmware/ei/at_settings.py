@@ -64,7 +64,7 @@ def uploadhost(d, args):
     (url,) = arguments(args, 1, 1, "UPLOADHOST")
     scheme, _, rest = url.partition("://")
     host, _, port = rest.rstrip("/").partition(":")
-    if scheme not in ("http", "https") or not host or "/" in host:
+    if scheme not in ("http", "https") or not host or "/" in host or " " in host:
         raise Refused("the upload host is http(s)://host[:port], not %s" % shown(url))
     port = number(port, "the upload host's port", 0, 65535, True) if port else None
     _set(d, {"host": host, "tls": scheme == "https", "port": port})
