@@ -4,8 +4,9 @@ drive a board's ei.daemon() the way the daemon does, with nothing of the firmwar
 
 - framing: connect with "b\\r" and wait up to 5 s for "> "; write each command and its CR in
   5-byte pieces 20 ms apart; an answer ends at "> " (2 s, 10 s for AT+CLEARCONFIG,
-  (length + 3000) * 10 ms for sampling and reads); a lone LF counts as CRLF and the answer is
-  what lies between the first and the last CRLF; "Not a valid AT command" is an error;
+  (length + 3000) * 10 ms for sampling and reads); the answer cut from it exactly as
+  parseSerialResponse and execCommand cut it (parse_response); "Not a valid AT command" is
+  an error;
 - AT+CONFIG? parsed by section and "key: value" lines, sensor lines by the daemon's regex;
 - a sample: the status strings it watches for, "File name:", then the case (a: READBUFFER,
   b: READFILE, c: uploaded by the board), the file decoded from base64;
@@ -36,15 +37,25 @@ class DaemonError(Exception):
     """What the daemon would throw: no prompt in time, an invalid command, an ERR."""
 
 
+# what JavaScript's String.prototype.trim() removes, of the characters 'ascii' can give
+_JS_SPACE = " \t\n\v\f\r"
+
+
 def parse_response(raw):
-    """The daemon's parseSerialResponse: LF -> CRLF, then between the first and last CRLF."""
-    text = raw.decode("utf-8", "replace")
-    text = re.sub(r"(?<!\r)\n", "\r\n", text)
-    first = text.find("\r\n")
-    last = text.rfind("\r\n")
-    if first < 0 or last <= first:
-        return ""
-    return text[first + 2:last]
+    """What the daemon's execCommand returns for the bytes `raw` it read up to the prompt:
+    parseSerialResponse (a LF not after a CR becomes CRLF; then from the first CRLF to the
+    last one, CRLF included, or from the first to the end when there is only one, or the
+    last byte when there is none), then Buffer.toString('ascii') (each byte's high bit
+    dropped) and trim()."""
+    b = bytearray()
+    for i, c in enumerate(raw):
+        if c == 0x0A and (i == 0 or raw[i - 1] != 0x0D):
+            b += b"\r\n"
+        else:
+            b.append(c)
+    first, last = b.find(b"\r\n"), b.rfind(b"\r\n")
+    part = b[first:] if first == last else b[first:last]
+    return "".join(chr(c & 0x7F) for c in part).strip(_JS_SPACE)
 
 
 def parse_config(text):
@@ -145,13 +156,12 @@ class Driver:
 
         answer = self.execute("AT+SAMPLESTART=%s" % sensor if sensor else "AT+SAMPLESTART",
                               (length_ms + 3000) * 10 / 1000, watch)
-        for line in answer.split("\r\n"):
-            if line.startswith("ERR:"):
-                raise DaemonError(line)
-        names = [line for line in answer.split("\r\n") if "File name:" in line]
+        if "ERR:" in answer:
+            raise DaemonError([x for x in answer.split("\n") if "ERR:" in x][0].strip(_JS_SPACE))
+        names = [line for line in answer.split("\n") if "File name:" in line]
         if not names:
             raise DaemonError("no File name in %r" % answer)
-        name = names[0].split(":", 1)[1].strip()
+        name = names[0].split(":")[1].strip(_JS_SPACE)  # as the daemon: up to a second ":"
         if "Not uploading file" in answer:
             m = re.search(r"from=(\d+).*?to=(\d+)", answer)
             if "Used buffer" in answer and m:

@@ -4,6 +4,7 @@ with edge-impulse-daemon's own rules (its framing, its AT+CONFIG? parsing, base6
 signature checked with CPython's hmac, the upload it makes); and the unix board's main.py
 with "remote_mgmt" in its config serving a sample request from Studio's side
 (host_tests/peer_scenarios.py)."""
+import contextlib
 import json
 import os
 import pathlib
@@ -91,11 +92,13 @@ def test_a_sample_as_the_daemon_takes_it_is_signed_read_back_uploaded_and_stored
     # what the daemon sends before each Studio sample, then the sample
     daemon.expect_ok("AT+UPLOADSETTINGS=%s,/api/training/data" % API_KEY)
     daemon.expect_ok("AT+SAMPLESETTINGS=pty-wave,10,500,%s" % HMAC_KEY)
-    seen, name, case, _, answer = daemon.sample("Accelerometer", 500)
+    seen, name, case, span, answer = daemon.sample("Accelerometer", 500)
     assert seen == ["Sampling...", "Processing..."], answer
-    assert case == "file" and name == "daemon/pty-wave", answer
+    assert case == "buffer" and name == "daemon/pty-wave", answer
     assert HMAC_KEY not in answer and API_KEY not in answer
-    body = daemon.read_file(name, 500)
+    body = daemon.read_buffer(span[0], span[1], 500)
+    assert span[0] == 0 and len(body) == span[1]
+    assert daemon.read_file(name, 500) == body
     assert body == (pathlib.Path(board.flash) / name).read_bytes()
     assert signature_valid(body, HMAC_KEY) and not signature_valid(body, "another-key")
     c = daemon.get_config()
@@ -170,15 +173,15 @@ def test_the_unix_board_with_remote_mgmt_serves_studio_from_boot(tmp_path, serve
     assert stored(mock, entry["stored"])["rows"] == 30
 
 
-def test_main_py_with_daemon_true_serves_the_daemon_from_boot(board, tmp_path):
-    """The nRF52840's main.py (the board the daemon is for) with "daemon": true: the serial
-    port answers the daemon as soon as main.py has run."""
+@contextlib.contextmanager
+def booted_daemon(board, tmp_path, config_text):
+    """config_text as the board's config.json and the nRF52840's main.py (the board the
+    daemon is for) run as a reset runs it, until the daemon's prompt: (the port, what main.py
+    printed). After: Ctrl-C gives the REPL back, and the board's files are as they were."""
     flash = pathlib.Path(board.flash)
     before = (flash / "config.json").read_text()
-    cfg = json.loads(before)
-    cfg["daemon"] = True
     new = tmp_path / "config.json"
-    new.write_text(json.dumps(cfg))
+    new.write_text(config_text)
     board.mpremote("fs", "cp", str(new), ":config.json")
     board.mpremote("fs", "cp", str(ROOT / "boards" / "nrf52840" / "main.py"), ":boot_main.py")
     port = serial.Serial(board.port, 115200, timeout=0.05)
@@ -192,10 +195,7 @@ def test_main_py_with_daemon_true_serves_the_daemon_from_boot(board, tmp_path):
         while not got.endswith(b"\r\n> "):
             assert time.monotonic() < end, got
             got += port.read(4096)
-        assert b"ei: ready" in got
-        d = Driver(port)
-        d.connect()
-        assert d.get_config()["info"]["type"] == "MICROPYTHON_UNIX"
+        yield port, got
         port.write(b"\x03")
         got = b""
         while b">>> " not in got:
@@ -204,5 +204,45 @@ def test_main_py_with_daemon_true_serves_the_daemon_from_boot(board, tmp_path):
     finally:
         port.close()
         board.mpremote("rm", ":boot_main.py")
-        (tmp_path / "config.json").write_text(before)
-        board.mpremote("fs", "cp", str(tmp_path / "config.json"), ":config.json")
+        if (flash / "config.json.bad").exists():
+            board.mpremote("rm", ":config.json.bad")
+        new.write_text(before)
+        board.mpremote("fs", "cp", str(new), ":config.json")
+
+
+def _config_with(board, **kw):
+    cfg = json.loads((pathlib.Path(board.flash) / "config.json").read_text())
+    cfg.update(kw)
+    return json.dumps(cfg)
+
+
+def test_main_py_with_daemon_true_serves_the_daemon_from_boot(board, tmp_path):
+    """With "daemon": true the serial port answers the daemon as soon as main.py has run."""
+    with booted_daemon(board, tmp_path, _config_with(board, daemon=True)) as (port, got):
+        assert b"ei: ready" in got
+        d = Driver(port)
+        d.connect()
+        assert d.get_config()["info"]["type"] == "MICROPYTHON_UNIX"
+
+
+def test_a_board_whose_config_does_not_load_still_serves_the_daemon_which_repairs_it(
+        board, tmp_path):
+    """config.json with "daemon": true and a value that does not load (the inf an older
+    daemon could write): main.py says why, serves the daemon with what it could read, and
+    the daemon's own settings commands make the file load again (the old one kept)."""
+    flash = pathlib.Path(board.flash)
+    text = _config_with(board, daemon=True).replace(
+        '"daemon": true', '"daemon": true, "sample_interval_ms": inf')
+    with booted_daemon(board, tmp_path, text) as (port, got):
+        assert b"ei: not ready: ConfigError: config.json is not valid JSON" in got, got
+        assert (b"ERR: the config file does not load: config.json is not valid JSON; the keys "
+                b"left out: sample_interval_ms" in got), got
+        d = Driver(port)
+        d.connect()
+        c = d.get_config()
+        assert c["info"]["type"] == "MICROPYTHON_UNIX" and c["info"]["id"] == "studio-board-1"
+        assert c["upload"]["api key"] == API_KEY  # what could be read: all but the inf
+        d.expect_ok("AT+SAMPLESETTINGS=repaired,10,1000,%s" % HMAC_KEY)
+        repaired = json.loads((flash / "config.json").read_text())  # it loads again
+        assert repaired["sample_label"] == "repaired" and repaired["daemon"] is True
+        assert "inf" in (flash / "config.json.bad").read_text()

@@ -13,6 +13,10 @@ try:
     print('ei: ready: ei.collect("idle", seconds=2), ei.remote() or ei.daemon()')
 except Exception as e:
     print("ei: not ready: %s: %s" % (type(e).__name__, e))
+    # what config.json holds that is right: with "daemon" there, the daemon still starts,
+    # says why the file does not load, and edge-impulse-daemon can repair it
+    from ei.collector import config_as_read
+    cfg = config_as_read()
 if cfg.get("remote_mgmt"):
     try:
         ei.remote()

@@ -13,53 +13,101 @@ _client = None
 _queue = None
 _home = ""       # the config file's folder: the capture file and the queue go beside it
 _config_path = None  # where save_config() writes (None: the config lives in RAM only)
+_broken = None   # why the config file did not load, while ei.daemon() serves what it could read
+_bad_kept = False  # that file is kept as <file>.bad, before the first write repairs it
 
 
-def use(board, cfg, path=None):
+def use(board, cfg, path=None, broken=None):
     """Use `board` (a module or object with board.py's names) and the config dict `cfg`
     instead of the deployed ones: a host or a test can drive collect() this way. path: the
-    file save_config() writes (None: changes stay in RAM)."""
-    global _board, _sensor, _network, _client, _queue, _home, _config_path
+    file save_config() writes (None: changes stay in RAM). broken: why the file at path did
+    not load, when cfg is what could be read of it (board() then raises that, and only
+    ei.daemon() serves it, to repair it)."""
+    global _board, _sensor, _network, _client, _queue, _home, _config_path, _broken, _bad_kept
     from ei import config
     _home = path.rpartition("/")[0] if path else ""
     _config_path = path
-    _board = (board, config.check(cfg, "config", getattr(board, "NAME", None)))
+    name = getattr(board, "NAME", None)
+    _board = (board, config.check(cfg, "config", name, partial=broken is not None))
+    _broken = broken
+    _bad_kept = False
     _sensor = _client = _queue = None
     _network = False
 
 
 def save_config():
-    """Write the config (changed by ei.daemon()'s settings) back to its file, checked first,
-    through a temporary file so that a reset mid-write keeps the old one."""
-    global _client
+    """Write the config (changed by ei.daemon()'s settings) back to its file, only if it
+    will load again (config.save). The first write of a config being repaired keeps the file
+    that did not load as <file>.bad; once the config is whole, it is the board's again."""
+    global _client, _broken, _bad_kept
     from ei import config
-    b, cfg = board()
-    config.check(cfg, "config", getattr(b, "NAME", None))
-    _client = None  # the next upload uses the new settings
+    b, cfg = _board
+    name = getattr(b, "NAME", None)
+    repairing = _broken is not None
     if _config_path is None:
-        return
-    import json
-    import os
-    tmp = _config_path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(json.dumps(cfg))
-    try:
-        os.rename(tmp, _config_path)
-    except OSError:  # FAT does not rename over a file
-        os.remove(_config_path)
-        os.rename(tmp, _config_path)
+        config.check(cfg, "config", name, partial=repairing)
+    else:
+        keep = _config_path + ".bad" if repairing and not _bad_kept else None
+        config.save(cfg, _config_path, name, partial=repairing, keep=keep)
+        _bad_kept = _bad_kept or keep is not None
+    _client = None  # the next upload uses the new settings
+    if repairing:
+        try:
+            config.check(cfg, "config", name)
+            _broken = None
+        except config.ConfigError as e:
+            _broken = str(e)
 
 
-def board():
-    """(board module, config): board.py and its config file, loaded and checked once."""
-    global _home
+def board(unchecked=False):
+    """(board module, config): board.py and its config file, loaded and checked once; a
+    ConfigError if it does not load. unchecked=True (ei.daemon(), a board's main.py after
+    setup() failed): a file that does not load gives what could be read of it instead,
+    and broken() says why (see use_file)."""
     if _board is None:
         import board as b
-        from ei import config
-        path = getattr(b, "CONFIG", "config.json")
-        use(b, config.load(path, getattr(b, "NAME", None)), path)
-        _home = path.rpartition("/")[0]
+        use_file(b, getattr(b, "CONFIG", "config.json"), unchecked)
+    if _broken is not None and not unchecked:
+        from ei.config import ConfigError
+        raise ConfigError(_broken)
     return _board
+
+
+def use_file(board, path, unchecked=False):
+    """Use `board` with the config file at path, as board() does with board.py. A file that
+    does not load raises its ConfigError; with unchecked=True it is used as far as it can
+    be read instead (config.salvage: every key whose value is right, and the board's name),
+    so that ei.daemon() can repair it, and broken() says why."""
+    from ei import config
+    name = getattr(board, "NAME", None)
+    try:
+        use(board, config.load(path, name), path)
+    except config.ConfigError as e:
+        if not unchecked:
+            raise
+        try:
+            raw = config.read(path, lenient=True)
+        except config.ConfigError:
+            raw = {}  # nothing could be read
+        kept, dropped = config.salvage(raw, name)
+        use(board, kept, path, "%s%s" % (e, "; the keys left out: " + ", ".join(dropped)
+                                          if dropped else ""))
+
+
+def broken():
+    """Why the config file does not load, while what could be read of it is served (None
+    when it loads)."""
+    return _broken
+
+
+def config_as_read():
+    """For a board's main.py once setup() failed: the config if it loads, else what could be
+    read of it (so that "daemon": true still starts ei.daemon(), which can repair it), else
+    {} (no board.py)."""
+    try:
+        return board(True)[1]
+    except Exception:
+        return {}
 
 
 def _path(cfg, key, default):
@@ -70,10 +118,11 @@ def _path(cfg, key, default):
 
 
 def sensor():
-    """The board's sensor, opened once (opening an I2C chip resets and configures it)."""
+    """The board's sensor, opened once (opening an I2C chip resets and configures it); with
+    what could be read of a config that does not load too (ei.daemon() serves it)."""
     global _sensor
     if _sensor is None:
-        b, cfg = board()
+        b, cfg = board(True)
         _sensor = b.sensor(cfg)
     return _sensor
 

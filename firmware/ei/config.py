@@ -1,6 +1,8 @@
-# The board's config file (config.json on its flash): the secrets, the server and the board's
-# wiring, checked at start-up so that a missing key, a wrong type or a value out of range is
-# named before anything runs. `make deploy` writes it from a local file git ignores.
+# The board's config file: the secrets, the server and the board's wiring, checked at
+# start-up so that a missing key, a wrong type or a value out of range is named before
+# anything runs. `make deploy` writes it from a local file git ignores; ei.daemon() rewrites
+# it (save(): checked as it will be read again, then swapped in whole), and serves a file
+# that does not load with what can be read of it (salvage()), so that the daemon can repair it.
 import json
 
 # key: (types, required). Secrets live only here, never in the code or in a message.
@@ -39,15 +41,22 @@ KEYS = {
     "daemon": ((bool,), False),        # main.py serves ei.daemon() at boot (no remote_mgmt)
     # what edge-impulse-daemon sets over the serial port (ei.daemon(), AT commands)
     "sample_label": ((str,), False),
+    "sample_interval_ms": ((int, float), False),
     "sample_length_ms": ((int,), False),
     "upload_path": ((str,), False),    # /api/<category>/data
 }
 BOARDS = ("unix", "esp32", "rp2_pico_w", "nrf52840")
 WIFI_BOARDS = ("esp32", "rp2_pico_w")
 SECRET = ("api_key", "hmac_key", "wifi_password")
-# keys whose numbers must be > 0
-_POSITIVE = ("timeout", "wifi_timeout_ms", "interval_ms", "i2c_freq", "range_g",
-             "sample_length_ms")
+MAX_SAMPLE_MS = 300000  # the longest sample the daemon takes (AT+CONFIG? says 300 s)
+# every number's range, lo < value <= hi: finite (inf and nan fall outside every range), and
+# small enough for the 32-bit ticks and the flash it drives
+_RANGES = {
+    "port": (0, 65535), "timeout": (0, 3600), "wifi_timeout_ms": (0, 3600000),
+    "sensor_address": (-1, 127), "range_g": (0, 400), "sda": (-1, 255), "scl": (-1, 255),
+    "i2c_id": (-1, 15), "i2c_freq": (0, 5000000), "interval_ms": (0, 3600000),
+    "sample_interval_ms": (0, 3600000), "sample_length_ms": (0, MAX_SAMPLE_MS),
+}
 
 
 class ConfigError(ValueError):
@@ -59,66 +68,177 @@ def _kind(types):
     return " or ".join(t.__name__ for t in types)
 
 
-def check(cfg, where="config", board=None):
+def check(cfg, where="config", board=None, partial=False):
     """Return cfg if it is a good config for `board` (its name; any board if None), or raise
-    ConfigError naming the key."""
+    ConfigError naming the key. partial=True: keys may be missing (a config being repaired),
+    but every key there must be right."""
     if not isinstance(cfg, dict):
         raise ConfigError("%s must be a JSON object ({...})" % where)
     for key in cfg:
-        if key not in KEYS:
-            raise ConfigError("%s has an unknown key %r (known: %s)" % (
-                where, key, ", ".join(sorted(KEYS))))
+        check_value(key, cfg[key], where, board)
+    if partial:
+        return cfg
     for key in KEYS:
-        types, required = KEYS[key]
-        if key not in cfg:
-            if required:
-                raise ConfigError("%s is missing the key %r" % (where, key))
-            continue
-        v = cfg[key]
-        # bool is an int in Python: a bool is only accepted where bool is the type
-        if not isinstance(v, types) or (bool in types) != isinstance(v, bool):
-            raise ConfigError("%s: %r must be %s, not %s" % (where, key, _kind(types),
-                                                            type(v).__name__))
-        if key in _POSITIVE and not v > 0:
-            raise ConfigError("%s: %r must be > 0, not %r" % (where, key, v))
-    name = cfg["board"]
-    if name not in BOARDS:
-        raise ConfigError("%s: unknown board %r in the key 'board' (known: %s)" % (
-            where, name, ", ".join(BOARDS)))
-    if board is not None and name != board:
-        raise ConfigError("%s: the key 'board' says %r, but this is the %r board; deploy "
-                          "the config made for it (make deploy BOARD=%s)" % (
-                              where, name, board, board))
-    if name in WIFI_BOARDS and "wifi_ssid" not in cfg:
+        if KEYS[key][1] and key not in cfg:
+            raise ConfigError("%s is missing the key %r" % (where, key))
+    if cfg["board"] in WIFI_BOARDS and "wifi_ssid" not in cfg:
         raise ConfigError("%s is missing the key 'wifi_ssid': the %s board joins a Wi-Fi "
-                          "network" % (where, name))
-    if not 0 < cfg.get("port", 1) < 65536:
-        raise ConfigError("%s: 'port' must be 1-65535, not %r" % (where, cfg["port"]))
-    from ei.api_key import check_api_key  # not ei.client: that loads socket
-    try:
-        check_api_key(cfg["api_key"])
-    except ValueError as e:  # its message never repeats the key
-        raise ConfigError("%s: 'api_key': %s" % (where, e))
+                          "network" % (where, cfg["board"]))
     return cfg
+
+
+def check_value(key, v, where="config", board=None):
+    """Raise ConfigError naming `key` if v is not a value it can have."""
+    if key not in KEYS:
+        raise ConfigError("%s has an unknown key %r (known: %s)" % (
+            where, key, ", ".join(sorted(KEYS))))
+    types = KEYS[key][0]
+    # bool is an int in Python: a bool is only accepted where bool is the type
+    if not isinstance(v, types) or (bool in types) != isinstance(v, bool):
+        raise ConfigError("%s: %r must be %s, not %s" % (where, key, _kind(types),
+                                                        type(v).__name__))
+    if key in _RANGES:
+        lo, hi = _RANGES[key]
+        if not lo < v <= hi:
+            raise ConfigError("%s: %r must be more than %s and at most %s, not %r" % (
+                where, key, lo, hi, v))
+    elif key == "board":
+        if v not in BOARDS:
+            raise ConfigError("%s: unknown board %r in the key 'board' (known: %s)" % (
+                where, v, ", ".join(BOARDS)))
+        if board is not None and v != board:
+            raise ConfigError("%s: the key 'board' says %r, but this is the %r board; deploy "
+                              "the config made for it (make deploy BOARD=%s)" % (
+                                  where, v, board, board))
+    elif key == "api_key":
+        from ei.api_key import check_api_key  # not ei.client: that loads socket
+        try:
+            check_api_key(v)
+        except ValueError as e:  # its message never repeats the key
+            raise ConfigError("%s: 'api_key': %s" % (where, e))
+
+
+def salvage(cfg, board=None):
+    """(kept, dropped): the keys of cfg whose values are right, and the names of the others,
+    for a config that does not load. The board's own name is kept as 'board'."""
+    kept = {}
+    dropped = []
+    for key in cfg if isinstance(cfg, dict) else ():
+        try:
+            check_value(key, cfg[key], "config", board)
+            kept[key] = cfg[key]
+        except ConfigError:
+            dropped.append(key)
+    if board is not None:
+        kept["board"] = board
+    return kept, dropped
+
+
+def read(path="config.json", lenient=False):
+    """The JSON in the config file, unchecked; ConfigError if there is none or it is not
+    JSON (without quoting it: it could hold a secret). lenient=True: the numbers JSON cannot
+    hold (inf, nan: what json.dumps writes for them, as an older ei.daemon() let it) are
+    read as null, so that the rest of the file can be salvaged."""
+    try:
+        f = open(path)
+    except OSError:
+        # save() on a filesystem whose rename does not replace (FAT) removes the old file
+        # first: a reset just then leaves only the new one, whole
+        import os
+        try:
+            os.rename(path + ".tmp", path)
+            f = open(path)
+        except OSError:
+            raise ConfigError("no config file at %s (make deploy writes it from your local "
+                              "boards/<board>/config.json)" % path)
+    with f:
+        text = f.read()
+    try:
+        return _json(text)
+    except ValueError:
+        pass
+    try:
+        if lenient:
+            return _json(_nulls(text))
+    except ValueError:
+        pass
+    # the parser's message could quote the text, and with it a secret: say only where
+    raise ConfigError("%s is not valid JSON" % path)
+
+
+def _json(text):
+    cfg = json.loads(text)
+    # MicroPython 1.23 returns what it read of a cut-off object: an object ends with "}"
+    if isinstance(cfg, dict) and not text.rstrip().endswith("}"):
+        raise ValueError
+    return cfg
+
+
+_NOT_FINITE = (b"-Infinity", b"Infinity", b"-inf", b"inf", b"NaN", b"nan")
+
+
+def _nulls(text):
+    """text with each inf, nan, Infinity or NaN outside a string made null."""
+    b = text.encode()  # bytes: a loop over a str would intern each character as a qstr
+    out = bytearray()
+    i = 0
+    quoted = False
+    while i < len(b):
+        c = b[i]
+        step = 1
+        if quoted:
+            if c == 92:  # a backslash: the next byte is escaped
+                step = 2
+            elif c == 34:
+                quoted = False
+        elif c == 34:
+            quoted = True
+        elif c in b"-IiNn":
+            for word in _NOT_FINITE:
+                if b[i:i + len(word)] == word:
+                    out += b"null"
+                    i += len(word)
+                    step = 0
+                    break
+        out += b[i:i + step]
+        i += step
+    return out.decode()
 
 
 def load(path="config.json", board=None):
     """Read and check the config file at path (see check())."""
+    return check(read(path), path, board)
+
+
+def save(cfg, path="config.json", board=None, partial=False, keep=None):
+    """Write cfg to the config file, only if it will load again: the text is checked as the
+    next boot will read it (a number JSON cannot hold, such as inf, is refused here, and the
+    file is left as it was). The new file replaces the old whole (written beside it, then
+    renamed over it: atomic on littlefs), so a reset mid-write keeps one or the other.
+    keep: a name the old file is moved to first, once the new one is written."""
+    import os
+    text = json.dumps(cfg)
     try:
-        with open(path) as f:
-            text = f.read()
-    except OSError:
-        raise ConfigError("no config file at %s (make deploy writes it from your local "
-                          "boards/<board>/config.json)" % path)
-    try:
-        cfg = json.loads(text)
-        # MicroPython 1.23 returns what it read of a cut-off object: an object ends with "}"
-        if isinstance(cfg, dict) and not text.rstrip().endswith("}"):
-            raise ValueError
+        again = json.loads(text)
     except ValueError:
-        # the parser's message could quote the text, and with it a secret: say only where
-        raise ConfigError("%s is not valid JSON" % path)
-    return check(cfg, path, board)
+        raise ConfigError("%s: a value would not be JSON (a number that is not finite?)" % path)
+    check(again, path, board, partial)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    if keep is not None:
+        try:
+            os.rename(path, keep)  # a reset now leaves the .tmp, which read() takes
+        except OSError:
+            pass  # there was no file
+    try:
+        os.rename(tmp, path)
+    except OSError:  # FAT does not rename over a file: read() finds the .tmp after a reset
+        try:
+            os.remove(path)
+        except OSError:
+            pass  # there was none
+        os.rename(tmp, path)
 
 
 def client(cfg):

@@ -3,14 +3,12 @@
 # file, AT+SAMPLESTART's status lines and signed CBOR file read back as base64, and bad input
 # answered with an ERR line. Over a real pseudo-terminal, with the daemon's own rules:
 # host_tests/test_studio_boards.py.
-import io
 import json
 import os
 from binascii import a2b_base64
 
+import daemon_checks
 from fwtest import API_KEY, mock_addr, remove_tree, reset_mock, stored
-
-from ei.sim import Accelerometer
 
 HOME = "ei-test-daemon"
 HMAC_KEY = "0123456789abcdef-daemon-key"
@@ -19,55 +17,20 @@ ONLY = {"test_a_board_with_its_network_and_remote_management_up_uploads_itself":
          ("socket", _SOCKET)}
 
 
-class Board:
-    NAME = "unix"
-    DEVICE_TYPE = "MICROPYTHON_TEST"
-    INTERVAL_MS = 10
-    NETWORK = "host"
-
-    def setup(self, cfg):
-        pass
-
-    def sensor(self, cfg):
-        return Accelerometer("wave")
-
-    def device_name(self):
-        return "aa:bb:cc:dd:ee:ff"
-
-
 def fresh(**kw):
     """A board with its config file in HOME; returns the config file's path."""
-    from ei import collector
-    remove_tree(HOME)
-    os.mkdir(HOME)
     host, port = mock_addr()
     cfg = {"board": "unix", "api_key": API_KEY, "host": host, "port": port, "tls": False}
     cfg.update(kw)
-    path = HOME + "/config.json"
-    with open(path, "w") as f:
-        f.write(json.dumps(cfg))
-    collector.use(Board(), cfg, path)
-    return path
+    return daemon_checks.fresh(HOME, cfg, "host")
 
 
-def run(text):
-    """What the daemon writes for input `text`."""
-    import ei
-    out = io.StringIO()
-    ei.daemon(io.StringIO(text), out, start_delay_ms=0)
-    return out.getvalue()
+def run(text, read_back="file"):
+    return daemon_checks.run(text, read_back)
 
 
-def answers(text):
-    """The answer to each command line, as the daemon cuts them: between the echo's CRLF
-    and the last CRLF before the next prompt."""
-    out = run(text)
-    assert out.startswith("> ") and out.endswith("> "), out
-    got = []
-    for block in out[2:-2].split("\r\n> "):
-        _, _, rest = block.partition("\r\n")  # the echoed command
-        got.append(rest[:-2] if rest.endswith("\r\n") else rest)
-    return got
+def answers(text, read_back="file"):
+    return daemon_checks.answers(text, read_back)
 
 
 def config_of(lines):
@@ -141,8 +104,9 @@ def test_the_settings_the_daemon_sets_persist_in_the_config_file():
     assert got == ["OK"] * 5, got
     with open(path) as f:
         cfg = json.load(f)
-    assert (cfg["sample_label"], cfg["interval_ms"], cfg["sample_length_ms"], cfg["hmac_key"]) \
-        == ("wave", 16, 2000, HMAC_KEY)
+    assert (cfg["sample_label"], cfg["sample_interval_ms"], cfg["sample_length_ms"],
+            cfg["hmac_key"]) == ("wave", 16, 2000, HMAC_KEY)
+    assert "interval_ms" not in cfg  # the board's own rate (ei.collect's) stays as it was
     assert (cfg["upload_path"], cfg["device_id"], cfg["remote_mgmt_url"]) == (
         "/api/testing/data", "dev-1", "ws://mgmt.example.com")
     assert (cfg["host"], cfg["port"], cfg["tls"]) == ("ingestion.example.com", 8443, True)
@@ -154,7 +118,8 @@ def test_the_settings_the_daemon_sets_persist_in_the_config_file():
     assert answers("AT+CLEARCONFIG\r") == ["OK"]
     with open(path) as f:
         cfg = json.load(f)
-    for k in ("sample_label", "sample_length_ms", "hmac_key", "upload_path", "device_id"):
+    for k in ("sample_label", "sample_interval_ms", "sample_length_ms", "hmac_key",
+              "upload_path", "device_id"):
         assert k not in cfg, k
     assert cfg["api_key"] == API_KEY and cfg["board"] == "unix"
     remove_tree(HOME)
@@ -184,6 +149,47 @@ def test_samplestart_writes_a_signed_cbor_file_read_back_as_base64_then_unlinked
     assert a2b_base64(got[2]) == body[3:12]
     assert answers("AT+UNLINKFILE=%s\r" % name) == [""]  # an empty answer, as the daemon wants
     assert "at-wave" not in os.listdir(HOME + "/daemon")
+    remove_tree(HOME)
+
+
+def test_unlinkfile_answers_one_empty_line_as_edge_impulse_s_firmware():
+    # the daemon's parser keeps from the first CRLF to the last: with the echo's CRLF alone
+    # it would keep "\r\n> " and throw "Failed to unlink file" after an upload that worked
+    fresh()
+    out = run("AT+SAMPLESETTINGS=gone,10,100\rAT+SAMPLESTART\rAT+UNLINKFILE=%s/daemon/gone\r"
+              % HOME)
+    assert out.endswith("> AT+UNLINKFILE=%s/daemon/gone\r\n\r\n> " % HOME), out[-100:]
+    remove_tree(HOME)
+
+
+def test_the_sample_file_is_written_in_the_board_s_float_size():
+    from ei.compat import FLOAT32
+    fresh()
+    answers("AT+SAMPLESETTINGS=floats,10,300\rAT+SAMPLESTART\r")
+    with open(HOME + "/daemon/floats", "rb") as f:
+        body = f.read()
+    # each row is a CBOR array of 3 (0x83) of single (0xFA) or double (0xFB) floats
+    rows, other = body.count(b"\x83\xfa"), body.count(b"\x83\xfb")
+    if not FLOAT32:
+        rows, other = other, rows
+    assert rows >= 30 and other < 3, (rows, other)
+    assert len(body) < 30 * (1 + 3 * (5 if FLOAT32 else 9)) + 400, len(body)
+    remove_tree(HOME)
+
+
+def test_by_default_the_daemon_is_told_the_buffer_to_read_and_reads_all_of_it():
+    fresh()
+    name = HOME + "/daemon/buffered"
+    got = answers("AT+SAMPLESETTINGS=buffered,10,200\rAT+SAMPLESTART\r", read_back="buffer")
+    line = [x for x in got[1].split("\r\n") if x.startswith("Not uploading file")]
+    size = os.stat(name)[6]
+    assert line == ["Not uploading file, not connected to WiFi. Used buffer, from=0, to=%d."
+                    % size], got[1]
+    # AT+READBUFFER reads the session's last sample: the daemon asks for it in the same run
+    got = answers("AT+SAMPLESTART\rAT+READBUFFER=0,%d,n\rAT+UNLINKFILE=%s\r" % (size, name),
+                  read_back="buffer")
+    assert len(a2b_base64(got[1])) == size, got
+    assert got[2] == "" and "buffered" not in os.listdir(HOME + "/daemon")
     remove_tree(HOME)
 
 

@@ -21,7 +21,8 @@ Everything above runs from .mpy files (tools/bench/harness.py) on the 64-bit uni
 boards are (a second table): the smallest heap that uploads 100 and 18,000 rows on the
 32-bit, single-precision build of MicroPython 1.28.0 (`make runtimes`: build/mp/), with ei
 from .py, from .mpy and frozen in (the f32-frozen build), over plain HTTP and over TLS to a
-local TLS server whose certificate is verified against its CA. The unix port's mbedtls
+local TLS server whose certificate is verified against its CA; and the smallest heap that
+serves ei.daemon() through a 10 s sample, read back and unlinked (tools/bench/daemon_heap.py). The unix port's mbedtls
 allocates with the C library's calloc, not from the MicroPython heap: its TLS figures hold
 the upload's heap only. A build whose mbedtls allocates from the MicroPython heap, as the
 Pico W's does (EI_MP_F32_TLS_HEAP, see README), adds that column's cost when given.
@@ -221,6 +222,8 @@ def board_table(tmp):
            "", "| ei | HTTP, 100 rows | HTTP, 18,000 rows | TLS, 100 rows | TLS, 18,000 rows |",
            "|---|---|---|---|---|"]
     out += ["| %s | %s | %s | %s | %s |" % r for r in rows]
+    from tools.bench import daemon_heap
+    out += daemon_heap.table(tmp, F32, F32_FROZEN, say)
     print("\n".join(out))
     return 0
 

@@ -1,0 +1,135 @@
+# The daemon's sample (ei.daemon(), ei/at_server.py; protocol notes 2.4), loaded for its
+# command: AT+SAMPLESTART samples the sensor into the capture file on flash as the rows are
+# read, then encodes it into a signed CBOR file in the board's float size, in pieces (no
+# sample is ever whole in RAM), for the daemon to read back (ei/at_files.py), upload itself
+# and unlink; unless the board's own Wi-Fi and remote management are up: then the board
+# uploads it itself. The sampler and the encoder take the heap in turn, not together.
+import gc
+import sys
+
+from ei import collector
+from ei.at_server import (LABEL, LENGTH_MS, PATH, Refused, board_call, check_label, fastest,
+                          forget, host, sample_folder, self_uploads, shown)
+from ei.compat import FLOAT32, const, sleep_ms
+
+_SLACK = const(4096)      # flash kept free beyond a sample's two files (littlefs' own blocks)
+
+
+def samplestart(d, args):
+    b, cfg = collector.board(True)
+    name = cfg.get("sensor_name", "Accelerometer")
+    if args is not None and args[0].strip() and args[0].strip() != name:
+        raise Refused("unknown sensor %s (this device has %s)" % (
+            shown(args[0].strip()), shown(name)))
+    label = check_label(cfg.get("sample_label", LABEL))
+    length = cfg.get("sample_length_ms", LENGTH_MS)
+    path = cfg.get("upload_path", PATH)
+    src = collector.sensor()
+    interval = cfg.get("sample_interval_ms") or fastest()
+    if getattr(src, "fifo", False):
+        interval = 1000 / src.rate_hz  # the FIFO's rows come at the chip's own rate
+    rows = int(length / interval + 0.5)
+    if rows < 1:
+        raise Refused("the length is less than one interval")
+    _room(rows * len(src.axes) * (5 if FLOAT32 else 9) * 2)  # the capture, then the file
+    where = sample_folder()
+    _mkdir(where)
+    file = where + "/" + label
+    L = d.line
+    L("Sampling settings:")
+    L("\tInterval: %.5f ms." % interval)
+    L("\tLength: %d ms." % length)
+    L("\tName: " + label)
+    L("\tFile name: " + file)
+    L("Samples req: %d" % rows)
+    L("Starting in %d ms..." % d.start_delay_ms)
+    d.flush()
+    sleep_ms(d.start_delay_ms)
+    L("Sampling...")
+    d.flush()
+    capture = collector._path(cfg, "capture_path", "capture.eic")
+    _remove(file)  # a failure below leaves no older sample under this name
+    keep = list(sys.modules) if d._keep is not None else None
+    try:
+        n = _sample(src, interval, rows, b, cfg, capture)
+        L("Done sampling, total samples collected: %d" % n)
+        L("Processing...")
+        d.flush()
+        if keep is not None:  # the sampler's code leaves the heap before the encoder's comes
+            forget(keep)
+            gc.collect()  # now, so that the encoder's code is laid out in what it left
+        _encode(capture, file, cfg.get("hmac_key"))
+    except BaseException:
+        _remove(file)  # nothing half-written is taken for a sample
+        raise
+    finally:
+        _remove(capture)
+    d.last_file = file
+    L("Done processing")
+    if self_uploads():
+        L("Uploading... '%s' to %s%s..." % (file, host(cfg), path))
+        d.flush()
+        stored = collector.client().upload_encoded(
+            file, label, category=path.split("/")[2], label=label,
+            content_type="application/cbor", add_date_id=True)
+        _remove(file)
+        L("File uploaded (%s)" % stored)
+    elif d.read_back == "buffer":
+        import os
+        L("Not uploading file, not connected to WiFi. Used buffer, from=0, to=%d."
+          % os.stat(file)[6])
+    else:
+        L("Not uploading file, not connected to WiFi.")
+    L("OK")
+
+
+# Each step in a function of its own: what it made is gone from the stack once it returns
+# (the heap's collector takes what any stack slot still points to), and with it its modules.
+
+def _sample(src, interval, rows, b, cfg, capture):
+    """Sample into the capture file; the rows read."""
+    from ei.sampler import sample
+    return len(sample(src, interval, rows, device_type=b.DEVICE_TYPE, device_name=cfg.get(
+        "device_name") or board_call(b, "device_name"), path=capture))
+
+
+def _encode(capture, file, key):
+    """The capture file's sample, as the signed CBOR file `file`."""
+    from ei import encoder
+    from ei.capture import open_capture
+    from ei.compat import unix_time
+    # signed as an upload would be (iat once the clock is set), in the board's float size
+    # as uploads are (a single-precision board loses nothing); no client: a board without a
+    # network has no socket module
+    enc = encoder.Encoding("cbor", FLOAT32, key, unix_time() if key else None)
+    with open(file, "wb") as f:
+        encoder.write(open_capture(capture), enc, f.write)
+
+
+def _room(need):
+    """Refused when the flash has not `need` bytes free (and some to spare)."""
+    import os
+    try:
+        st = os.statvfs(collector._home or ".")
+    except (OSError, AttributeError):
+        return  # a filesystem that cannot say: the write will
+    free = st[1] * st[4]  # f_frsize * f_bavail
+    if need + _SLACK > free:
+        raise Refused("the sample needs %d KB of flash and %d KB are free" % (
+            (need + _SLACK) // 1024, free // 1024))
+
+
+def _remove(path):
+    import os
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _mkdir(path):
+    import os
+    try:
+        os.mkdir(path)
+    except OSError:
+        pass  # it is there already
