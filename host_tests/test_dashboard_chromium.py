@@ -11,8 +11,8 @@ import os
 import cbor2
 import pytest
 
-from chromium import choose, open_browser, wait
-from service import MockServer
+from chromium import choose, open_browser, open_project, wait
+from service import API_KEY, MockServer
 from service_client import post_data, request, sample, stored_bytes
 from unix_devices import finish, start_board
 
@@ -44,7 +44,7 @@ def row(driver, name):
 @pytest.fixture(scope="module")
 def page(service, browser):
     server, name = service
-    browser.get(server.url + "/")
+    open_project(browser, server.url + "/", API_KEY)
     wait(browser, lambda d: row(d, name))
     browser.execute_script("window.sameDocument = true")  # gone if the page ever reloads
     return browser

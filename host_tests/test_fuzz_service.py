@@ -120,7 +120,7 @@ def requests(draw):
     """A request a client might write, then damaged a little: any endpoint, any of the headers
     the service reads, any kind of body, framed right before the damage."""
     path = draw(st.sampled_from(["/api/training/data", "/api/testing/files", "/api/split/files", "/api/anomaly/data",
-                                 "/samples", "/samples/1", "/samples/1/csv", "/_mock/samples", "/dashboard/app.js", "/x",
+                                 "/samples", "/samples/1", "/samples/1/csv", "/_mock/samples", "/dashboard/main.js", "/x",
                                  "/devices", "/devices/dev-1/start-sampling"]))
     usual = "POST" if path.startswith("/api/") or path.endswith("/start-sampling") else "GET"
     method = usual if draw(st.integers(0, 9)) < 8 else draw(st.sampled_from(["POST", "GET", "PUT", "HEAD", "OPTIONS"]))

@@ -20,7 +20,7 @@ OTHER_KEY = "ei_" + "cd" * 32
 
 @pytest.fixture
 def server(tmp_path):
-    srv = MockServer(tmp_path, hmac_keys=(HMAC_KEY,), timeout=3, device_timeout=30,
+    srv = MockServer(tmp_path, hmac_keys=(HMAC_KEY,), timeout=3, device_timeout=30, hello_timeout=2,
                      max_device_message=4096).start()
     yield srv
     srv.stop()
@@ -93,11 +93,11 @@ def test_a_bad_hello_is_answered_false_naming_why_never_the_key_and_closed(serve
     assert devices(server) == {}
 
 
-def test_no_hello_within_the_timeout_closes_the_connection(server):
+def test_no_hello_within_the_hello_deadline_closes_the_connection(server):
     d = Device(server).connect()
     t0 = time.monotonic()
     assert d.recv(8) is None and d.closed[0] == 1008
-    assert time.monotonic() - t0 < 3 + 2  # the service's timeout (3 s) + 2 s
+    assert time.monotonic() - t0 < 2 + 1.5  # the hello deadline (2 s) + 1.5 s
 
 
 def test_a_message_over_the_limit_closes_with_1009(server):
@@ -166,13 +166,21 @@ def test_a_silent_device_is_closed_after_the_device_timeout(tmp_path):
         srv.stop()
 
 
-def test_devices_beyond_max_devices_are_refused_503(tmp_path):
+def test_a_hello_beyond_max_devices_is_refused_try_again_and_its_id_reconnects(tmp_path):
     srv = MockServer(tmp_path, timeout=3, max_devices=1).start()
     try:
         first = connected(srv)
         second = Device(srv).connect()
-        assert second.status == 503 and b"devices are connected" in second.refusal
-        first.close()
+        assert second.status == 101  # upgraded: it may be the same device coming back
+        second.send_json(hello("dev-2"))
+        answer = second.recv()
+        assert answer["hello"] is False and "Too many devices" in answer["err"]
+        until(lambda: second.recv(0.1) is None and second.closed)
+        assert second.closed[0] == 1013  # "try again later"
+        again = connected(srv, "dev-1")  # the connected device itself may always come back
+        until(lambda: first.recv(0.1) is None and first.closed)
+        assert "replaced" in first.closed[1]
+        again.close()
     finally:
         srv.stop()
 
