@@ -21,7 +21,8 @@ class CBORError(ValueError):
 
 def tag_error(tag):
     return CBORError("a tag (%d%s) where the data acquisition format has none" % (
-        tag, {2: ", a bignum", 3: ", a negative bignum", 55799: ", self-described CBOR"}.get(tag, "")))
+        tag, {0: ", a date", 1: ", a date", 2: ", a bignum", 3: ", a negative bignum",
+              55799: ", self-described CBOR"}.get(tag, "")))
 
 
 class Tag:
