@@ -28,11 +28,19 @@ def _walk(r, rows):
     """Walk one acquisition object; returns (header object, (start, end) of the signature)."""
     top, span = {}, [None]
 
+    def field(what, depth):
+        try:
+            return r.value(depth)
+        except CBORError as e:  # valid CBOR perhaps, but not what the service reads there
+            if "tag" in str(e) or "ends inside" in str(e):
+                raise
+            bad("%s: %s" % (what, e))
+
     def payload_key(key, out):
         if key == "values":
             out["values"] = _values(r, rows)
         elif key in ("device_name", "device_type", "interval_ms", "sensors"):
-            out[key] = r.value(2)
+            out[key] = field("payload." + key, 2)
         else:
             r.value(2, build=False)
 

@@ -102,8 +102,9 @@ class Reader:
         except RecursionError:
             bad("%s is nested deeper than %d levels" % (what, MAX_DEPTH))
         except ValueError as e:  # JSONDecodeError, NaN, an integer beyond 2**53, a repeated key
-            if getattr(e, "pos", 0) >= len(self.buf) and not self.eof:
-                bad("%s is over %d bytes of JSON" % (what, MAX_ROW_BYTES))
+            msg = getattr(e, "msg", "")
+            if not self.eof and (getattr(e, "pos", 0) >= len(self.buf) - 1 or msg.startswith("Unterminated")):
+                bad("%s is over %d bytes of JSON" % (what, MAX_ROW_BYTES))  # it goes on past the window
             bad("body is not valid JSON (%s)" % (e.msg if hasattr(e, "msg") else e))
         if end >= len(self.buf) and not self.eof:  # it may go on past the window
             bad("%s is over %d bytes of JSON" % (what, MAX_ROW_BYTES))
