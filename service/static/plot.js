@@ -16,7 +16,7 @@ export function ticks(lo, hi, count) {
   let step = [1, 2, 5, 10].map(f => f * mag).find(st => span / st <= count) || 10 * mag;
   if (!(step > 0 && isFinite(step))) step = span / count || Number.MIN_VALUE;
   const spacing = Math.max(Math.abs(lo), Math.abs(hi)) * Number.EPSILON;   // between doubles here
-  while (step < 2 * spacing) step *= 2;
+  while (step < spacing) step *= 2;
   const out = [];
   const first = Math.ceil(lo / step);
   for (let k = 0; k <= 2 * count + 1; k++) {
