@@ -103,15 +103,15 @@ def _whole(body):
     """What the service took JSON samples to be before it walked them: decoded whole, strictly
     (no NaN, no integer beyond 2**53, no key twice), checked, then every row. (rows) or None."""
     from service.acquisition import Rows, check_header
-    from service.web import loads
+    from service.web import finite_float, no_constant, safe_int
     try:
         def no_repeats(pairs):
             if len({k for k, _ in pairs}) != len(pairs):
                 raise ValueError("a key twice")
             return dict(pairs)
         text = body.decode("utf-8")
-        obj = json.loads(text, object_pairs_hook=no_repeats, parse_constant=loads.__globals__["_no_constant"],
-                         parse_float=loads.__globals__["finite_float"], parse_int=loads.__globals__["safe_int"])
+        obj = json.loads(text, object_pairs_hook=no_repeats, parse_constant=no_constant,
+                         parse_float=finite_float, parse_int=safe_int)
         summary = check_header(obj)
         values = obj["payload"]["values"]
         if not isinstance(values, list) or not values:

@@ -52,6 +52,7 @@ class Entry:
 
     def __init__(self, project, device, link):
         self.project, self.device, self.link = project, device, link
+        self.encoding = link.encoding  # the hello's: JSON or CBOR
         self.connected_at, self.disconnected_at = now_iso(), None
         self.gone_since = None   # time.monotonic() when it went away
         self.progress = None     # the last sample request's SampleProgress
@@ -79,7 +80,7 @@ class Entry:
     def describe(self):
         d = self.device
         out = {"id": d["device_id"], "type": d["device_type"], "connection": d["connection"],
-               "encoding": self.link.encoding if self.link is not None else None,
+               "encoding": self.encoding,
                "sensors": [{"name": s["name"], "frequencies": s["frequencies"],
                             "maxSampleLengthS": s["maxSampleLengthS"]} for s in d["sensors"]],
                "connected_at": self.connected_at, "disconnected_at": self.disconnected_at,
@@ -202,9 +203,6 @@ class Devices:
             ids = sorted(i for p, i in self._entries if p == project and i > after)
             out = [self._entries[(project, i)].describe() for i in ids[:limit]]
         return out, (ids[limit - 1] if len(ids) > limit else None)
-
-    def listing(self, project):
-        return self.page(project, limit=len(self._entries) + 1)[0]
 
     def start_sample(self, entry, request):
         """Push a sample request to a connected, idle device; RuntimeError if it is not."""

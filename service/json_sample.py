@@ -14,7 +14,7 @@ import re
 
 from service.acquisition import Rows, bad
 from service.config import MAX_BUILT, MAX_DEPTH, MAX_ROW_BYTES
-from service.web import _no_constant, depth_ok, finite_float, safe_int
+from service.web import no_constant, depth_ok, finite_float, safe_int
 
 _READ = 64 * 1024
 _WS = re.compile(r"[ \t\n\r]*")
@@ -33,7 +33,7 @@ def _pairs(pairs):
     return dict(pairs)
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=finite_float,
+_DECODER = json.JSONDecoder(parse_constant=no_constant, parse_float=finite_float,
                             parse_int=safe_int, object_pairs_hook=_pairs)
 
 

@@ -35,7 +35,7 @@ def flag(headers, name):
     return value is not None and value.strip().lower() not in ("0", "false")
 
 
-def _no_constant(name):
+def no_constant(name):
     raise ValueError("%s is not JSON (RFC 8259 has no NaN or Infinity)" % name)
 
 
@@ -59,7 +59,7 @@ def safe_int(text):
 def loads(text):
     """json.loads, strictly: ValueError for NaN, Infinity, a float too large, an integer beyond
     +-2**53; RecursionError for nesting Python cannot follow."""
-    return json.loads(text, parse_constant=_no_constant, parse_float=finite_float, parse_int=safe_int)
+    return json.loads(text, parse_constant=no_constant, parse_float=finite_float, parse_int=safe_int)
 
 
 def depth_ok(obj, limit=MAX_DEPTH):
