@@ -15,7 +15,7 @@ import time
 import cbor2
 
 from service.cbor_stream import CBORError, Reader
-from service.web import loads
+from service.web import depth_ok, loads
 
 HELLO_VERSIONS = (2, 3, 4)
 MAX_ID = 128          # characters of a deviceId, a deviceType, a sensor's name
@@ -48,9 +48,10 @@ def decode(data):
     tags, one item); what is neither is returned as it came (a hello check names it)."""
     if isinstance(data, str):
         try:
-            return loads(data)
+            value = loads(data)
         except (ValueError, RecursionError):
             return data
+        return value if not isinstance(value, (list, dict)) or depth_ok(value) else data
     try:
         r = Reader(io.BytesIO(data), len(data))
         value = r.value()
