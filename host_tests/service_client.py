@@ -11,6 +11,7 @@ import json
 import os
 import re
 import struct
+import time
 import wave
 import zlib
 
@@ -52,6 +53,17 @@ def request(srv, method, path, body=b"", headers=None, key=API_KEY):
         return Answer(r.status, r.getheader("Content-Type") or "", r.read(), r.getheaders())
     finally:
         c.close()
+
+
+def until(condition, timeout=10):
+    """condition()'s first true value, asked every 50 ms; AssertionError after timeout s."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("not within %s s" % timeout)
 
 
 def every_page(srv, path, key=API_KEY):

@@ -15,7 +15,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import time
 
 import cbor2

@@ -7,13 +7,12 @@ do, and a decoder that takes only what decode_message() takes (a map; in `sample
 keys path, label, hmacKey, interval (int or double), length (int) and sensor).
 """
 import json
-import time
 
 import cbor2
 import pytest
 
 from service import API_KEY, MockServer
-from service_client import post_data, request, sample, sign
+from service_client import post_data, request, sample, sign, until
 from ws_device import Device, firmware_sdk_hello
 
 HMAC_KEY = "cbor-session-hmac-key"
@@ -33,15 +32,6 @@ def server(tmp_path):
 def devices(srv):
     return {d["id"]: d for d in request(srv, "GET", "/devices").json()}
 
-
-def until(condition, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("not within %s s" % timeout)
 
 
 def sdk_decodes(msg):

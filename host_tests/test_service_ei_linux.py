@@ -15,27 +15,17 @@ import os
 import queue
 import subprocess
 import threading
-import time
 import urllib.parse
 
 import pytest
 
-from service_client import every_page, request
+from service_client import every_page, request, until
 from service_process import ROOT, cli
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_MODULES = ROOT / "tools" / "node" / "node_modules"
 KEY, HMAC_KEY = "ei_" + "5e" * 32, "linux-client-hmac-key"
 
-
-def until(condition, timeout=30):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("not within %s s" % timeout)
 
 
 class Client:

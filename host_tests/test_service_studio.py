@@ -12,7 +12,7 @@ import pytest
 
 from at_driver import signature_valid
 from service import API_KEY, MockServer
-from service_client import request
+from service_client import request, until
 from ws_device import Device, hello
 
 HMAC_KEY = "service-hmac-key-for-tests"
@@ -32,15 +32,6 @@ def devices(srv):
     assert r.status == 200, r.text
     return {d["id"]: d for d in r.json()}
 
-
-def until(condition, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("not within %s s" % timeout)
 
 
 def start(srv, device_id, body, key=API_KEY, **headers):

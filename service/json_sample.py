@@ -12,7 +12,7 @@ import codecs
 import json
 import re
 
-from service.acquisition import Rows, bad
+from service.acquisition import bad
 from service.config import MAX_BUILT, MAX_DEPTH, MAX_ROW_BYTES
 from service.web import no_constant, depth_ok, finite_float, safe_int
 

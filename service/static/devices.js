@@ -5,7 +5,7 @@
 // uploaded, selected and plotted (samples.js) once the device says sampleFinished.
 "use strict";
 
-import {$, el, fmt, readAll, send, status} from "./page.js";
+import {$, el, fmt, load, send} from "./page.js";
 import {onRefresh, refresh, select, state} from "./samples.js";
 
 const STEPS = [["sample", "acknowledged"], ["sampleStarted", "sampling"], ["sampleProcessing", "processing"],
@@ -109,12 +109,9 @@ function found() {
 }
 
 async function refreshDevices() {
-  try {
-    rec.devices = await readAll("/devices");
-  } catch (e) {
-    status("cannot reach the service: " + e.message, true);
-    return;
-  }
+  const devices = await load("/devices");
+  if (!devices) return;
+  rec.devices = devices;
   renderDevices();
   progress();
 }

@@ -76,6 +76,16 @@ export async function readAll(path) {
   return out;
 }
 
+// A list for the page: readAll(), or null when the service could not be read (the status says why).
+export async function load(path) {
+  try {
+    return await readAll(path);
+  } catch (e) {
+    status("cannot reach the service: " + e.message, true);
+    return null;
+  }
+}
+
 // What changes the project's data: with its key, as x-api-key.
 export function send(path, body) {
   return fetch(path, {method: "POST", cache: "no-store",

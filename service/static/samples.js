@@ -4,7 +4,7 @@
 // Devices panel, a recording's view) follow the list through onRefresh() and select().
 "use strict";
 
-import {$, el, fmt, read, readAll, status} from "./page.js";
+import {$, el, fmt, load, read, status} from "./page.js";
 import {plot} from "./plot.js";
 
 const NO_LABEL = "\u0000";   // the label filter's value for samples without a label
@@ -77,12 +77,9 @@ function renderTable() {
 }
 
 export async function refresh() {
-  try {
-    state.samples = await readAll("/samples");
-  } catch (e) {
-    status("cannot reach the service: " + e.message, true);
-    return;
-  }
+  const samples = await load("/samples");
+  if (!samples) return;
+  state.samples = samples;
   renderLabels();
   renderTable();
   state.seen = new Set(state.samples.map(s => s.sample_id));
