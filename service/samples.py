@@ -2,8 +2,8 @@
 index), one sample's values (plots.py), the file as received, and its values as CSV. Every
 view answers for request.project only: another project's sample is not found.
 
-    GET /samples[?category=&label=&limit=&after=]   a page, oldest first; the next page's
-        address in `Link: <...>; rel="next"` (absent on the last page)
+    GET /samples[?category=&label=&limit=&after=]   a page, oldest first (about 1 MB at most);
+        the next page's address in `Link: <...>; rel="next"` (absent on the last page)
     GET /samples/<id>[?max_points=]                 metadata, step and the plotted rows
     GET /samples/<id>/raw[?inline=1]                 the bytes as received
     GET /samples/<id>/csv                            the values as CSV, written as they are read
@@ -36,7 +36,7 @@ def _count(request, name, default, most):
 
 
 def listing(app, request):
-    """GET /samples: one page of the project's samples; each entry is read as it is sent."""
+    """GET /samples: one page of the project's samples, read from the index."""
     category, label = request.args.get("category"), ()
     if "label" in request.args:
         label = request.args["label"] or None
@@ -45,22 +45,17 @@ def listing(app, request):
     store, project = app.store, request.project.name
     ids, following = store.page(project, category, label, after, limit)
 
-    def body():
-        yield b"["
-        first = True
-        for sample_id in ids:
-            meta = store.get(sample_id, project)
-            if meta is None:  # replaced or reset since the page was chosen
-                continue
-            yield (b"" if first else b",") + json.dumps(meta, allow_nan=False).encode()
-            first = False
-        yield b"]"
-    headers = {"Cache-Control": "no-store"}
+    # a page is at most about PAGE_BYTES: it is sent whole, with its length (a board's HTTP
+    # client may read no chunked body)
+    entries = (store.get(sample_id, project) for sample_id in ids)
+    body = b"[" + b",".join(json.dumps(meta, allow_nan=False).encode()
+                            for meta in entries if meta is not None) + b"]"  # None: gone since
+    headers = {"Cache-Control": "no-store", "Content-Length": str(len(body))}
     if following is not None:
         query = {k: v for k, v in request.args.items() if k not in ("after", "limit")}
         query.update(limit=limit, after=following)
         headers["Link"] = '</samples?%s>; rel="next"' % urllib.parse.urlencode(query)
-    return Response(body(), content_type="application/json", headers=headers)
+    return Response(body, content_type="application/json", headers=headers)
 
 
 def _found(app, request, sample_id):

@@ -235,7 +235,7 @@ class Store:
         """One page of a project's samples, oldest first, from the sample after `after`: (ids,
         next) where ids are at most `limit` and weigh about `budget` bytes at most as a list
         (at least one), and next is the `after` of the next page (None: this is the last).
-        Read each entry with get() as it is sent: a page is never in memory whole."""
+        Read each entry with get(): a page is chosen without reading one."""
         where, args = _where(project, category, label)
         sql = "SELECT id, %s FROM samples WHERE %s ORDER BY id LIMIT ?" % (
             _WEIGHT, " AND ".join(where + ["id > ?"]))
