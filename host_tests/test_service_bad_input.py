@@ -218,7 +218,7 @@ def test_pathological_cbor_and_json_are_400_not_a_crash(server, fmt, body):
 
 @pytest.mark.parametrize("header", ["x-metadata", "x-bounding-boxes"])
 @pytest.mark.parametrize("value", ['{"a": NaN}', '{"a": Infinity}', '{"a": -Infinity}', '{"a": 1e999}',
-                                   '[{"x": NaN}]'])
+                                   '[{"x": NaN}]', '{"a": 9007199254740993}', '{"a": %s}' % ("9" * 400)])
 def test_nan_or_infinity_in_a_json_header_is_400_and_the_list_stays_json(server, header, value):
     if header == "x-metadata" and value.startswith("["):
         value = '{"boxes": %s}' % value
