@@ -15,6 +15,7 @@ MOCK_DATA ?= data/mock
 SERVE_HOST ?= 127.0.0.1
 SERVE_PORT ?= 8000
 SERVE_DATA ?= data/serve
+SERVE_PROJECTS ?=
 SERVE_API_KEYS ?=
 SERVE_HMAC_KEYS ?=
 SERVE_ALLOW_HOSTS ?=
@@ -40,10 +41,13 @@ test: venv $(BROWSER) node runtimes
 mock-server: venv
 	$(BIN)/python -m service --testing --port $(MOCK_PORT) --data $(MOCK_DATA)
 
-# The store in SERVE_DATA survives a restart. API keys and HMAC keys: space-separated lists
-# (default key: the Ingestion API page's example). E.g. make serve SERVE_API_KEYS=ei_1234...
+# The store in SERVE_DATA survives a restart. Projects: space-separated NAME:API_KEY[:HMAC_KEY],
+# each with its own samples and devices (make serve SERVE_PROJECTS="lab:ei_1234... field:ei_5678...:hmac");
+# SERVE_API_KEYS and SERVE_HMAC_KEYS (space-separated) make the project "default" (with neither
+# these nor projects: the Ingestion API page's example key).
 serve: venv
 	$(BIN)/python -m service --host $(SERVE_HOST) --port $(SERVE_PORT) --data $(SERVE_DATA) \
+	  $(foreach p,$(SERVE_PROJECTS),--project $(p)) \
 	  $(foreach k,$(SERVE_API_KEYS),--api-key $(k)) $(foreach k,$(SERVE_HMAC_KEYS),--hmac-key $(k)) \
 	  $(foreach h,$(SERVE_ALLOW_HOSTS),--allow-host $(h))
 

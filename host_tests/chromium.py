@@ -1,5 +1,5 @@
 """Headless Chromium for the dashboard tests (Debian's chromium and chromedriver, through selenium;
-`make test` installs them): open(), wait(), choose(). Not a test module."""
+`make test` installs them): open_browser(), open_project(), wait(), choose(). Not a test module."""
 import contextlib
 import os
 import tempfile
@@ -45,3 +45,12 @@ def wait(driver, condition, timeout=15):
 def choose(driver, select_id, value):
     from selenium.webdriver.support.ui import Select
     Select(driver.find_element("id", select_id)).select_by_value(value)
+
+
+def open_project(driver, url, key):
+    """The dashboard at url, with the project of `key` opened (as a user gives it the key)."""
+    driver.get(url)
+    field = wait(driver, lambda d: d.find_element("id", "project-key"))
+    field.send_keys(key)
+    driver.find_element("id", "project-open").click()
+    wait(driver, lambda d: d.find_element("id", "project-name").text.startswith("project "))

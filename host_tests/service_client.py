@@ -9,7 +9,9 @@ import io
 import itertools
 import json
 import os
+import re
 import struct
+import time
 import wave
 import zlib
 
@@ -24,22 +26,57 @@ _unique = itertools.count()
 
 
 class Answer:
-    def __init__(self, status, content_type, body):
+    def __init__(self, status, content_type, body, headers=()):
         self.status, self.content_type, self.body = status, content_type, body
+        self.headers = {k.lower(): v for k, v in headers}
         self.text = body.decode("utf-8", "replace")
+
+    def next_page(self):
+        """The address of the next page (the Link header's rel="next"), or None."""
+        m = re.match(r'<([^>]*)>;\s*rel="next"', self.headers.get("link", ""))
+        return m.group(1) if m else None
 
     def json(self):
         return json.loads(self.text)
 
 
-def request(srv, method, path, body=b"", headers=None):
+def request(srv, method, path, body=b"", headers=None, key=API_KEY):
+    """One request on a connection of its own. A GET carries `key` as x-api-key unless the
+    headers say otherwise (reads are a project's: key=None to send none)."""
+    headers = dict(headers or {})
+    if method == "GET" and key is not None and not any(k.lower() == "x-api-key" for k in headers):
+        headers["x-api-key"] = key
     c = http.client.HTTPConnection(srv.host, srv.port, timeout=10)
     try:
-        c.request(method, path, body=body, headers=headers or {})
+        c.request(method, path, body=body, headers=headers)
         r = c.getresponse()
-        return Answer(r.status, r.getheader("Content-Type") or "", r.read())
+        return Answer(r.status, r.getheader("Content-Type") or "", r.read(), r.getheaders())
     finally:
         c.close()
+
+
+def until(condition, timeout=10):
+    """condition()'s first true value, asked every 50 ms; AssertionError after timeout s."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("not within %s s" % timeout)
+
+
+def every_page(srv, path, key=API_KEY):
+    """Every entry of a paged list (/samples, /devices), following its next pages; with the
+    number of pages as (entries, pages)."""
+    entries, pages = [], 0
+    while path:
+        a = request(srv, "GET", path, key=key)
+        assert a.status == 200, a.text[:300]
+        entries += a.json()
+        pages += 1
+        path = a.next_page()
+    return entries, pages
 
 
 def sample(values=None, sensors=None, alg="none", **payload):

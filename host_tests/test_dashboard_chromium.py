@@ -11,8 +11,8 @@ import os
 import cbor2
 import pytest
 
-from chromium import choose, open_browser, wait
-from service import MockServer
+from chromium import choose, open_browser, open_project, wait
+from service import API_KEY, MockServer
 from service_client import post_data, request, sample, stored_bytes
 from unix_devices import finish, start_board
 
@@ -44,7 +44,7 @@ def row(driver, name):
 @pytest.fixture(scope="module")
 def page(service, browser):
     server, name = service
-    browser.get(server.url + "/")
+    open_project(browser, server.url + "/", API_KEY)
     wait(browser, lambda d: row(d, name))
     browser.execute_script("window.sameDocument = true")  # gone if the page ever reloads
     return browser
@@ -116,3 +116,41 @@ def test_a_new_upload_appears_without_reloading(service, page):
     wait(page, lambda d: row(d, "late.cbor"), timeout=10)
     assert page.execute_script("return window.sameDocument") is True
     assert "late" in [o.get_attribute("value") for o in page.find_elements("css selector", "#label option")]
+
+
+# ---- any finite values (issue 17, item 5) --------------------------------------------------------
+
+EXTREMES = {  # one axis each: values a float holds, where a tick step is lost to rounding or overflows
+    "huge.cbor": [[1e16], [1e16 + 4], [1e16], [1e16 + 2]],
+    "span.cbor": [[-1.7e308], [1.7e308], [0.0]],
+    "tiny.cbor": [[5e-324], [1e-323], [0.0]],
+    "flat.cbor": [[1e16], [1e16], [1e16]],
+}
+# read in scripts: the table is redrawn whenever a sample arrives (an element could go stale)
+CLICK = "const r = document.querySelector('#samples tbody tr[data-name=\"%s\"]'); if (r) r.click(); return !!r"
+SHOWN = ("const p = document.querySelector('#plot svg polyline');"
+         "if (!p || document.getElementById('detail-name').textContent !== '%s') return null;"
+         "return [p.getAttribute('points'), [...document.querySelectorAll('#plot svg text.y-tick')]"
+         ".map(t => t.textContent)]")
+
+
+@pytest.mark.parametrize("name", sorted(EXTREMES))
+def test_any_finite_values_are_plotted_with_ticks_that_tell_them_apart(service, page, name):
+    server, _ = service
+    values = EXTREMES[name]
+    a = post_data(server, cbor2.dumps(sample(values=values, sensors=[{"name": "v", "units": "u"}])),
+                  file_name=name, x_label="extreme")
+    assert a.status == 200
+    page.execute_script("window.errors = [];"
+                        "addEventListener('error', e => errors.push(String(e.message)));"
+                        "addEventListener('unhandledrejection', e => errors.push(String(e.reason)));")
+    wait(page, lambda d: d.execute_script(CLICK % name), timeout=10)
+    line, labels = wait(page, lambda d: d.execute_script(SHOWN % name), timeout=10)
+    points = [tuple(map(float, p.split(","))) for p in line.split()]
+    assert len(points) == len(values)
+    ys = [y for _, y in points]
+    assert all(14 <= y <= 340 - 42 for y in ys), ys  # inside the plot's frame
+    for (va,), (vb,), ya, yb in zip(values, values[1:], ys, ys[1:]):
+        assert (va < vb) == (ya > yb) and (va == vb) == (ya == yb), (values, ys)  # higher is higher
+    assert len(labels) >= 2 and len(set(labels)) == len(labels), labels  # ticks that do not repeat
+    assert page.execute_script("return window.errors") == []

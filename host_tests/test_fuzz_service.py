@@ -97,6 +97,70 @@ def test_data_acquisition_objects_with_damage_are_described_or_refused(body, cty
         check_described(*described)
 
 
+# ---- the JSON walker against a whole decode ---------------------------------------------------------
+
+def _whole(body):
+    """What the service took JSON samples to be before it walked them: decoded whole, strictly
+    (no NaN, no integer beyond 2**53, no key twice), checked, then every row. (rows) or None."""
+    from service.acquisition import Rows, check_header
+    from service.web import finite_float, no_constant, safe_int
+    try:
+        def no_repeats(pairs):
+            if len({k for k, _ in pairs}) != len(pairs):
+                raise ValueError("a key twice")
+            return dict(pairs)
+        text = body.decode("utf-8")
+        obj = json.loads(text, object_pairs_hook=no_repeats, parse_constant=no_constant,
+                         parse_float=finite_float, parse_int=safe_int)
+        summary = check_header(obj)
+        values = obj["payload"]["values"]
+        if not isinstance(values, list) or not values:
+            return None
+        out = []
+        rows = Rows(lambda i, row: out.append(row))
+        for item in values:
+            rows.row(item)
+        rows.finish(len(summary["sensors"]))
+        return out
+    except (ValueError, RecursionError, Rejected, KeyError, TypeError):
+        return None
+
+
+numbers = st.integers(-(2 ** 53), 2 ** 53) | st.floats(allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def json_samples(draw):
+    """A JSON sample as some client may write it: any key order, any spacing, rows or a flat
+    list, numbers of any size JSON holds; then, half the time, damaged."""
+    width = draw(st.integers(1, 3))
+    rows = draw(st.lists(st.lists(numbers, min_size=width, max_size=width), min_size=1, max_size=30))
+    values = [r[0] for r in rows] if width == 1 and draw(st.booleans()) else rows
+    payload = {"device_name": "d", "device_type": "T", "interval_ms": draw(numbers.filter(lambda v: v >= 0)),
+               "sensors": [{"name": "s%d" % i, "units": "u"} for i in range(width)], "values": values}
+    if draw(st.booleans()):
+        payload["extra"] = draw(json_values)
+    keys = draw(st.permutations(sorted(payload)))
+    obj = {"protected": {"ver": "v1", "alg": "none"}, "signature": "0" * 64,
+           "payload": {k: payload[k] for k in keys}}
+    body = json.dumps(obj, indent=draw(st.sampled_from([None, 0, 2])),
+                      separators=draw(st.sampled_from([None, (",", ":"), (" , ", " : ")]))).encode()
+    return draw(mutated([body])) if draw(st.booleans()) else body
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=json_samples())
+def test_the_json_walker_takes_what_a_strict_whole_decode_takes_with_the_same_rows(body):
+    expected = _whole(body)
+    try:
+        _, _, rows = describe("w.json", body, "application/json", fmt="json")
+    except Rejected as e:
+        assert e.status == 400 and e.text.startswith("Invalid message")
+        assert expected is None, (body[:200], e.text)
+    else:
+        assert rows == expected, body[:200]
+
+
 # ---- the HTTP request parser, over a socket -------------------------------------------------------
 
 SERVER = {}
@@ -120,7 +184,7 @@ def requests(draw):
     """A request a client might write, then damaged a little: any endpoint, any of the headers
     the service reads, any kind of body, framed right before the damage."""
     path = draw(st.sampled_from(["/api/training/data", "/api/testing/files", "/api/split/files", "/api/anomaly/data",
-                                 "/samples", "/samples/1", "/samples/1/csv", "/_mock/samples", "/dashboard/app.js", "/x",
+                                 "/samples", "/samples/1", "/samples/1/csv", "/_mock/samples", "/dashboard/main.js", "/x",
                                  "/devices", "/devices/dev-1/start-sampling"]))
     usual = "POST" if path.startswith("/api/") or path.endswith("/start-sampling") else "GET"
     method = usual if draw(st.integers(0, 9)) < 8 else draw(st.sampled_from(["POST", "GET", "PUT", "HEAD", "OPTIONS"]))

@@ -13,7 +13,7 @@ import signal
 
 import pytest
 
-from chromium import choose, open_browser, wait
+from chromium import choose, open_browser, open_project, wait
 from service import API_KEY
 from service_process import cli
 from unix_devices import start_remote_board
@@ -46,7 +46,7 @@ def browser():
 
 def test_the_board_shows_in_devices_and_a_recording_is_plotted(service, board, browser):
     url = "http://%s:%d/" % (service.host, service.port)
-    browser.get(url)
+    open_project(browser, url, API_KEY)
     script = ("const r = document.querySelector('#devices tbody tr[data-id=\"%s\"]');"
               "return r ? [...r.cells].map(c => c.textContent) : null" % DEVICE)
     cells = wait(browser, lambda d: d.execute_script(script), timeout=30)
@@ -63,7 +63,6 @@ def test_the_board_shows_in_devices_and_a_recording_is_plotted(service, board, b
     length = browser.find_element("id", "record-length")
     length.clear()
     length.send_keys("2000")
-    browser.find_element("id", "record-key").send_keys(API_KEY)
     browser.find_element("id", "record-start").click()
 
     progress = browser.find_element("id", "record-progress")
@@ -95,12 +94,13 @@ def test_the_board_shows_in_devices_and_a_recording_is_plotted(service, board, b
 
 
 def test_a_refused_request_says_why_in_the_form(service, board, browser):
-    browser.find_element("id", "record-key").clear()
-    browser.find_element("id", "record-key").send_keys("ei_" + "0" * 64)
+    label = browser.find_element("id", "record-label")
+    label.clear()
+    label.send_keys("   ")  # the form takes it; the service does not (trimmed, it is empty)
     browser.find_element("id", "record-start").click()
     progress = browser.find_element("id", "record-progress")
     wait(browser, lambda d: progress.get_attribute("data-state") == "refused")
-    assert "401" in progress.text and "Invalid API key" in progress.text
+    assert "400" in progress.text and "label" in progress.text
 
 
 def test_a_board_that_goes_away_is_shown_disconnected(service, board, browser):

@@ -218,7 +218,7 @@ def test_pathological_cbor_and_json_are_400_not_a_crash(server, fmt, body):
 
 @pytest.mark.parametrize("header", ["x-metadata", "x-bounding-boxes"])
 @pytest.mark.parametrize("value", ['{"a": NaN}', '{"a": Infinity}', '{"a": -Infinity}', '{"a": 1e999}',
-                                   '[{"x": NaN}]'])
+                                   '[{"x": NaN}]', '{"a": 9007199254740993}', '{"a": %s}' % ("9" * 400)])
 def test_nan_or_infinity_in_a_json_header_is_400_and_the_list_stays_json(server, header, value):
     if header == "x-metadata" and value.startswith("["):
         value = '{"boxes": %s}' % value
@@ -298,3 +298,84 @@ def test_a_header_that_must_be_ascii_is_400_when_it_is_not(server, header):
              header.encode() + b": " + value] + extra
     r = send(server, b"\r\n".join(lines) + b"\r\n\r\n" + body)
     assert r.status == 400 and header in r.text and "ASCII" in r.text
+
+
+# ---- numbers beyond what JSON readers hold, CBOR tags (issue 17, item 4) ---------------------------
+
+def _json_with(field_json, where="interval"):
+    """A JSON sample whose interval_ms (or first value) is the JSON text given, as sent."""
+    text = json.dumps(sample())
+    if where == "interval":
+        return text.replace('"interval_ms": 10.0', '"interval_ms": ' + field_json).encode()
+    return text.replace('[[0.1, -0.2, 9.81]', '[[' + field_json + ', -0.2, 9.81]').encode()
+
+
+@pytest.mark.parametrize("where", ["interval", "value"])
+@pytest.mark.parametrize("number", ["1" + "0" * 400, "9007199254740993", "-9007199254740993"])
+def test_a_json_integer_beyond_2_53_is_400_and_the_lists_stay_readable(server, where, number):
+    a = post_data(server, _json_with(number, where), fmt="json", file_name="big.json")
+    assert a.status == 400 and "2**53" in a.text, a.text
+    assert request(server, "GET", "/samples").status == 200
+
+
+def test_an_integer_of_2_53_is_a_number(server):
+    a = post_data(server, _json_with("9007199254740992", "value"), fmt="json", file_name="edge.json")
+    assert a.status == 200
+    reset(server)
+
+
+@pytest.mark.parametrize("value", [2 ** 53 + 1, -(2 ** 53) - 1, 2 ** 64 - 1])
+def test_a_cbor_integer_beyond_2_53_is_400(server, value):
+    a = post_data(server, cbor2.dumps(sample(values=[[value, 0, 0]])), file_name="big.cbor")
+    assert a.status == 400 and "2**53" in a.text, a.text
+
+
+@pytest.mark.parametrize("why, value", [
+    ("a bignum", cbor2.CBORTag(2, b"\x01" + b"\x00" * 20)),
+    ("a negative bignum", cbor2.CBORTag(3, b"\x01" + b"\x00" * 20)),
+    ("a date", cbor2.CBORTag(1, 1700000000)),
+])
+@pytest.mark.parametrize("where", ["value", "device_type", "unknown field"])
+def test_a_cbor_tag_anywhere_in_a_sample_is_400_naming_it(server, why, value, where):
+    obj = sample()
+    if where == "value":
+        obj["payload"]["values"][0][0] = value
+    elif where == "device_type":
+        obj["payload"]["device_type"] = value
+    else:
+        obj["payload"]["extra"] = [value]
+    a = post_data(server, cbor2.dumps(obj), file_name="tag.cbor")
+    assert a.status == 400 and "tag" in a.text and why in a.text, a.text
+    assert request(server, "GET", "/samples").status == 200
+
+
+def test_self_described_cbor_is_400_naming_the_tag(server):
+    a = post_data(server, b"\xd9\xd9\xf7" + cbor2.dumps(sample()), file_name="self.cbor")
+    assert a.status == 400 and "55799" in a.text
+
+
+# ---- heads and lengths (issue 17, item 4) -------------------------------------------------------
+
+def test_two_different_content_lengths_are_400_at_once(server):
+    body = cbor2.dumps(sample())
+    t = time.monotonic()
+    r = send(server, head(extra=["Content-Length: %d" % len(body), "Content-Length: %d" % (len(body) + 10)]) + body)
+    assert r.status == 400 and "Content-Length" in r.text and r.is_text()
+    assert time.monotonic() - t < TIMEOUT  # not a 408 after waiting for a body that will not come
+
+
+def test_the_same_content_length_twice_is_taken(server):
+    body = cbor2.dumps(sample())
+    r = send(server, head(extra=["Content-Length: %d" % len(body)] * 2) + body)
+    assert r.status == 200
+    reset(server)
+
+
+def test_a_head_trickled_faster_than_the_floor_rate_still_ends_at_the_head_deadline(server):
+    """1.5 kB/s is above MIN_RATE (1 kB/s): only a deadline for the whole head ends it."""
+    lines = [b"GET /samples HTTP/1.1\r\nHost: 127.0.0.1\r\n"] + [b"X-Slow-%02d: %s\r\n" % (i, b"a" * 136)
+                                                                for i in range(40)] + [b"\r\n"]
+    t = time.monotonic()
+    r = send(server, *lines, pause=0.1)
+    assert r.status == 408 and "head" in r.text
+    assert time.monotonic() - t < TIMEOUT + 1.5  # the 40 lines would take 4 s

@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from service import MockServer
+from service import API_KEY, MockServer
 from service_process import Remote, cli
 from service_client import (CSV, binary_sample, encode, png_bytes, post_data, post_files, request, reset, sample,
                             sign, stored_bytes, wav_bytes)
@@ -31,7 +31,7 @@ def test_make_serve_takes_the_data_folder_port_and_keys_and_binds_loopback(tmp_p
         assert post_data(r, encode(sample(), "cbor")).status == 401  # the page's key is no longer taken
         signed = post_data(r, sign(sample(), "cbor", key=hmac_key), key="ei_first", file_name="s.cbor")
         assert signed.status == 200
-        assert [e["signature_valid"] for e in request(r, "GET", "/samples").json()] == [None, True]
+        assert [e["signature_valid"] for e in request(r, "GET", "/samples", key="ei_first").json()] == [None, True]
         assert (tmp_path / "index.sqlite3").is_file() and len(os.listdir(tmp_path / "files")) == 2
         page = request(r, "GET", "/")
         assert page.status == 200 and b"Local ingestion service" in page.body
@@ -124,7 +124,7 @@ def test_one_sample_has_its_values_and_thins_them_on_request(server, three):
 def test_downloads_are_the_bytes_as_received_and_a_csv(server, three):
     sid = three["w.cbor"]["sample_id"]
     c = http.client.HTTPConnection(server.host, server.port, timeout=10)
-    c.request("GET", "/samples/%d/raw" % sid)
+    c.request("GET", "/samples/%d/raw" % sid, headers={"x-api-key": API_KEY})
     r = c.getresponse()
     body = r.read()
     assert r.getheader("Content-Disposition").startswith("attachment") and r.getheader("X-Content-Type-Options") == "nosniff"
@@ -152,22 +152,23 @@ def test_what_is_not_there_is_404(server, three, path):
 
 
 def test_the_page_and_its_files_are_served_with_a_policy_against_anything_remote(server):
-    for path, ctype in [("/", "text/html"), ("/dashboard/app.js", "text/javascript"),
-                        ("/dashboard/devices.js", "text/javascript"), ("/dashboard/style.css", "text/css")]:
+    scripts = ["/dashboard/%s.js" % m for m in ("main", "page", "samples", "plot", "devices")]
+    for path, ctype in [("/", "text/html"), ("/dashboard/style.css", "text/css")] + [
+            (p, "text/javascript") for p in scripts]:
         c = http.client.HTTPConnection(server.host, server.port, timeout=10)
-        c.request("GET", path)
+        c.request("GET", path)  # the page and its files are open: the key is asked by the page
         r = c.getresponse()
         r.read()
         assert r.status == 200 and r.getheader("Content-Type").startswith(ctype)
         assert r.getheader("Content-Security-Policy").startswith("default-src 'self'")
         c.close()
-    html = "".join(request(server, "GET", p).text for p in ("/", "/dashboard/app.js", "/dashboard/devices.js"))
+    html = "".join(request(server, "GET", p).text for p in ["/"] + scripts)
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
 
 
 def test_events_announce_each_change(server):
     with socket.create_connection((server.host, server.port), timeout=10) as s:
-        s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: %s\r\n\r\n" % API_KEY.encode())
         got = b""
         while b"retry:" not in got:
             got += s.recv(4096)

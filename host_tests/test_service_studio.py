@@ -6,12 +6,13 @@ import json
 import socket
 import threading
 import time
+import urllib.parse
 
 import pytest
 
 from at_driver import signature_valid
 from service import API_KEY, MockServer
-from service_client import request
+from service_client import request, until
 from ws_device import Device, hello
 
 HMAC_KEY = "service-hmac-key-for-tests"
@@ -20,7 +21,7 @@ OTHER_KEY = "ei_" + "cd" * 32
 
 @pytest.fixture
 def server(tmp_path):
-    srv = MockServer(tmp_path, hmac_keys=(HMAC_KEY,), timeout=3, device_timeout=30,
+    srv = MockServer(tmp_path, hmac_keys=(HMAC_KEY,), timeout=3, device_timeout=30, hello_timeout=2,
                      max_device_message=4096).start()
     yield srv
     srv.stop()
@@ -31,15 +32,6 @@ def devices(srv):
     assert r.status == 200, r.text
     return {d["id"]: d for d in r.json()}
 
-
-def until(condition, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("not within %s s" % timeout)
 
 
 def start(srv, device_id, body, key=API_KEY, **headers):
@@ -93,11 +85,11 @@ def test_a_bad_hello_is_answered_false_naming_why_never_the_key_and_closed(serve
     assert devices(server) == {}
 
 
-def test_no_hello_within_the_timeout_closes_the_connection(server):
+def test_no_hello_within_the_hello_deadline_closes_the_connection(server):
     d = Device(server).connect()
     t0 = time.monotonic()
     assert d.recv(8) is None and d.closed[0] == 1008
-    assert time.monotonic() - t0 < 3 + 2  # the service's timeout (3 s) + 2 s
+    assert time.monotonic() - t0 < 2 + 1.5  # the hello deadline (2 s) + 1.5 s
 
 
 def test_a_message_over_the_limit_closes_with_1009(server):
@@ -166,13 +158,21 @@ def test_a_silent_device_is_closed_after_the_device_timeout(tmp_path):
         srv.stop()
 
 
-def test_devices_beyond_max_devices_are_refused_503(tmp_path):
+def test_a_hello_beyond_max_devices_is_refused_try_again_and_its_id_reconnects(tmp_path):
     srv = MockServer(tmp_path, timeout=3, max_devices=1).start()
     try:
         first = connected(srv)
         second = Device(srv).connect()
-        assert second.status == 503 and b"devices are connected" in second.refusal
-        first.close()
+        assert second.status == 101  # upgraded: it may be the same device coming back
+        second.send_json(hello("dev-2"))
+        answer = second.recv()
+        assert answer["hello"] is False and "Too many devices" in answer["err"]
+        until(lambda: second.recv(0.1) is None and second.closed)
+        assert second.closed[0] == 1013  # "try again later"
+        again = connected(srv, "dev-1")  # the connected device itself may always come back
+        until(lambda: first.recv(0.1) is None and first.closed)
+        assert "replaced" in first.closed[1]
+        again.close()
     finally:
         srv.stop()
 
@@ -276,3 +276,84 @@ def test_a_recording_from_the_firmwares_remote_is_stored_and_signed_with_the_ser
     with open(server.store.path(meta["sample_id"]), "rb") as f:
         assert signature_valid(f.read(), HMAC_KEY)  # checked apart from the service too
     assert until(lambda: devices(server)["cpython-board"]["state"] == "disconnected")
+
+
+# ---- hellos that are not strict JSON, or too big (issue 17, items 2 to 4) ------------------------
+
+@pytest.mark.parametrize("old, new", [('"maxSampleLengthS": 60', '"maxSampleLengthS": Infinity'),
+                                      ('"maxSampleLengthS": 60', '"maxSampleLengthS": 1e999'),
+                                      ('"maxSampleLengthS": 60', '"maxSampleLengthS": -Infinity'),
+                                      ('"frequencies": [62.5, 100]', '"frequencies": [NaN]')])
+def test_a_hello_with_nan_or_infinity_is_refused_and_devices_stays_readable(server, old, new):
+    text = json.dumps(hello("nan-dev")).replace(old, new)
+    assert new in text
+    d = Device(server).connect()
+    d.send_raw(d.ws.send(__import__("wsproto").events.TextMessage(data=text)))
+    answer = d.recv()
+    assert answer["hello"] is False
+    r = request(server, "GET", "/devices")
+    assert r.status == 200 and "nan-dev" not in r.text
+
+
+@pytest.mark.parametrize("changes, why", [
+    ({"deviceId": "x" * 60000}, "deviceId must be at most 128"),
+    ({"deviceType": "t" * 129}, "deviceType must be at most 128"),
+    ({"deviceId": "tab\there"}, "control character"),
+    ({"sensors": [{"name": "s%d" % i, "maxSampleLengthS": 1, "frequencies": [1]} for i in range(33)]},
+     "at most 32 sensors"),
+    ({"sensors": [{"name": "s", "maxSampleLengthS": 1, "frequencies": list(range(1, 40))}]}, "at most 32 frequencies"),
+    ({"sensors": [{"name": "s", "maxSampleLengthS": 0, "frequencies": [1]}]}, "maxSampleLengthS (> 0)"),
+])
+def test_a_hello_with_a_field_beyond_its_bound_is_refused_naming_it(tmp_path, changes, why):
+    srv = MockServer(tmp_path, timeout=3).start()  # messages of 64 kB, the service's default
+    try:
+        d = Device(srv).connect()
+        h = hello("big")
+        h["hello"].update(changes)
+        d.send_json(h)
+        answer = d.recv()
+        assert answer["hello"] is False and why in answer["err"], answer
+        assert devices(srv) == {}
+    finally:
+        srv.stop()
+
+
+def test_any_device_id_is_recorded_escaped_in_the_url(server):
+    device_id = "lab/bench 2?#%ü"
+    d = connected(server, device_id)
+    assert device_id in devices(server)
+    r = start(server, urllib.parse.quote(device_id, safe=""), RECORD)
+    assert r.status == 200, r.text
+    assert d.recv()["sample"]["label"] == "wave"
+    d.close()
+
+
+# ---- sockets without a hello (issue 17, item 3) ----------------------------------------------------
+
+def test_sockets_that_never_say_hello_cannot_keep_a_device_out(tmp_path):
+    srv = MockServer(tmp_path, timeout=3, hello_timeout=3, max_devices=2, max_pending=4).start()
+    try:
+        silent = [Device(srv).connect() for _ in range(10)]  # more than the device slots
+        assert all(s.status == 101 for s in silent)
+        device = connected(srv, "real")  # its hello is answered: it took no slot while pending
+        assert devices(srv)["real"]["state"] == "idle"
+        until(lambda: sum(1 for s in silent if s.recv(0.05) is None and s.closed) >= 6)
+        assert all(s.closed[0] == 1008 for s in silent if s.closed)  # the oldest pending made room
+        device.close()
+    finally:
+        srv.stop()
+
+
+def test_frames_before_a_hello_are_closed_past_the_bytes_a_hello_may_take(server):
+    from wsproto.events import TextMessage
+    d = Device(server).connect()
+    d.send_raw(d.ws.send(TextMessage(data="{", message_finished=False)))
+    sent = 0
+    try:
+        for _ in range(20000):  # empty continuation frames: 6 bytes each, 120 kB in all
+            d.send_raw(d.ws.send(TextMessage(data="", message_finished=False)))
+            sent += 6
+    except OSError:
+        pass  # the service closed it
+    until(lambda: d.recv(0.1) is None and d.closed)
+    assert d.closed[0] == 1009 and "no hello" in d.closed[1], d.closed

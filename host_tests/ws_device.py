@@ -1,11 +1,17 @@
 """A remote-management device written on wsproto, for the service tests that send what the
 firmware would not (a malformed hello, an oversized frame, a silent device): connects to the
 service's / with Upgrade: websocket, sends JSON or raw frames, reads what comes. Not a test
-module. The firmware's own client (ei.Remote) is the device of the end-to-end tests."""
+module. The firmware's own client (ei.Remote) is the device of the end-to-end tests.
+
+Device(..., cbor=True) speaks as Edge Impulse's firmware-sdk does (remote-mgmt.cpp; protocol
+notes 1.1 and 1.3): every message a CBOR map in a binary frame, and it reads only binary
+frames (`text_frames` counts any text frame the service sent it instead).
+"""
 import json
 import socket
 import time
 
+import cbor2
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Ping, Pong,
                             RejectConnection, RejectData, Request, TextMessage)
@@ -22,11 +28,24 @@ def hello(device_id="dev-1", api_key=API_KEY, **changes):
     return {"hello": h}
 
 
+def firmware_sdk_hello(device_id="24:6f:28:aa:bb:cc", api_key=API_KEY):
+    """The hello of Edge Impulse's firmware-sdk (get_hello_msg), field by field in its order:
+    version 3 as an integer, connection "ip", the keys, supportsSnapshotStreaming false, each
+    sensor's maxSampleLengthS an integer and its frequencies doubles."""
+    return {"hello": {"version": 3, "connection": "ip", "apiKey": api_key, "deviceId": device_id,
+                      "deviceType": "ESPRESSIF_ESP32", "supportsSnapshotStreaming": False,
+                      "sensors": [{"name": "Accelerometer", "maxSampleLengthS": 300,
+                                   "frequencies": [62.5, 100.0]},
+                                  {"name": "Microphone", "maxSampleLengthS": 60, "frequencies": [16000.0]}]}}
+
+
 class Device:
     """connect() opens the WebSocket (status: 101, or the refusal's status and text)."""
 
-    def __init__(self, server, timeout=10):
+    def __init__(self, server, timeout=10, cbor=False):
         self.sock = socket.create_connection((server.host, server.port), timeout=timeout)
+        self.cbor = cbor
+        self.text_frames = 0    # text frames received by a CBOR device (which reads none)
         self.ws = WSConnection(ConnectionType.CLIENT)
         self.timeout = timeout
         self.closed = None     # (code, reason) of the service's close
@@ -47,6 +66,13 @@ class Device:
 
     def send_json(self, obj):
         self.sock.sendall(self.ws.send(TextMessage(data=json.dumps(obj))))
+
+    def send_message(self, obj):
+        """obj as this device speaks: CBOR in a binary frame, or JSON text."""
+        if self.cbor:
+            self.sock.sendall(self.ws.send(BytesMessage(data=cbor2.dumps(obj))))
+        else:
+            self.send_json(obj)
 
     def ping(self, payload):
         self.sock.sendall(self.ws.send(Ping(payload=payload)))
@@ -92,8 +118,12 @@ class Device:
             elif isinstance(event, RejectData):
                 self.refusal += event.data
                 self._refusing = not event.body_finished
+            elif isinstance(event, TextMessage) and self.cbor:
+                self.text_frames += 1
             elif isinstance(event, TextMessage):
                 self._pending.append(json.loads(event.data))
+            elif isinstance(event, BytesMessage) and self.cbor:
+                self._pending.append(cbor2.loads(bytes(event.data)))
             elif isinstance(event, BytesMessage):
                 self._pending.append(bytes(event.data))
             elif isinstance(event, Pong):

@@ -2,11 +2,13 @@
 
 A package by role (README: "The local ingestion service"):
     config.py       Config and the limits        app.py       create_app(config): the WSGI app
-    routes.py       the routes, as data          safety.py    Host, Origin, API key
-    ingestion.py    /api/<category>/{data,files} dashboard.py the dashboard's API; static/
-    testing.py      /_mock/... (testing only)    store.py     SQLite index + files
+    projects.py     projects and their keys      routes.py    the routes, as data
+    safety.py       Host, Origin, API key        ingestion.py /api/<category>/{data,files}
+    dashboard.py    the page, session, events    samples.py   /samples: list, values, downloads
+    plots.py        plotted values, cached       store.py     SQLite index + files
+    testing.py      /_mock/... (testing only)    studio_api.py  Studio REST calls (testing only)
     files.py        one file: check, describe, read back (acquisition.py, cbor_sample.py,
-                    cbor_stream.py, signature.py, media.py)
+                    cbor_stream.py, json_sample.py, signature.py, media.py)
     limits.py       bodies and files as they come in             server.py    the threaded server
     remote.py, device_link.py, devices.py, record.py: remote management, the service as Studio
                     (the protocol, one device's WebSocket, / upgraded and the devices, the
@@ -15,9 +17,10 @@ A package by role (README: "The local ingestion service"):
 """
 from service.app import create_app
 from service.config import API_KEY, BAD_CSV, DUPLICATE, MAX_FILE_BYTES, MAX_FILES, MIN_RATE, Config
+from service.projects import Project
 from service.files import inspect_file, series, split_category
 from service.server import MockServer, Server
 from service.web import Rejected
 
-__all__ = ["create_app", "Config", "Server", "MockServer", "Rejected", "inspect_file", "series",
+__all__ = ["create_app", "Config", "Project", "Server", "MockServer", "Rejected", "inspect_file", "series",
            "split_category", "API_KEY", "BAD_CSV", "DUPLICATE", "MAX_FILE_BYTES", "MAX_FILES", "MIN_RATE"]

@@ -1,16 +1,24 @@
 """python -m service: the local ingestion service and its dashboard (what `make serve` runs).
 
-    python -m service [--host 127.0.0.1] [--port 8000] [--data data/serve] [--api-key K ...]
-        [--hmac-key K ...] [--allow-host NAME ...] [--timeout S] [--max-connections N]
-        [--max-devices N] [--device-timeout S] [--testing]
+    python -m service [--host 127.0.0.1] [--port 8000] [--data data/serve]
+        [--project NAME:API_KEY[:HMAC_KEY] ...] [--api-key K ...] [--hmac-key K ...]
+        [--allow-host NAME ...] [--timeout S] [--max-connections N] [--max-devices N]
+        [--device-timeout S] [--testing]
+
+Each --project is a project with its samples, devices and dashboard (service/projects.py);
+--api-key and --hmac-key make the project named "default" (the page's example key when no key
+is given at all).
 
 Devices connect over remote management on the same port: ws://HOST:PORT/ (README: From Edge
 Impulse Studio); the dashboard's Record form sends them sample requests.
 """
 import argparse
 
+import sys
+
 from service.app import create_app
-from service.config import API_KEY, DEVICE_TIMEOUT, MAX_CONNECTIONS, MAX_DEVICES, TIMEOUT, Config
+from service.config import DEVICE_TIMEOUT, MAX_CONNECTIONS, MAX_DEVICES, TIMEOUT, Config
+from service.projects import ProjectError, Projects, from_specs
 from service.server import Server
 
 
@@ -20,10 +28,14 @@ def main(argv=None):
     ap.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback, this machine only)")
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--data", default="data/serve", help="folder of the store (kept across restarts)")
-    ap.add_argument("--api-key", action="append", dest="api_keys",
-                    help="accepted x-api-key (repeatable; default: the Ingestion API page's example key)")
+    ap.add_argument("--project", action="append", dest="projects", default=[], metavar="NAME:API_KEY[:HMAC_KEY]",
+                    help="a project: the API key that opens it, the HMAC key its samples are signed with "
+                         "(repeatable; the same NAME again adds a key to it)")
+    ap.add_argument("--api-key", action="append", dest="api_keys", default=[],
+                    help="an API key of the project named default (repeatable; without any key at all: "
+                         "the Ingestion API page's example key)")
     ap.add_argument("--hmac-key", action="append", dest="hmac_keys", default=[],
-                    help="HMAC key to verify HS256 signatures with (repeatable)")
+                    help="an HMAC key of the project named default, to verify HS256 signatures with (repeatable)")
     ap.add_argument("--allow-host", action="append", dest="allow_hosts", default=[],
                     help="a name the Host header may give besides the bound address (repeatable), e.g. "
                          "this machine's name when bound to 0.0.0.0")
@@ -39,17 +51,24 @@ def main(argv=None):
     ap.add_argument("--testing", action="store_true",
                     help="serve the test API too (/_mock/samples, /_mock/reset): for tests only")
     args = ap.parse_args(argv)
-    config = Config(data_dir=args.data, api_keys=tuple(args.api_keys or (API_KEY,)),
-                    hmac_keys=tuple(args.hmac_keys), host=args.host, port=args.port,
+    try:
+        projects = from_specs(args.projects, tuple(args.api_keys), tuple(args.hmac_keys))
+        Projects(projects)  # a key given to two projects is refused here, before anything starts
+    except ProjectError as e:
+        ap.error(str(e))
+    config = Config(data_dir=args.data, projects=projects, host=args.host, port=args.port,
                     allow_hosts=tuple(args.allow_hosts), timeout=args.timeout,
                     max_connections=args.max_connections, max_devices=args.max_devices,
                     device_timeout=args.device_timeout, log_requests=True)
     server = Server(create_app(config, testing=args.testing))
     print("ingestion service on %s (data in %s)" % (server.url, args.data), flush=True)
-    print("dashboard: %s/" % server.url, flush=True)
-    print("remote management: ws%s/ (sample requests signed with %s)" % (
-        server.url[4:], "the first --hmac-key" if config.hmac_keys else
-        "the development HMAC key, unchecked: give --hmac-key to check signatures"), flush=True)
+    print("dashboard: %s/ (give a project's API key to open it)" % server.url, flush=True)
+    print("remote management: ws%s/" % server.url[4:], flush=True)
+    for p in projects:
+        print("project %s (id %d): %d API key%s; sample requests signed with %s" % (
+            p.name, p.id, len(p.api_keys), "" if len(p.api_keys) == 1 else "s",
+            "its first HMAC key" if p.hmac_keys else
+            "the development HMAC key, unchecked: give it an HMAC key to check signatures"), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -59,4 +78,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -1,7 +1,7 @@
 """create_app(config): the service as a WSGI application, separate from the server that runs it.
 
-Each request: the Host and Origin checks (safety.py), the route (routes.py), the API key where
-the route needs one, then the view. A refusal is text/plain with a reason; what a client sends
+Each request: the Host and Origin checks (safety.py), the route (routes.py), the project the
+API key (or the dashboard's session) opens where the route needs one, then the view. A refusal is text/plain with a reason; what a client sends
 never makes a 500 (a 500 is the service's own fault, and says so).
 """
 import sys
@@ -11,9 +11,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from service import routes, safety
 from service.config import Config
-from service.dashboard import Plots
 from service.devices import Devices
 from service.limits import Body, ServiceRequest
+from service.plots import Plots
+from service.projects import Projects, from_specs
 from service.store import Store
 from service.web import Rejected, text
 
@@ -22,16 +23,19 @@ class App:
     def __init__(self, config, testing=False):
         self.config = config
         self.testing = testing
+        self.projects = Projects(config.projects or from_specs((), config.api_keys, config.hmac_keys))
         self.store = Store(config.data_dir)
         self.url_map = routes.url_map(testing)
-        self.plots = Plots()
-        self.devices = Devices(self.store.changed, config.max_devices)
+        self.plots = Plots(config.plot_cache_bytes)
+        self.devices = Devices(self.store.changed, config)
+        self.device_names = {}  # testing: the names Studio's REST stand-in (studio_api.py) gives
         self.closing = False  # set when the server stops: long answers (/events) end
 
     def __call__(self, environ, start_response):
         environ["wsgi.input"] = Body(environ["wsgi.input"], self.config.timeout)
         request = ServiceRequest(environ)
         request.store = self.store
+        request.project = None
         request.max_file_bytes = self.config.max_file_bytes
         request.max_form_parts = self.config.max_files + 16  # werkzeug's default (1000) would answer 413 first
         try:
@@ -54,9 +58,11 @@ class App:
         safety.check_host(self.config, request)
         safety.check_origin(self.config, request)
         endpoint, args = self.url_map.bind_to_environ(request.environ).match()
-        view, needs_key = routes.VIEWS[endpoint]
-        if needs_key:
-            safety.check_key(self.config, request)
+        view, access = routes.VIEWS[endpoint]
+        if access == routes.KEY:
+            request.project = safety.check_key(self.projects, request)
+        elif access == routes.READ:
+            request.project = safety.check_reader(self.projects, request)
         if endpoint.startswith("ingestion."):
             safety.check_length(request)
         return view(self, request, **args)

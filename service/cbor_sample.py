@@ -4,7 +4,7 @@ over, and Ref-BINARY values are counted from the bytes after the object, not dec
 import struct
 
 from service.acquisition import BINARY_REF, BINARY_TYPES, Rows, bad, check_header
-from service.cbor_stream import CBORError, Reader
+from service.cbor_stream import CBORError, Reader, tag_error
 from service.config import MAX_DEPTH
 from service.web import Rejected
 
@@ -28,11 +28,19 @@ def _walk(r, rows):
     """Walk one acquisition object; returns (header object, (start, end) of the signature)."""
     top, span = {}, [None]
 
+    def field(what, depth):
+        try:
+            return r.value(depth)
+        except CBORError as e:  # valid CBOR perhaps, but not what the service reads there
+            if "tag" in str(e) or "ends inside" in str(e):
+                raise
+            bad("%s: %s" % (what, e))
+
     def payload_key(key, out):
         if key == "values":
             out["values"] = _values(r, rows)
         elif key in ("device_name", "device_type", "interval_ms", "sensors"):
-            out[key] = r.value(2)
+            out[key] = field("payload." + key, 2)
         else:
             r.value(2, build=False)
 
@@ -90,15 +98,11 @@ def _row(r, depth=2):
         return -1 - arg
     if major == 7:
         return arg
-    if major == 6 and arg in (2, 3):
-        m, n = r.head()
-        if m != 2 or n is None:
-            bad("a bignum tag on something that is not a byte string")
-        v = int.from_bytes(r.take(n), "big")
-        return v if arg == 2 else -1 - v
+    if major == 6:
+        raise tag_error(arg)
     if major == 3:
         return r._string(3, arg, True)
-    return "<%s>" % {2: "bytes", 5: "a map", 6: "a tag"}[major]
+    return "<%s>" % {2: "bytes", 5: "a map"}[major]
 
 
 def read_cbor(f, size, keep=None):
@@ -141,14 +145,10 @@ def read_cbor(f, size, keep=None):
     return summary, span, None
 
 
-def binary_rows(f, start, kind, width, picks):
-    """The rows numbered in picks, read from the raw data at `start`."""
+def binary_rows(f, start, kind, width, picks, keep):
+    """keep(row) for each row numbered in picks, read from the raw data at `start`."""
     fmt = "<%d%s" % (width, BINARY_TYPES[kind][1])
     size = struct.calcsize(fmt)
-    out = []
     for i in picks:
         f.seek(start + i * size)
-        out.append(list(struct.unpack(fmt, f.read(size))))
-    return out
-
-
+        keep(list(struct.unpack(fmt, f.read(size))))

@@ -3,15 +3,15 @@
 The service never decodes a sample whole: `payload.values` is walked item by item (see
 acquisition.py), other items are built only where the service reads them, and everything
 else is stepped over. Nesting is bounded, a length is checked against the bytes left before
-anything is read, and what is built is counted against a budget.
+anything is read, and what is built is counted against a budget. Tags (bignums, dates, ...)
+are refused wherever they are: the data acquisition format has none.
 """
 import struct
 
-from service.config import MAX_DEPTH
+from service.config import MAX_BUILT, MAX_DEPTH, MAX_TEXT
 
 _CHUNK = 64 * 1024
-MAX_TEXT = 64 * 1024          # a text or byte string that is built (names, units, labels)
-BUDGET = 100000               # items built outside payload.values
+BUDGET = MAX_BUILT            # items built outside payload.values
 BREAK = object()              # the "break" stop code of an indefinite-length item
 
 
@@ -19,12 +19,20 @@ class CBORError(ValueError):
     pass
 
 
+def tag_error(tag):
+    return CBORError("a tag (%d%s) where the data acquisition format has none" % (
+        tag, {0: ", a date", 1: ", a date", 2: ", a bignum", 3: ", a negative bignum",
+              55799: ", self-described CBOR"}.get(tag, "")))
+
+
 class Tag:
+    """A simple value CBOR has and Python has not (Tag(-1, n))."""
+
     def __init__(self, tag, value):
         self.tag, self.value = tag, value
 
     def __repr__(self):
-        return "CBORTag(%d, %r)" % (self.tag, self.value)
+        return "CBORSimple(%r)" % (self.value,)
 
 
 class Reader:
@@ -132,11 +140,7 @@ class Reader:
                 n += 1
             return out
         if major == 6:
-            inner = self.value(depth + 1, build)
-            if build and arg in (2, 3) and isinstance(inner, bytes):  # bignums
-                n = int.from_bytes(inner, "big")
-                return n if arg == 2 else -1 - n
-            return Tag(arg, inner) if build else None
+            raise tag_error(arg)
         if arg is BREAK:
             raise CBORError("a break stop code outside an indefinite-length item")
         return arg

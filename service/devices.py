@@ -3,14 +3,22 @@ WebSocket upgrade at / (connect(), the view: one device's session in its connect
 and the registry of devices (Devices), which the dashboard lists and sends sample requests
 through (record.py).
 
-A session: the hello within `timeout` s, checked against the accepted API keys and answered
-{"hello":true} or {"hello":false,"err":...} (never the key); then the device's messages, its
-status messages followed (SampleProgress), anything else ignored. A second connection with the
-same device id replaces the first (closed 1000, "replaced"). A device silent for
-`device_timeout` s (plus the length of the sample it is recording) is closed 1001; one that
-goes away stays listed as disconnected, since when and why. At most `max_devices` at once
-(beyond: 503); each is also one of the server's open connections.
+A session: the hello within `hello_timeout` s (a few), in JSON or CBOR, checked against the
+projects' API keys and answered in its encoding {"hello":true} or {"hello":false,"err":...}
+(never the key); then the device's messages, its status messages followed (SampleProgress),
+anything else ignored. A device belongs to the project of its key: its id is unique within the
+project, and a second connection with the same id in the same project replaces the first
+(closed 1000, "replaced"); another project's device of that id is another device. A device
+silent for `device_timeout` s (plus the length of the sample it is recording) is closed 1001;
+one that goes away stays listed as disconnected, since when and why, for `forget_devices` s
+(at most MAX_GONE_DEVICES a project).
+
+Slots: a socket that has not said hello is one of `max_pending` (beyond, the oldest of them is
+closed to make room: sockets without a key cannot keep a device out); a device is one of
+`max_devices` once its hello is accepted (beyond, its hello is refused, "try again"); each is
+also one of the server's open connections.
 """
+import collections
 import datetime
 import socket
 import threading
@@ -19,6 +27,7 @@ import time
 from werkzeug.wrappers import Response
 from wsproto.utilities import RemoteProtocolError
 
+from service.config import MAX_GONE_DEVICES, PAGE
 from service.device_link import DeviceGone, DeviceLink, HelloRefused
 from service.remote import STATUSES
 from service.web import text
@@ -38,14 +47,21 @@ def _status(msg):
 
 
 class Entry:
-    """One device id: its hello, its link while connected, its last sample request."""
+    """One device id of one project: its hello, its link while connected, its last sample
+    request."""
 
-    def __init__(self, device, link):
-        self.device, self.link = device, link
+    def __init__(self, project, device, link):
+        self.project, self.device, self.link = project, device, link
+        self.encoding = link.encoding  # the hello's: JSON or CBOR
         self.connected_at, self.disconnected_at = now_iso(), None
+        self.gone_since = None   # time.monotonic() when it went away
         self.progress = None     # the last sample request's SampleProgress
         self.requested_at = None
         self.last_error = None
+
+    @property
+    def key(self):
+        return self.project, self.device["device_id"]
 
     def sensor(self, name):
         for s in self.device["sensors"]:
@@ -64,6 +80,7 @@ class Entry:
     def describe(self):
         d = self.device
         out = {"id": d["device_id"], "type": d["device_type"], "connection": d["connection"],
+               "encoding": self.encoding,
                "sensors": [{"name": s["name"], "frequencies": s["frequencies"],
                             "maxSampleLengthS": s["maxSampleLengthS"]} for s in d["sensors"]],
                "connected_at": self.connected_at, "disconnected_at": self.disconnected_at,
@@ -80,73 +97,112 @@ class Entry:
 
 
 class Devices:
-    """Every device id seen since the service started. `changed` (the store's condition, so
-    /events waits on one) is notified, and `version` grows, on every change."""
+    """Every device seen, by (project, id), until forgotten. `changed` (the store's condition,
+    so /events waits on one) is notified, and `version` (and `versions[project]`) grows, on
+    every change."""
 
-    def __init__(self, changed, max_devices):
+    def __init__(self, changed, config):
         self.changed = changed
         self.version = 0
-        self.max_devices = max_devices
+        self.versions = collections.Counter()
+        self.max_devices, self.max_pending = config.max_devices, config.max_pending
+        self.forget_after = config.forget_devices
         self._lock = threading.Lock()
         self._entries = {}
-        self._open = 0
+        self._pending = collections.OrderedDict()  # links without a hello yet, oldest first
 
-    def _bump(self):
+    def _bump(self, project):
         with self.changed:
             self.version += 1
+            self.versions[project] += 1
             self.changed.notify_all()
 
-    def admit(self):
-        """Take a connection slot; False when max_devices are connected."""
+    def pending(self, link):
+        """A socket upgraded, its hello still to come: it takes a pending slot, closing the
+        oldest pending socket when all are taken."""
         with self._lock:
-            if self._open >= self.max_devices:
-                return False
-            self._open += 1
-            return True
+            self._pending[id(link)] = link
+            oldest = None
+            if len(self._pending) > self.max_pending:
+                _, oldest = self._pending.popitem(last=False)
+        if oldest is not None:
+            oldest.abort("no hello yet, and newer connections are waiting")
 
-    def release(self):
+    def unpend(self, link):
         with self._lock:
-            self._open -= 1
+            self._pending.pop(id(link), None)
 
     def attach(self, link, device):
-        """The device is connected on `link`; an earlier link for its id is closed."""
+        """The device said hello on `link`: it is connected (an earlier link of its id in its
+        project is closed), or the reason there is no room for it."""
+        project = device["project"].name
+        key = (project, device["device_id"])
         with self._lock:
-            old = self._entries.get(device["device_id"])
-            entry = self._entries[device["device_id"]] = Entry(device, link)
-        if old is not None and old.link is not None:
+            self._pending.pop(id(link), None)
+            old = self._entries.get(key)
+            replacing = old is not None and old.link is not None
+            connected = sum(1 for e in self._entries.values() if e.link is not None)
+            if connected - replacing >= self.max_devices:
+                return "Too many devices: %d are connected, the most this service takes (--max-devices); " \
+                       "try again later" % self.max_devices
+            entry = self._entries[key] = Entry(project, device, link)
+            self._forget()
+        if replacing:
             old.link.close(1000, "replaced by a new connection with the same device id")
-        self._bump()
-        return entry
+        link.entry = entry
+        self._bump(project)
+        return None
 
     def detach(self, entry, why, error=True):
         """The entry's link is gone (unless a new connection has replaced it meanwhile);
         `why` is its last error unless the device closed cleanly (error=False) while idle."""
         with self._lock:
-            if self._entries.get(entry.device["device_id"]) is not entry:
+            if self._entries.get(entry.key) is not entry:
                 return
             entry.link = None
             entry.disconnected_at = now_iso()
+            entry.gone_since = time.monotonic()
             if entry.busy():
                 entry.progress.state, entry.progress.error = "failed", "disconnected: " + why
                 error = True
             if error:
                 entry.last_error = "disconnected: " + why
-        self._bump()
+        self._bump(entry.project)
+
+    def _forget(self):
+        """Drop devices gone for longer than forget_after, and beyond MAX_GONE_DEVICES a
+        project the longest gone (holds _lock)."""
+        now, gone = time.monotonic(), collections.defaultdict(list)
+        for key, e in list(self._entries.items()):
+            if e.link is None:
+                if now - e.gone_since > self.forget_after:
+                    del self._entries[key]
+                else:
+                    gone[e.project].append(e)
+        for entries in gone.values():
+            entries.sort(key=lambda e: e.gone_since)
+            for e in entries[:max(0, len(entries) - MAX_GONE_DEVICES)]:
+                del self._entries[e.key]
 
     def progressed(self, entry):
         with self._lock:
             if entry.progress is not None and entry.progress.state == "failed":
                 entry.last_error = entry.progress.error
-        self._bump()
+        self._bump(entry.project)
 
-    def get(self, device_id):
+    def get(self, project, device_id):
         with self._lock:
-            return self._entries.get(device_id)
+            self._forget()
+            return self._entries.get((project, device_id))
 
-    def listing(self):
+    def page(self, project, after="", limit=PAGE):
+        """The project's devices by id, from the id after `after`: (entries described, the
+        `after` of the next page or None)."""
         with self._lock:
-            return [e.describe() for e in sorted(self._entries.values(),
-                                                 key=lambda e: e.device["device_id"])]
+            self._forget()
+            ids = sorted(i for p, i in self._entries if p == project and i > after)
+            out = [self._entries[(project, i)].describe() for i in ids[:limit]]
+        return out, (ids[limit - 1] if len(ids) > limit else None)
 
     def start_sample(self, entry, request):
         """Push a sample request to a connected, idle device; RuntimeError if it is not."""
@@ -162,12 +218,13 @@ class Devices:
             except DeviceGone as e:
                 raise RuntimeError("device %s went away (%s)" % (entry.device["device_id"], e))
             entry.requested_at = now_iso()
-        self._bump()
+        self._bump(entry.project)
         return entry
 
     def close_all(self):
         with self._lock:
             links = [e.link for e in self._entries.values() if e.link is not None]
+            links += list(self._pending.values())
         for link in links:
             link.close(1001, "the service is stopping")
 
@@ -185,29 +242,24 @@ def connect(app, request):
     if sock is None:
         return text(400, "A WebSocket needs the server's socket; this server does not give it")
     devices, cfg = app.devices, app.config
-    if not devices.admit():
-        return text(503, "Service Unavailable: %d devices are connected, the most this service "
-                         "takes (--max-devices)" % cfg.max_devices, **{"Retry-After": "5"})
-    link = DeviceLink(sock, cfg.api_keys, timeout=cfg.timeout, max_message=cfg.max_device_message)
+    link = DeviceLink(sock, app.projects.by_key, timeout=cfg.timeout, max_message=cfg.max_device_message,
+                      before_hello=cfg.max_device_message + 1024)
+    link.entry = None
     try:
         link.accept(_head(request))
     except RemoteProtocolError as e:  # nothing was sent: an HTTP answer says why
-        devices.release()
         status = getattr(e.event_hint, "status_code", 400)
         return text(status, "Invalid WebSocket handshake: %s" % e,
                     **({"Sec-WebSocket-Version": "13"} if status == 426 else {}))
     except (OSError, DeviceGone) as e:  # gone during the handshake: the answer goes nowhere
-        devices.release()
         return text(400, "The client went during the WebSocket handshake: %s" % e)
-    except BaseException:
-        devices.release()
-        raise
-    entries, why, error = [], "closed", True
+    why, error = "closed", True
+    devices.pending(link)
     try:
-        link.receive_hello(cfg.timeout, lambda device: entries.append(devices.attach(link, device)))
-        why = _session(app, entries[0], link)
+        link.receive_hello(cfg.hello_timeout, lambda device: devices.attach(link, device))
+        why = _session(app, link.entry, link)
     except HelloRefused as e:
-        link.close(1008, "hello refused")
+        link.close(1013 if str(e).startswith("Too many devices") else 1008, "hello refused")
         why = str(e)
     except DeviceGone as e:
         why = "closed (%s%s)" % (e.code, ": " + e.reason if e.reason else "")
@@ -215,9 +267,9 @@ def connect(app, request):
     except OSError as e:
         why = "connection failed: %s" % e
     finally:
-        for entry in entries:
-            devices.detach(entry, why, error)
-        devices.release()
+        devices.unpend(link)
+        if link.entry is not None:
+            devices.detach(link.entry, why, error)
         try:  # the session is over: werkzeug's answer after it goes nowhere
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:

@@ -70,12 +70,15 @@ def inspect_file(file_name, f, content_type, hmac_keys=(), fmt=None):
             sig = _signature(f, span)
             summary["signature_valid"] = signature.verify_cbor(f, size, span, sig, info["binary"], hmac_keys)
     elif fmt == "json":
-        info, obj, body = acquisition.read_json(f, size)
+        info, span = acquisition.read_json(f, size)
         summary.update(info, kind="acquisition", content_type=CONTENT_TYPES[fmt])
         if info["signed"] and hmac_keys:
-            summary["signature_valid"] = signature.verify_json(body, obj["signature"], hmac_keys)
+            f.seek(span[0] - 1)
+            sig = f.read(span[1] - span[0] + 2).decode("ascii", "replace").strip('"')
+            summary["signature_valid"] = signature.verify_json(f, span, sig, hmac_keys)
     elif ext == ".csv" or declared == "text/csv":
         summary.update(media.read_csv(f), kind="csv", content_type="text/csv")
+        acquisition.check_summary(summary)
     elif ext == ".wav" or declared in ("audio/wav", "audio/x-wav", "audio/wave"):
         summary.update(media.read_wav(f)[0], kind="audio", content_type="audio/wav")
     elif ext in (".png", ".jpg", ".jpeg") or declared in ("image/png", "image/jpeg"):
@@ -92,32 +95,40 @@ def _signature(f, span):
     return cbor2.loads(f.read(span[1] - span[0]))
 
 
-def series(meta, f, max_points=None):
-    """(step, rows): every step-th row of values a stored file holds, at most max_points rows
-    (all with None); (1, None) for images and other files. Read as a stream."""
+def each_row(meta, f, keep, step=1):
+    """Hand every step-th row of values a stored file holds to keep(row), in order, as the
+    file is read (nothing is collected here). False for images and other files (no values)."""
     total = meta.get("rows") or 0
     kind = meta.get("kind")
     if kind not in ("acquisition", "csv", "audio") or not total:
-        return 1, None
-    step = max(1, -(-total // max_points)) if max_points else 1
-    picks = range(0, total, step)
-    out = []
+        return False
 
-    def keep(i, row):
+    def walked(i, row):
         if i % step == 0:
-            out.append(row)
+            keep(row)
     size = _size(f)
+    picks = range(0, total, step)
     if kind == "acquisition" and meta["content_type"] == "application/json":
-        acquisition.read_json(f, size, keep)
+        acquisition.read_json(f, size, walked)
     elif kind == "acquisition":
-        info, _, binary_at = cbor_sample.read_cbor(f, size, None if meta.get("binary") else keep)
+        info, _, binary_at = cbor_sample.read_cbor(f, size, None if meta.get("binary") else walked)
         if binary_at is not None:
-            out = cbor_sample.binary_rows(f, binary_at, info["binary"], len(info["sensors"]), picks)
+            cbor_sample.binary_rows(f, binary_at, info["binary"], len(info["sensors"]), picks, keep)
     elif kind == "csv":
-        media.read_csv(f, keep)
+        media.read_csv(f, walked)
     else:
-        out = media.read_wav(f, picks)[1]
-    return step, out
+        media.read_wav(f, picks, keep)
+    return True
+
+
+def series(meta, f, max_points=None):
+    """(step, rows): every step-th row of values a stored file holds, at most max_points rows
+    (all with None); (1, None) for images and other files. Read as a stream; only the rows
+    picked are kept."""
+    total = meta.get("rows") or 0
+    step = max(1, -(-total // max_points)) if max_points and total else 1
+    out = []
+    return step, out if each_row(meta, f, out.append, step) else None
 
 
 def decoded(meta, f):

@@ -1,12 +1,13 @@
 """The Ingestion API: POST /api/<category>/data (one raw CBOR or JSON body) and
 POST /api/<category>/files (multipart/form-data, parts named `data`), as Edge Impulse's page
 documents them and as its SDK, CLI and firmware use them. Each file is checked alone and answered
-alone on /files; the files that pass are stored together (store.py)."""
+alone on /files; the files that pass are stored together (store.py), in the project of the API
+key, and their signatures are checked with that project's HMAC keys."""
 import urllib.parse
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from service.config import MAX_HEADER_JSON, SPLIT, STRUCTURED_LABELS
+from service.config import MAX_FIELD, MAX_HEADER_JSON, SPLIT, STRUCTURED_LABELS
 from service.files import FORMATS, infer_label, inspect_file, split_category
 from service.limits import Incoming, too_big
 from service.web import Rejected, flag, json_answer, strict_json, text
@@ -23,7 +24,10 @@ def _ascii(request, name):
 
 def _label(request, file_name):
     if _ascii(request, "x-label"):
-        return _unquote(request.headers["x-label"], "x-label")
+        label = _unquote(request.headers["x-label"], "x-label")
+        if len(label.encode("utf-8", "surrogatepass")) > MAX_FIELD:
+            raise Rejected(400, "Invalid message: x-label is over %d bytes" % MAX_FIELD)
+        return label
     if flag(request.headers, "x-no-label"):
         return None
     return infer_label(file_name)
@@ -64,7 +68,7 @@ def _file_name(raw):
 
 def _prepare(app, request, part, file_name, content_type, category, extra, fmt=None):
     """Check one received file; what the store needs to keep it."""
-    summary = inspect_file(file_name, part.file, content_type, app.config.hmac_keys, fmt)
+    summary = inspect_file(file_name, part.file, content_type, request.project.hmac_keys, fmt)
     return {"file_name": file_name, "path": part.path, "size": part.size, "sha256": part.sha256,
             "label": _label(request, file_name), "summary": summary, "extra": dict(extra),
             "category": split_category(md5=part.md5) if category == SPLIT else None}
@@ -95,7 +99,7 @@ def data(app, request, category):
         # /data says its format in Content-Type, whatever the name's extension.
         f = _prepare(app, request, part, file_name, request.mimetype, category, extra, fmt)
         [stored] = app.store.add(category, [f], flag(request.headers, "x-disallow-duplicates"),
-                                 flag(request.headers, "x-add-date-id"))
+                                 flag(request.headers, "x-add-date-id"), request.project.name)
         if isinstance(stored, Rejected):
             raise stored
         return text(200, stored["name"])
@@ -152,7 +156,7 @@ def _files(app, request, category):
         if structured and f["file_name"] in structured:
             f["extra"]["structured_labels"] = structured[f["file_name"]]
     stored = iter(app.store.add(category, ready, flag(request.headers, "x-disallow-duplicates"),
-                                flag(request.headers, "x-add-date-id")))
+                                flag(request.headers, "x-add-date-id"), request.project.name))
     answers = []
     for name, outcome in items:
         if isinstance(outcome, dict):

@@ -7,27 +7,54 @@ import math
 import struct
 import wave
 
-from service.config import BAD_CSV
+from service.config import BAD_CSV, MAX_AXES, MAX_FIELD, MAX_ROW_BYTES
 from service.web import Rejected
+
+
+def _bad_csv(why):
+    raise Rejected(400, "%s: %s" % (BAD_CSV, why))
+
+
+class _Records:
+    """The lines of a text file for csv.reader, each record (its lines together) at most
+    MAX_ROW_BYTES characters: a line is never read whole when it is longer."""
+
+    def __init__(self, text):
+        self.text, self.size = text, 0
+
+    def __iter__(self):
+        while True:
+            line = self.text.readline(MAX_ROW_BYTES + 1)
+            if not line:
+                return
+            self.size += len(line)
+            if self.size > MAX_ROW_BYTES:
+                _bad_csv("a row is over %d bytes" % MAX_ROW_BYTES)
+            yield line
 
 
 def read_csv(f, keep=None):
     """Edge Impulse's CSV format: a header row, then rows of numbers. With a first column
-    `timestamp` (ms) it is a time series; without, one row is one sample that is not."""
-    def bad(why):
-        raise Rejected(400, "%s: %s" % (BAD_CSV, why))
-
+    `timestamp` (ms) it is a time series; without, one row is one sample that is not. At most
+    MAX_AXES columns of values, each row at most MAX_ROW_BYTES: read a row at a time."""
+    bad = _bad_csv
     text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
     try:
-        reader = csv.reader(text)
+        records = _Records(text)
+        reader = csv.reader(records)
         header, count, first, last, timed = None, 0, None, None, False
         for row in reader:
+            records.size = 0
             if not any(c.strip() for c in row):
                 continue
             if header is None:
                 header = [h.strip() for h in row]
+                if len(header) > MAX_AXES + 1:
+                    bad("%d columns; at most %d columns of values (and a timestamp)" % (len(header), MAX_AXES))
                 if "" in header or len(set(header)) != len(header):
                     bad("column names must be non-empty and distinct: %r" % (header[:50],))
+                if any(len(h.encode("utf-8", "surrogatepass")) > MAX_FIELD for h in header):
+                    bad("a column name is over %d bytes" % MAX_FIELD)
                 timed = header[0].lower() == "timestamp"
                 if timed and len(header) == 1:
                     bad("there is no column of values besides the timestamp")
@@ -72,25 +99,29 @@ def _wav_bad(why):
     raise Rejected(400, "Could not parse this WAV file: %s" % why)
 
 
-def read_wav(f, picks=()):
+def read_wav(f, picks=(), keep=None):
     """A PCM WAV file: one axis a channel (`audio`, `audio2`, ...), interval_ms from its rate.
-    Returns (summary, the rows numbered in picks)."""
+    Returns (summary, the rows numbered in picks), or hands them to keep(row) when given."""
     try:
         with wave.open(f, "rb") as w:
             channels, width, rate = w.getnchannels(), w.getsampwidth(), w.getframerate()
             if not (channels and rate and width in (1, 2, 3, 4)):
                 _wav_bad("%d channels, %d bytes a sample at %d Hz" % (channels, width, rate))
+            if channels > MAX_AXES:
+                _wav_bad("%d channels; at most %d" % (channels, MAX_AXES))
             frame = channels * width
+            per_read = max(1, (1 << 20) // frame)  # about 1 MB at a time, however wide the frames
             n = 0
             while True:  # count the frames there are, whatever the header says
-                chunk = w.readframes(65536)
+                chunk = w.readframes(per_read)
                 n += len(chunk) // frame
-                if len(chunk) < 65536 * frame:
+                if len(chunk) < per_read * frame:
                     break
             rows = []
+            keep = keep or rows.append
             for i in picks:
                 w.setpos(i)
-                rows.append(_frame(w.readframes(1), channels, width))
+                keep(_frame(w.readframes(1), channels, width))
     except Rejected:
         raise
     except Exception as e:  # wave raises wave.Error, EOFError, struct.error on garbage

@@ -1,14 +1,17 @@
 """The dashboard's Devices panel and its "Record new data" form, Studio's way: GET /devices (the
-devices connected over remote management, and those gone), and POST /devices/<id>/start-sampling
-with Studio's own body ({label, lengthMs, category, intervalMs, sensor?}; `frequency` in Hz may
-stand for intervalMs), checked before anything is sent, then pushed to the device as
-{"sample": {label, length, path, hmacKey, interval, sensor}}. The device's status messages show
-in /devices (and /events says when); the sample it uploads lands in the store as any other.
+project's devices connected over remote management, and those gone, a page at a time), and
+POST /devices/<id>/start-sampling with Studio's own body ({label, lengthMs, category,
+intervalMs, sensor?}; `frequency` in Hz may stand for intervalMs), checked before anything is
+sent, then pushed to the device in its session's encoding as {"sample": {label, length, path,
+hmacKey, interval, sensor}} (length in whole ms, as Edge Impulse's firmware-sdk reads it; the
+hmacKey the project's). The device's status messages show in /devices (and /events says when);
+the sample it uploads lands in the store as any other.
 """
 import math
+import urllib.parse
 
-from service.config import CATEGORIES
-from service.remote import is_number, sample_path, sample_request
+from service.config import CATEGORIES, PAGE
+from service.remote import MAX_ID, is_number, sample_path, sample_request
 from service.web import Rejected, json_answer, strict_json
 
 _MAX_BODY = 4096       # a start-sampling body is under 200 bytes
@@ -16,7 +19,21 @@ _MAX_LABEL = 128       # characters
 
 
 def devices(app, request):
-    return json_answer(app.devices.listing())
+    """GET /devices[?limit=&after=]: a page of the project's devices by id; the next page's
+    address in `Link: <...>; rel="next"` (absent on the last page)."""
+    limit = request.args.get("limit", str(PAGE))
+    if not (limit.isascii() and limit.isdigit() and 0 < len(limit) <= 6):
+        raise Rejected(400, "limit must be a whole number, not %r" % limit[:40])
+    limit = max(1, min(int(limit), PAGE))
+    after = request.args.get("after", "")
+    if len(after) > MAX_ID:
+        raise Rejected(400, "after must be a device id (at most %d characters)" % MAX_ID)
+    entries, following = app.devices.page(request.project.name, after, limit)
+    headers = {"Cache-Control": "no-store"}
+    if following is not None:
+        headers["Link"] = '</devices?%s>; rel="next"' % urllib.parse.urlencode(
+            {"limit": limit, "after": following})
+    return json_answer(entries, **headers)
 
 
 def _number(body, name, unit):
@@ -71,16 +88,17 @@ def check(entry, body):
 
 
 def start_sampling(app, request, device_id):
-    entry = app.devices.get(device_id)
+    entry = app.devices.get(request.project.name, device_id)
     if entry is None:
-        raise Rejected(404, "Not found: no device %s has connected" % _short(device_id))
+        raise Rejected(404, "Not found: no device %s has connected to project %s"
+                       % (_short(device_id), request.project.name))
     size = request.content_length
     if size is None or size > _MAX_BODY:
         raise Rejected(400 if size is None else 413, "The body must be JSON with a Content-Length, "
                                                      "at most %d bytes" % _MAX_BODY)
     body = strict_json(request.get_data(), "the body")
     label, length, interval, category, sensor = check(entry, body)
-    request_ = sample_request(label, _int(length), _int(interval), app.config.sample_hmac_key,
+    request_ = sample_request(label, max(1, round(length)), _int(interval), request.project.sample_hmac_key,
                               sensor=sensor, path=sample_path(category))
     try:
         app.devices.start_sample(entry, request_)

@@ -1,12 +1,15 @@
-"""Every route the service answers, as data: the URL map, and for each endpoint its view and
-whether it needs an accepted API key (everything that changes or deletes data does).
+"""Every route the service answers, as data: the URL map, and for each endpoint its view and who
+may call it: anyone (OPEN: the page and its files), a project's reader (READ: its API key in
+x-api-key, or the dashboard's session cookie for it), or the holder of a project's key (KEY:
+x-api-key only, for everything that changes or deletes data). The view finds the project in
+request.project.
 
 A view is `view(app, request, **arguments)` and returns a Response; it runs in the connection's
 own thread and may take the connection over (environ["werkzeug.socket"]), as a WebSocket does.
 """
 from werkzeug.routing import BaseConverter, Map, Rule
 
-from service import dashboard, devices, ingestion, record, testing
+from service import dashboard, devices, ingestion, record, samples, studio_api, testing
 
 
 class Digits(BaseConverter):
@@ -26,37 +29,41 @@ RULES = [
     Rule("/", endpoint="dashboard.index", methods=["GET"]),
     # remote management, as remote-mgmt.edgeimpulse.com: an Upgrade: websocket at /
     Rule("/", endpoint="devices.connect", methods=["GET"], websocket=True),
+    Rule("/session", endpoint="dashboard.session", methods=["POST"]),
     Rule("/devices", endpoint="record.devices", methods=["GET"]),
-    Rule("/devices/<device_id>/start-sampling", endpoint="record.start_sampling", methods=["POST"]),
+    # any device id (a '/' in it too: the path converter), as the dashboard escapes it
+    Rule("/devices/<path:device_id>/start-sampling", endpoint="record.start_sampling", methods=["POST"]),
     Rule("/dashboard/<name>", endpoint="dashboard.static", methods=["GET"]),
-    Rule("/samples", endpoint="dashboard.samples", methods=["GET"]),
-    Rule("/samples/<digits:sample_id>", endpoint="dashboard.sample", methods=["GET"]),
-    Rule("/samples/<digits:sample_id>/raw", endpoint="dashboard.raw", methods=["GET"]),
-    Rule("/samples/<digits:sample_id>/csv", endpoint="dashboard.csv", methods=["GET"]),
+    Rule("/samples", endpoint="samples.listing", methods=["GET"]),
+    Rule("/samples/<digits:sample_id>", endpoint="samples.sample", methods=["GET"]),
+    Rule("/samples/<digits:sample_id>/raw", endpoint="samples.raw", methods=["GET"]),
+    Rule("/samples/<digits:sample_id>/csv", endpoint="samples.csv_export", methods=["GET"]),
     Rule("/events", endpoint="dashboard.events", methods=["GET"]),
 ]
 TEST_RULES = [
     Rule("/_mock/samples", endpoint="testing.samples", methods=["GET"]),
     Rule("/_mock/reset", endpoint="testing.reset", methods=["POST"]),
-]
+] + studio_api.RULES
 
-KEY = True  # the view needs an accepted x-api-key
+OPEN, READ, KEY = "open", "read", "key"
 VIEWS = {
     "ingestion.data": (ingestion.data, KEY),
     "ingestion.files": (ingestion.files, KEY),
-    "dashboard.index": (dashboard.index, not KEY),
-    "dashboard.static": (dashboard.static, not KEY),
-    "dashboard.samples": (dashboard.samples, not KEY),
-    "dashboard.sample": (dashboard.sample, not KEY),
-    "dashboard.raw": (dashboard.raw, not KEY),
-    "dashboard.csv": (dashboard.csv_export, not KEY),
-    "dashboard.events": (dashboard.events, not KEY),
-    "devices.connect": (devices.connect, not KEY),  # the key is in the hello
-    "record.devices": (record.devices, not KEY),
+    "dashboard.index": (dashboard.index, OPEN),
+    "dashboard.static": (dashboard.static, OPEN),
+    "dashboard.session": (dashboard.session, KEY),
+    "dashboard.events": (dashboard.events, READ),
+    "samples.listing": (samples.listing, READ),
+    "samples.sample": (samples.sample, READ),
+    "samples.raw": (samples.raw, READ),
+    "samples.csv_export": (samples.csv_export, READ),
+    "devices.connect": (devices.connect, OPEN),  # the key is in the hello
+    "record.devices": (record.devices, READ),
     "record.start_sampling": (record.start_sampling, KEY),
-    "testing.samples": (testing.samples, not KEY),
+    "testing.samples": (testing.samples, OPEN),  # every project's, or the key's (testing only)
     "testing.reset": (testing.reset, KEY),
 }
+VIEWS.update(studio_api.VIEWS)
 
 
 def _copy(rule):

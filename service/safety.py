@@ -1,11 +1,13 @@
 """What keeps the service safe on a developer's machine, where any web page the user opens can
 send it requests: the Host header must name this service (a DNS-rebinding page names its own
-domain), a request from another site's page (its Origin) is refused, and what changes data
-needs an accepted API key. Edge Impulse's clients (SDK, CLI, firmware) send no Origin."""
+domain), a request from another site's page (its Origin) is refused, what changes data needs an
+accepted API key, and what reads a project's data needs its key or the dashboard's session
+cookie for it (projects.py). Edge Impulse's clients (SDK, CLI, firmware) send no Origin."""
 import ipaddress
 import re
 import urllib.parse
 
+from service.projects import COOKIE
 from service.web import Rejected
 
 _LOOPBACK_NAMES = ("localhost", "localhost.")
@@ -73,15 +75,32 @@ def check_origin(config, request):
         raise Rejected(403, "Forbidden: a request from another origin (%s)" % origin[:100])
 
 
-def check_key(config, request):
+def check_key(projects, request):
+    """The project whose API key the request gives in x-api-key; Rejected(401) otherwise."""
     key = request.headers.get("x-api-key")
     if not key:
         raise Rejected(401, "Missing x-api-key header")
-    if key not in config.api_keys:
+    project = projects.for_key(key)
+    if project is None:
         raise Rejected(401, "Invalid API key")
+    return project
+
+
+def check_reader(projects, request):
+    """The project a read is for: its API key in x-api-key, else the dashboard's session cookie."""
+    if request.headers.get("x-api-key") is not None:
+        return check_key(projects, request)
+    value = request.cookies.get(COOKIE)
+    project = projects.for_cookie(value) if value else None
+    if project is None:
+        raise Rejected(401, "Missing x-api-key header (or the dashboard's session: open the page and "
+                            "give the project's API key)" if not value else
+                       "The dashboard's session has expired (the service restarted): give the API key again")
+    return project
 
 
 def check_length(request):
+    """A body's length is a number, or the body is chunked."""
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     length = request.headers.get("Content-Length")
     if length is not None and not chunked and not re.fullmatch(r"\s*[0-9]+\s*", length):

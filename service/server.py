@@ -3,7 +3,9 @@ service's answers to clients that misbehave at the HTTP level:
 
 - a request head or body that comes slower than MIN_RATE bytes/s once `timeout` s have passed,
   or nothing for `timeout` s, is answered 408 (the rate is kept on the socket, so a head, a
-  plain body and a chunked body are held to the same floor);
+  plain body and a chunked body are held to the same floor); a whole head must come within
+  `timeout` s, however fast its bytes trickle;
+- two Content-Length headers that differ are a 400 at once (which one would frame the body?);
 - at most `max_connections` connections are open at once; beyond it, 503 at once;
 - a malformed request line or head is answered in text/plain with a reason.
 
@@ -17,8 +19,9 @@ import time
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
-from service.config import API_KEY, MIN_RATE, Config
 from service.app import create_app
+from service.config import MIN_RATE, Config
+from service.projects import from_specs
 
 _BUSY = b"Service Unavailable: too many open connections; try again\n"
 
@@ -35,7 +38,10 @@ class _RateLimited(io.RawIOBase):
 
     def readinto(self, buf):
         h = self.handler
-        allowed = h.timeout + h.received / MIN_RATE - (time.monotonic() - h.started)
+        elapsed = time.monotonic() - h.started
+        allowed = h.timeout + h.received / MIN_RATE - elapsed
+        if h.in_head:  # the whole head within `timeout`, whatever its rate
+            allowed = min(allowed, h.timeout - elapsed)
         if allowed <= 0:
             raise TimeoutError("under %d bytes/s" % MIN_RATE)
         self.sock.settimeout(min(h.timeout, allowed))
@@ -52,7 +58,7 @@ class Handler(WSGIRequestHandler):
 
     def setup(self):
         super().setup()
-        self.started, self.received = time.monotonic(), 0
+        self.started, self.received, self.in_head = time.monotonic(), 0, False
         self.rfile = io.BufferedReader(_RateLimited(self.connection, self))
 
     def log(self, type, message, *args):
@@ -61,7 +67,7 @@ class Handler(WSGIRequestHandler):
 
     def handle_one_request(self):
         # http.server's own, but answering a timeout instead of dropping the connection.
-        self.started, self.received = time.monotonic(), 0
+        self.started, self.received, self.in_head = time.monotonic(), 0, True
         try:
             self.raw_requestline = self.rfile.readline(65537)
             if len(self.raw_requestline) > 65536:
@@ -73,14 +79,22 @@ class Handler(WSGIRequestHandler):
                 return
             if not self.parse_request():
                 return
+            self.in_head = False
             if self.request_version == "HTTP/0.9":  # "GET /path": no version, no headers
                 self.send_error(400, "the request line needs an HTTP version, e.g. HTTP/1.1")
+                return
+            lengths = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
+            if len(lengths) > 1:
+                self.send_error(400, "two Content-Length headers that differ (%s)" % ", ".join(
+                    sorted(v[:20] for v in lengths)))
                 return
             self.run_wsgi()  # werkzeug serves every method here
             self.wfile.flush()
         except TimeoutError:
             self.send_error(408, "no complete request head within %g s, or under %d bytes/s"
                             % (self.timeout, MIN_RATE))
+        finally:
+            self.in_head = False
 
     def send_error(self, code, message=None, explain=None):
         # http.server answers a malformed request with an HTML page; the service says why in text.
@@ -182,10 +196,13 @@ class MockServer(Server):
     """The service as the tests and tools start it: MockServer(data_dir, **options).start(),
     with the test API (/_mock/...) unless testing=False."""
 
-    def __init__(self, data_dir, api_keys=(API_KEY,), host="127.0.0.1", port=0, hmac_keys=(),
-                 ssl_context=None, testing=True, **options):
-        config = Config(data_dir=str(data_dir), api_keys=tuple(api_keys), hmac_keys=tuple(hmac_keys),
-                        host=host, port=port, **options)
+    def __init__(self, data_dir, api_keys=None, host="127.0.0.1", port=0, hmac_keys=(),
+                 ssl_context=None, testing=True, projects=(), **options):
+        """projects: NAME:API_KEY[:HMAC_KEY] specs, as --project takes them; api_keys and
+        hmac_keys: the default project's, as --api-key and --hmac-key (the page's example key
+        when neither these nor projects are given)."""
+        config = Config(data_dir=str(data_dir), host=host, port=port,
+                        projects=from_specs(projects, tuple(api_keys or ()), tuple(hmac_keys)), **options)
         super().__init__(create_app(config, testing=testing), ssl_context)
 
 

@@ -1,11 +1,12 @@
 """What every view shares: the refusal a view raises (Rejected), the text/plain and JSON answers,
-and strict JSON reading (no NaN or Infinity, nesting bounded) for bodies and headers alike."""
+and strict JSON reading (no NaN or Infinity, no integer beyond +-2**53, nesting bounded) for
+bodies, headers and devices' messages alike."""
 import json
 import math
 
 from werkzeug.wrappers import Response
 
-from service.config import MAX_DEPTH
+from service.config import MAX_DEPTH, MAX_SAFE_INTEGER
 
 
 class Rejected(Exception):
@@ -34,15 +35,31 @@ def flag(headers, name):
     return value is not None and value.strip().lower() not in ("0", "false")
 
 
-def _no_constant(name):
+def no_constant(name):
     raise ValueError("%s is not JSON (RFC 8259 has no NaN or Infinity)" % name)
 
 
-def _finite_float(text):
+def finite_float(text):
     value = float(text)
     if not math.isfinite(value):
         raise ValueError("%s is too large for a number" % text[:40])
     return value
+
+
+def safe_int(text):
+    """An integer JSON or JavaScript holds exactly: at most 2**53 either way."""
+    if len(text) > 17:  # checked before int() converts a long run of digits
+        raise ValueError("%s... is beyond +-2**53" % text[:20])
+    value = int(text)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise ValueError("%s is beyond +-2**53" % text)
+    return value
+
+
+def loads(text):
+    """json.loads, strictly: ValueError for NaN, Infinity, a float too large, an integer beyond
+    +-2**53; RecursionError for nesting Python cannot follow."""
+    return json.loads(text, parse_constant=no_constant, parse_float=finite_float, parse_int=safe_int)
 
 
 def depth_ok(obj, limit=MAX_DEPTH):
@@ -62,11 +79,12 @@ def depth_ok(obj, limit=MAX_DEPTH):
 
 def strict_json(data, what):
     """Decode JSON that a client sent (bytes or str); Rejected(400) naming `what` and the reason
-    for anything not strictly JSON: NaN/Infinity, bad UTF-8, nesting deeper than MAX_DEPTH."""
+    for anything not strictly JSON: NaN/Infinity, an integer beyond +-2**53, bad UTF-8, nesting
+    deeper than MAX_DEPTH."""
     try:
         if isinstance(data, bytes):
             data = data.decode("utf-8")
-        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
+        value = loads(data)
     except RecursionError:
         value = None
         deep = True

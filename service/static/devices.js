@@ -1,13 +1,15 @@
-// The dashboard's Devices panel and "Record new data" form, as in Studio's Data acquisition page:
-// the devices connected over remote management (/devices), a sample request sent to one of them
-// (POST /devices/<id>/start-sampling, with the API key the form asks for once, kept in this tab),
-// the device's progress as it reports it (the `devices` server-sent event), and the sample it
-// uploaded, selected and plotted (app.js) once the device says sampleFinished.
+// The Devices panel and the "Record new data" form, as in Studio's Data acquisition page: the
+// project's devices connected over remote management (GET /devices, page after page), a sample
+// request sent to one of them (POST /devices/<id>/start-sampling, with the project's key), the
+// device's progress as it reports it (the `devices` server-sent event), and the sample it
+// uploaded, selected and plotted (samples.js) once the device says sampleFinished.
 "use strict";
+
+import {$, el, fmt, load, send} from "./page.js";
+import {onRefresh, refresh, select, state} from "./samples.js";
 
 const STEPS = [["sample", "acknowledged"], ["sampleStarted", "sampling"], ["sampleProcessing", "processing"],
                ["sampleUploading", "uploading"], ["sampleFinished", "finished"]];
-const KEY_STORE = "ei-local-service-api-key";
 const rec = {devices: [], recording: null};   // recording: {device, label, before: Set of sample ids}
 
 function when(iso) {
@@ -107,21 +109,15 @@ function found() {
 }
 
 async function refreshDevices() {
-  try {
-    const r = await fetch("/devices", {cache: "no-store"});
-    if (!r.ok) throw new Error(r.status + " " + (await r.text()));
-    rec.devices = await r.json();
-  } catch (e) {
-    status("cannot reach the service: " + e.message, true);
-    return;
-  }
+  const devices = await load("/devices");
+  if (!devices) return;
+  rec.devices = devices;
   renderDevices();
   progress();
 }
 
 async function record(e) {
   e.preventDefault();
-  const key = $("record-key").value.trim();
   const device = $("record-device").value;
   const body = {label: $("record-label").value.trim(), lengthMs: Number($("record-length").value),
                 category: $("record-category").value, sensor: $("record-sensor").value,
@@ -130,29 +126,30 @@ async function record(e) {
   const before = new Set(state.samples.map(s => s.sample_id));
   let answer;
   try {
-    const r = await fetch("/devices/" + encodeURIComponent(device) + "/start-sampling", {
-      method: "POST", headers: {"Content-Type": "application/json", "x-api-key": key}, body: JSON.stringify(body)});
+    // any device id: escaped, a '/' in it too
+    const r = await send("/devices/" + encodeURIComponent(device) + "/start-sampling", body);
     if (!r.ok) { showProgress("Refused: " + r.status + " " + (await r.text()), true, "refused"); return; }
     answer = await r.json();
   } catch (err) {
     showProgress("cannot reach the service: " + err.message, true, "refused");
     return;
   }
-  sessionStorage.setItem(KEY_STORE, key);   // accepted: not asked again in this tab
   rec.recording = {device: device, label: body.label, before: before, requestedAt: answer.sample.requested_at};
   rec.devices = rec.devices.map(d => d.id === answer.id ? answer : d);
   progress();
 }
 
-$("record-key").value = sessionStorage.getItem(KEY_STORE) || "";
-$("ws-url").textContent = "ws://" + location.host;
-$("record-device").addEventListener("change", fillSensors);
-$("record-sensor").addEventListener("change", fillSensors);
-$("record").addEventListener("submit", record);
-refreshed.push(() => { if (rec.recording) progress(); });
-if (state.events) {
-  state.events.addEventListener("devices", refreshDevices);
-  state.events.addEventListener("open", refreshDevices);
+// Shows the devices and the form, and follows them: `devices` events, and a poll besides.
+export function start(events, wsUrl) {
+  $("ws-url").textContent = wsUrl;
+  $("record-device").addEventListener("change", fillSensors);
+  $("record-sensor").addEventListener("change", fillSensors);
+  $("record").addEventListener("submit", record);
+  onRefresh(() => { if (rec.recording) progress(); });
+  if (events) {
+    events.addEventListener("devices", refreshDevices);
+    events.addEventListener("open", refreshDevices);
+  }
+  refreshDevices();
+  setInterval(refreshDevices, events ? 15000 : 2000);
 }
-refreshDevices();
-setInterval(refreshDevices, state.events ? 15000 : 2000);
