@@ -81,10 +81,12 @@ def board(request, tmp_path_factory):
         yield b
 
 
-def _read_until(port, end, timeout=15):
+def _read_until(port, end, timeout=15, last=True):
+    """What the port says until `end`: the last thing it says (a prompt), or with last=False
+    anywhere in it (a line that more output may follow in the same read)."""
     got = b""
     deadline = time.monotonic() + timeout
-    while not got.endswith(end):
+    while not (got.endswith(end) if last else end in got):
         assert time.monotonic() < deadline, got[-500:]
         got += port.read(4096)
     return got
@@ -111,7 +113,7 @@ def daemon_on(board, read_back):
         port.write(_NEW_BOARD.encode() + b"\r")
         _read_until(port, b"\r\n>>> ")
         port.write(b"\x04")  # soft reset: ei loads the config again
-        _read_until(port, b"soft reboot\r\n")
+        _read_until(port, b"soft reboot\r\n", last=False)
         time.sleep(0.5)
         port.write(b"\x03\x03\r")  # whatever main.py started
         _read_until(port, b">>> ")
