@@ -3,7 +3,7 @@
 # is worth retrying without ever storing a sample twice.
 from ei import encoder, wire
 from ei.api_key import check_api_key
-from ei.compat import FLOAT32, sleep_ms, random_below, const
+from ei.compat import FLOAT32, sleep_ms, random_below, const, ticks_ms, ticks_add, ticks_diff
 from ei.errors import for_status, CertificateError, Duplicate, ServerError, TransportError
 from ei.transport import Connection
 
@@ -62,6 +62,12 @@ class Client:
             raise ValueError("min_rate must be bytes a second > 0, not %r" % (min_rate,))
         self.min_rate = min_rate
         self.attempts = 0  # how many attempts the last request took
+        # idle: None, or a callable run while a request waits on the network: after each
+        # piece of the body is written, every idle_ms while the answer is awaited and during
+        # a retry's backoff (not during connect or a TLS handshake). ei.record reads its
+        # sensor there; an exception it raises ends the request (and is not retried).
+        self.idle = None
+        self.idle_ms = 10
 
     def __repr__(self):  # no keys
         return "<Client %s://%s%s>" % ("https" if self.tls else "http", self.host,
@@ -76,11 +82,14 @@ class Client:
     # --- the two endpoints -------------------------------------------------------------
 
     def upload(self, sample, category="training", file_name=None, label=None, no_label=False,
-               disallow_duplicates=False, add_date_id=False, fmt="cbor", hmac_key=None):
+               disallow_duplicates=False, add_date_id=False, fmt="cbor", hmac_key=None,
+               metadata=None):
         """POST one sample to /api/{category}/data. Returns the stored file name, or None
         when a retry found the service already had it (its first 200 was lost). hmac_key
-        signs this sample instead of the client's key (Studio's sample requests carry one)."""
+        signs this sample instead of the client's key (Studio's sample requests carry one).
+        metadata: a dict of names to strings or numbers, sent as x-metadata (JSON)."""
         file_name = wire.check_upload(sample, category, label, file_name, fmt)
+        metadata = wire.metadata_header(metadata)
         enc = self.encoding(fmt, hmac_key)
         name = self.name(file_name)
         label = self.label(label)
@@ -90,7 +99,7 @@ class Client:
 
         def request(retry):
             headers = [("X-File-Name", name)] + self.options(
-                label, no_label, disallow_duplicates or retry, add_date_id)
+                label, no_label, disallow_duplicates or retry, add_date_id, metadata)
             return path, headers, enc.content_type, length, False
 
         def body():
@@ -122,10 +131,12 @@ class Client:
             return None
         return wire.encode_uri_component(wire.check_header(label, "label"))
 
-    def options(self, label, no_label, disallow_duplicates, add_date_id):
+    def options(self, label, no_label, disallow_duplicates, add_date_id, metadata=None):
+        """The optional headers; metadata is x-metadata's value (wire.metadata_header)."""
         h = [("X-Label", label)] if label is not None else []
         return h + _flag("X-No-Label", no_label) + _flag(
-            "X-Disallow-Duplicates", disallow_duplicates) + _flag("X-Add-Date-Id", add_date_id)
+            "X-Disallow-Duplicates", disallow_duplicates) + _flag(
+            "X-Add-Date-Id", add_date_id) + ([("X-Metadata", metadata)] if metadata else [])
 
     def api_key(self):
         """The project's API key, for a protocol that must send it (remote management's
@@ -158,7 +169,20 @@ class Client:
                 if attempt >= self.retries or not reusable:
                     raise
             attempt += 1
-            sleep_ms(self.retry_delay_ms(attempt))
+            self.wait_ms(self.retry_delay_ms(attempt))
+
+    def wait_ms(self, ms):
+        """Sleep ms, running idle every idle_ms meanwhile when it is set."""
+        if self.idle is None:
+            sleep_ms(ms)
+            return
+        end = ticks_add(ticks_ms(), ms)
+        while True:
+            left = ticks_diff(end, ticks_ms())
+            if left <= 0:
+                return
+            sleep_ms(min(left, self.idle_ms))
+            self.idle()
 
     def retry_delay_ms(self, attempt):
         """The wait before retry number `attempt` (1, 2, ...): backoff_ms doubled each time,
@@ -183,6 +207,7 @@ class Client:
                                  self._api_key, headers, ctype, length, length_first)
         conn = Connection(self.host, self.port, self.tls, self.timeout, self.addr,
                           self.ca)
+        conn.idle, conn.idle_ms = self.idle, self.idle_ms
         try:
             conn.deadline(self.deadline_ms(length))
             conn.write(head)

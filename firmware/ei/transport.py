@@ -37,6 +37,9 @@ class Connection:
         self._end = None    # the whole request's deadline (ticks_ms), when one is set
         self._short = False  # the socket's timeout is cut to what is left before _end
         self._sock = self._raw = None
+        # Run after each write and, while an answer is awaited, every idle_ms (Client.idle)
+        self.idle = None
+        self.idle_ms = 10
         name, num = addr if addr is not None else (host, port)
         try:
             ai = getaddrinfo(name, num, timeout)[0]
@@ -90,6 +93,8 @@ class Connection:
             if self._short and is_timeout(e):
                 raise self._over()
             raise _fail("sending to", self.where, e)
+        if self.idle is not None:
+            self.idle()
 
     def begin_response(self):
         """From now on, the answer must arrive within `timeout`, or by the request's deadline
@@ -99,13 +104,19 @@ class Connection:
             self._end = end
 
     def readinto(self, buf):
-        left = self._ms if self._end is None else ticks_diff(self._end, ticks_ms())
-        if left <= 0:
-            raise Timeout("reading from %s timed out" % self.where)
-        try:
-            return self._readinto(buf, left)
-        except (OSError, AttributeError) as e:
-            raise _fail("reading from", self.where, e)
+        while True:
+            left = self._ms if self._end is None else ticks_diff(self._end, ticks_ms())
+            if left <= 0:
+                raise Timeout("reading from %s timed out" % self.where)
+            # with an idle hook, the wait is cut into idle_ms slices and the hook runs
+            # between them; the last slice's timeout is the answer's
+            wait = left if self.idle is None else min(left, self.idle_ms)
+            try:
+                return self._readinto(buf, wait)
+            except (OSError, AttributeError) as e:
+                if wait == left or not is_timeout(e):
+                    raise _fail("reading from", self.where, e)
+            self.idle()
 
     def _settimeout(self, t):
         try:
