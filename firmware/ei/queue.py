@@ -178,17 +178,22 @@ class Queue:
     # --- put ---------------------------------------------------------------------------
 
     def put(self, sample, category="training", label=None, file_name=None, fmt="cbor",
-            no_label=False, add_date_id=True):
+            no_label=False, add_date_id=True, metadata=None):
         """Encode the sample to flash, streamed (never whole in RAM), and return the entry's
         name. It is checked as Client.upload checks it, so what is queued can be sent.
         add_date_id (on by default) gives each stored sample a unique name on the service,
-        so that entries sharing a file name do not replace each other."""
+        so that entries sharing a file name do not replace each other. metadata is kept in
+        the entry and sent as x-metadata (Client.upload), kept as its JSON text."""
         file_name = wire.check_upload(sample, category, label, file_name, fmt, "put()")
+        # kept as x-metadata's text: checked now, and one string in RAM, not a dict of them
+        metadata = wire.metadata_header(metadata)
         enc = wire.encoding(fmt, self.float32, self._hmac_key, self.iat)
         size = encoder.encoded_len(sample, enc)
         meta = {"category": category, "label": label, "file_name": file_name,
                 "content_type": enc.content_type, "no_label": bool(no_label),
                 "add_date_id": bool(add_date_id), "size": size}
+        if metadata:
+            meta["metadata"] = metadata
         head = _MAGIC + json.dumps(meta).encode() + b"\n"
         if len(head) > _MAX_HEADER:
             raise ValueError("label and file name are too long for a queue entry (%d bytes "
@@ -257,7 +262,8 @@ class Queue:
                         f, meta["file_name"], category=meta["category"], label=meta["label"],
                         no_label=meta.get("no_label", False),
                         add_date_id=meta.get("add_date_id", False), disallow_duplicates=True,
-                        content_type=meta["content_type"], size=meta["size"])
+                        content_type=meta["content_type"], size=meta["size"],
+                        metadata=meta.get("metadata"))
             except Duplicate:
                 pass  # the service has it: an earlier flush's answer was lost
             except BadRequest as e:
