@@ -31,6 +31,8 @@ KEYS = {
     "queue": ((bool,), False),         # ei.collect() queues instead of uploading
     "queue_path": ((str,), False),
     "capture_path": ((str,), False),   # where ei.collect() writes rows as it reads them
+    "record_label": ((str,), False),   # main.py records at boot with this label, until Ctrl-C
+    "record_window_ms": ((int,), False),  # its windows (default 2000; ei.record)
     # Edge Impulse Studio (README: From Edge Impulse Studio)
     "remote_mgmt": ((bool,), False),   # main.py starts ei.remote() at boot, after the network
     "remote_mgmt_url": ((str,), False),  # default ws://remote-mgmt.edgeimpulse.com
@@ -47,7 +49,7 @@ WIFI_BOARDS = ("esp32", "rp2_pico_w")
 SECRET = ("api_key", "hmac_key", "wifi_password")
 # keys whose numbers must be > 0
 _POSITIVE = ("timeout", "wifi_timeout_ms", "interval_ms", "i2c_freq", "range_g",
-             "sample_length_ms")
+             "sample_length_ms", "record_window_ms")
 
 
 class ConfigError(ValueError):
