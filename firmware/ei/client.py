@@ -3,7 +3,7 @@
 # is worth retrying without ever storing a sample twice.
 from ei import encoder, wire
 from ei.api_key import check_api_key
-from ei.compat import FLOAT32, sleep_ms, random_below, const, ticks_ms, ticks_add, ticks_diff
+from ei.compat import FLOAT32, sleep_ms, random_below, const
 from ei.errors import for_status, CertificateError, Duplicate, ServerError, TransportError
 from ei.transport import Connection
 
@@ -28,7 +28,16 @@ class Client:
     carries x-disallow-duplicates, so a request whose 200 was lost is not stored twice.
     float32: CBOR single floats; None (the default) when the board's floats are single.
     min_rate: a request (body and answer) that takes longer than timeout + length / min_rate
-    seconds ends with Timeout, however its server dribbles."""
+    seconds ends with Timeout, however its server dribbles.
+
+    idle: None, or a callable the client runs while a request waits on the network:
+    idle(0) after each piece of the body is written and every idle_ms while the answer is
+    awaited, idle(ms) for a retry's backoff (it waits the ms itself). Not during connect
+    or a TLS handshake. ei.record reads its sensor there; an exception it raises ends the
+    request, and is not retried."""
+
+    idle = None
+    idle_ms = 10
 
     def __init__(self, api_key, host="ingestion.edgeimpulse.com", port=None, tls=True,
                  timeout=10, addr=None, hmac_key=None, float32=None, ca=None, retries=3,
@@ -62,12 +71,6 @@ class Client:
             raise ValueError("min_rate must be bytes a second > 0, not %r" % (min_rate,))
         self.min_rate = min_rate
         self.attempts = 0  # how many attempts the last request took
-        # idle: None, or a callable run while a request waits on the network: after each
-        # piece of the body is written, every idle_ms while the answer is awaited and during
-        # a retry's backoff (not during connect or a TLS handshake). ei.record reads its
-        # sensor there; an exception it raises ends the request (and is not retried).
-        self.idle = None
-        self.idle_ms = 10
 
     def __repr__(self):  # no keys
         return "<Client %s://%s%s>" % ("https" if self.tls else "http", self.host,
@@ -89,7 +92,7 @@ class Client:
         signs this sample instead of the client's key (Studio's sample requests carry one).
         metadata: a dict of names to strings or numbers, sent as x-metadata (JSON)."""
         file_name = wire.check_upload(sample, category, label, file_name, fmt)
-        metadata = wire.metadata_header(metadata)
+        self.options(None, False, False, False, metadata)  # checked before anything is sent
         enc = self.encoding(fmt, hmac_key)
         name = self.name(file_name)
         label = self.label(label)
@@ -132,11 +135,14 @@ class Client:
         return wire.encode_uri_component(wire.check_header(label, "label"))
 
     def options(self, label, no_label, disallow_duplicates, add_date_id, metadata=None):
-        """The optional headers; metadata is x-metadata's value (wire.metadata_header)."""
+        """The optional headers; metadata (a dict, or its header text) goes as x-metadata."""
         h = [("X-Label", label)] if label is not None else []
-        return h + _flag("X-No-Label", no_label) + _flag(
-            "X-Disallow-Duplicates", disallow_duplicates) + _flag(
-            "X-Add-Date-Id", add_date_id) + ([("X-Metadata", metadata)] if metadata else [])
+        h += _flag("X-No-Label", no_label) + _flag(
+            "X-Disallow-Duplicates", disallow_duplicates) + _flag("X-Add-Date-Id", add_date_id)
+        if metadata:
+            from ei.metadata import header  # loaded when used: a plain upload has none
+            h.append(("X-Metadata", header(metadata)))
+        return h
 
     def api_key(self):
         """The project's API key, for a protocol that must send it (remote management's
@@ -169,20 +175,7 @@ class Client:
                 if attempt >= self.retries or not reusable:
                     raise
             attempt += 1
-            self.wait_ms(self.retry_delay_ms(attempt))
-
-    def wait_ms(self, ms):
-        """Sleep ms, running idle every idle_ms meanwhile when it is set."""
-        if self.idle is None:
-            sleep_ms(ms)
-            return
-        end = ticks_add(ticks_ms(), ms)
-        while True:
-            left = ticks_diff(end, ticks_ms())
-            if left <= 0:
-                return
-            sleep_ms(min(left, self.idle_ms))
-            self.idle()
+            (sleep_ms if self.idle is None else self.idle)(self.retry_delay_ms(attempt))
 
     def retry_delay_ms(self, attempt):
         """The wait before retry number `attempt` (1, 2, ...): backoff_ms doubled each time,

@@ -94,7 +94,7 @@ def upload_encoded(client, data, file_name, category="training", label=None,
     as x-metadata (Client.upload). Returns the stored file name, or None when a retry found
     the service already had it."""
     wire.check_category(category)
-    metadata = wire.metadata_header(metadata)
+    client.options(None, False, False, False, metadata)  # checked before anything is sent
     name = client.name(file_name)
     label = client.label(label)
     ctype = content_type or content_type_for(file_name)

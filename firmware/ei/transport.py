@@ -27,7 +27,11 @@ class Connection:
     """A connected socket: write(bytes) sends all of it; readinto(buf) for the response.
 
     addr=(ip, port) connects there instead of resolving host (an IP needs no DNS lookup;
-    MicroPython's getaddrinfo cannot be bounded, so give an IP where DNS is unreliable)."""
+    MicroPython's getaddrinfo cannot be bounded, so give an IP where DNS is unreliable).
+    idle (Client.idle): run after each write and, while an answer is awaited, every idle_ms."""
+
+    idle = None
+    idle_ms = 10
 
     def __init__(self, host, port, tls=False, timeout=10, addr=None, cadata=None):
         global _warned
@@ -37,9 +41,6 @@ class Connection:
         self._end = None    # the whole request's deadline (ticks_ms), when one is set
         self._short = False  # the socket's timeout is cut to what is left before _end
         self._sock = self._raw = None
-        # Run after each write and, while an answer is awaited, every idle_ms (Client.idle)
-        self.idle = None
-        self.idle_ms = 10
         name, num = addr if addr is not None else (host, port)
         try:
             ai = getaddrinfo(name, num, timeout)[0]
@@ -94,7 +95,7 @@ class Connection:
                 raise self._over()
             raise _fail("sending to", self.where, e)
         if self.idle is not None:
-            self.idle()
+            self.idle(0)
 
     def begin_response(self):
         """From now on, the answer must arrive within `timeout`, or by the request's deadline
@@ -116,7 +117,7 @@ class Connection:
             except (OSError, AttributeError) as e:
                 if wait == left or not is_timeout(e):
                     raise _fail("reading from", self.where, e)
-            self.idle()
+            self.idle(0)
 
     def _settimeout(self, t):
         try:
