@@ -18,7 +18,7 @@
 # lost_before after a FIFO overrun).
 from ei import sampler
 from ei.acquisition import Sample
-from ei.compat import FLOAT32, const, ticks_us, ticks_add, ticks_diff, sleep_ms
+from ei.compat import const, ticks_us, ticks_add, ticks_diff, sleep_ms
 from ei.errors import (BadRequest, CaptureStopped, Duplicate, IngestionError, QueueFull,
                        TransportError)
 from ei.log import log, INFO, WARNING
@@ -57,39 +57,18 @@ class Recording:
 
 class _Window:
     """One window's rows in the ring (slots pos to pos + rows - 1, wrapping round): the
-    re-readable source of its Sample. Its CBOR is read through readinto, so the encoder
-    copies it into its 512-byte chunk buffer (ei.capture.copy_rows) and each socket write is
-    one chunk: no read waits for a larger write."""
+    re-readable source of its Sample. It has no cbor_rows, so the encoder packs its rows
+    into its 512-byte chunk buffer and each socket write is one chunk: no read waits for a
+    larger write (appended rows would go in 4 KB views), and ei.capture is not loaded."""
 
     def __init__(self, ring, cap):
         self.ring = ring
         self.cap = cap
-        self.all = ring.view(0, cap)
-        self.pos = self.rows = self._at = 0
+        self.pos = self.rows = 0
 
     def iter_rows(self):
         for i in range(self.rows):
             yield self.ring.row((self.pos + i) % self.cap)
-
-    def cbor_rows(self, float32):
-        if float32 != FLOAT32:
-            return None
-        self._at = 0
-        return self
-
-    def readinto(self, mv):
-        n = self.ring.row_len
-        size = self.cap * n
-        left = self.rows * n - self._at
-        start = (self.pos * n + self._at) % size
-        k = min(len(mv), left, size - start)
-        if k > 0:
-            mv[:k] = self.all[start:start + k]
-            self._at += k
-        return max(k, 0)
-
-    def close(self):
-        pass
 
 
 class Recorder:
@@ -246,14 +225,21 @@ class Recorder:
         else:
             self._read_due()
 
-    def idle(self):
-        """The client's idle hook while a window is handed off: read what is due, and end
-        the request when the ring is nearly full and a queue can keep the window."""
-        if not self.reading:
-            return
-        self._take()
-        if self.queue is not None and self.cap - self._room() >= self.cap - self.slack // 2:
-            raise Behind()
+    def idle(self, ms=0):
+        """The client's idle hook while a window is handed off (Client.idle): read what is
+        due, and end the request when the ring is nearly full and a queue can keep the
+        window; for a retry's backoff, do so for ms."""
+        end = ticks_add(ticks_us(), ms * 1000)
+        while True:
+            if self.reading:
+                self._take()
+                if self.queue is not None and \
+                        self.cap - self._room() >= self.cap - self.slack // 2:
+                    raise Behind()
+            left = ticks_diff(end, ticks_us()) // 1000
+            if left <= 0:
+                return
+            sleep_ms(min(left, self.client.idle_ms))
 
     # --- handing windows off -----------------------------------------------------------
 

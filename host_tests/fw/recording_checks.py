@@ -153,3 +153,15 @@ def fifo_chip(clock, rate_hz=100):
 def chip_rows(entry):
     """The row numbers (mod 50) a stored window of fifo_chip() holds, from its accX."""
     return [int(x * 5 + 0.5) % 50 for x in values(entry)]
+
+
+def queued_metadata(q):
+    """Each queued entry's x-metadata as a dict, oldest first, from its header on flash (the
+    queue keeps it there, not in RAM)."""
+    import json
+    out = []
+    for e in q:
+        with open(q.path + "/" + e["name"], "rb") as f:
+            head = f.readline()
+        out.append(json.loads(json.loads(head[len(b"EIQ1 "):].decode())["metadata"]))
+    return out

@@ -2,14 +2,12 @@
 # that are uploaded (or queued) while the next is read; no row lost between windows, none
 # twice, each window's place in x-metadata. Time is the test clock's (clock.py): ten minutes
 # of 100 Hz take seconds, and the network's slowness is counted in the same time (Link).
-import json
-
 from clock import Clock
 from collect_checks import temp_dir
 from faults import mode, proxy_client
 from fwtest import API_KEY, mock_addr, raises, remove_tree, reset_mock
-from recording_checks import (Counter, Link, check_contiguous, chip_rows, fifo_chip, values,
-                              windows_stored)
+from recording_checks import (Counter, Link, check_contiguous, chip_rows, fifo_chip,
+                              queued_metadata, values, windows_stored)
 
 import ei
 from ei.queue import Queue
@@ -131,8 +129,7 @@ def test_windows_to_a_queue_alone_are_contiguous_and_carry_their_place():
         entries = list(q)
         assert [e["file_name"] for e in entries] == [
             "rec-q.%s.%05d.cbor" % (rec.id, n) for n in range(4)]
-        for n, e in enumerate(entries):
-            m = json.loads(e["metadata"])  # x-metadata's text, as it will be sent
+        for n, (e, m) in enumerate(zip(entries, queued_metadata(q))):
             assert (m["recording"], m["window"], m["first_row"], m["offset_ms"]) == (
                 rec.id, str(n), str(n * 50), "%d.000" % (n * 500)), m
             assert (m["late_rows"], e["label"], e["add_date_id"]) == ("0", "rec-q", False), e
@@ -147,6 +144,7 @@ def test_a_queued_window_keeps_its_metadata_to_the_service():
         q = Queue(folder + "/queue")
         with clock():
             rec = ei.record(Counter(), 10, 200, label="rec-meta", windows=2, queue=q)
+        q = Queue(folder + "/queue")  # after a reset: read back from flash
         assert q.flush(service_client()) == 2
     finally:
         remove_tree(folder)
@@ -218,7 +216,7 @@ def test_a_fifo_overrun_ends_the_window_and_says_how_many_rows_were_lost():
 
             rec = ei.record(chip, None, 1000, label="rec-overrun", windows=5, queue=q,
                             progress=progress)
-        meta = [json.loads(e["metadata"]) for e in q]
+        meta = queued_metadata(q)
     finally:
         log.handler = None
         remove_tree(folder)
@@ -289,7 +287,7 @@ def test_a_sensor_that_stops_ends_the_recording_after_handing_off_what_was_read(
             e = raises(ei.CaptureStopped, ei.record, Counter(fail_after=125), 10, 500,
                        label="rec-stop", queue=q)
         assert "after 125 rows" in str(e) and isinstance(e.error, OSError), e
-        assert [json.loads(x["metadata"])["first_row"] for x in q] == ["0", "50", "100"]
+        assert [m["first_row"] for m in queued_metadata(q)] == ["0", "50", "100"]
         # the window being read when it stopped is handed off shorter, with its 25 rows
         assert [x["size"] for x in q][2] < [x["size"] for x in q][1]
     finally:
@@ -303,7 +301,7 @@ def test_ctrl_c_hands_off_the_window_being_read_and_returns():
         with clock():
             rec = ei.record(Counter(interrupt_after=130), 10, 500, label="rec-int", queue=q)
         assert rec.interrupted and rec.windows == 3 and rec.rows == 130, rec
-        assert [json.loads(x["metadata"])["first_row"] for x in q] == ["0", "50", "100"]
+        assert [m["first_row"] for m in queued_metadata(q)] == ["0", "50", "100"]
     finally:
         remove_tree(folder)
 
@@ -325,16 +323,16 @@ def test_a_recording_refuses_a_client_that_runs_no_code_while_it_sends():
 
 
 def test_x_metadata_is_sorted_json_of_strings_and_numbers_in_ascii():
-    from ei import wire
-    assert wire.metadata_header({"window": "3", "first_row": 600, "recording": "ab"}) == \
+    from ei.metadata import header
+    assert header({"window": "3", "first_row": 600, "recording": "ab"}) == \
         '{"first_row": 600, "recording": "ab", "window": "3"}'
-    assert wire.metadata_header(None) is None and wire.metadata_header({}) is None
+    assert header(None) is None and header({}) is None
     # beyond ASCII, escaped as CPython's json escapes it (MicroPython's would not)
-    assert wire.metadata_header({"place": "K\u00f8ge \U0001f600"}) == \
+    assert header({"place": "K\u00f8ge \U0001f600"}) == \
         '{"place": "K\\u00f8ge \\ud83d\\ude00"}'
-    assert wire.metadata_header({"a": "\x7f"}) == '{"a": "\\u007f"}'  # not a raw DEL
-    raises(TypeError, wire.metadata_header, {"a": [1]})
-    raises(TypeError, wire.metadata_header, ["a"])
+    assert header({"a": "\x7f"}) == '{"a": "\\u007f"}'  # not a raw DEL
+    raises(TypeError, header, {"a": [1]})
+    raises(TypeError, header, ["a"])
 
 
 class Board:
