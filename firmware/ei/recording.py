@@ -252,7 +252,7 @@ class Recorder:
         meta = {"recording": self.rec.id, "window": str(n), "first_row": str(first),
                 "offset_ms": "%d.%03d" % divmod(first * self.period, 1000)}
         if not self.fifo:
-            t = self.timings[n % 3]
+            t = self.timings[n % len(self.timings)]
             # Deadlines are fixed over the whole recording: reads late because of an upload
             # catch up, and the interval kept is the one asked for. Only a sensor that falls
             # behind for good (even its least late reads at the window's end a period late)

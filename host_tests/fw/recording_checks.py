@@ -7,19 +7,24 @@ from fwtest import http_json
 class Counter:
     """One axis whose value is the number of the read (0, 1, 2, ...): a stored window says
     which rows it holds. It stops (OSError 19, as machine.I2C when nothing answers) after
-    fail_after reads, or raises KeyboardInterrupt after interrupt_after."""
+    fail_after reads, or raises KeyboardInterrupt after interrupt_after; read number i
+    stalls `clock` stalls[i] µs (a busy bus)."""
     axes = (("row", "n"),)
 
-    def __init__(self, fail_after=None, interrupt_after=None):
+    def __init__(self, fail_after=None, interrupt_after=None, clock=None, stalls=None):
         self.reads = 0
         self.fail_after = fail_after
         self.interrupt_after = interrupt_after
+        self.clock = clock
+        self.stalls = stalls or {}
 
     def read(self):
         if self.reads == self.fail_after:
             raise OSError(19)
         if self.reads == self.interrupt_after:
             raise KeyboardInterrupt
+        if self.reads in self.stalls:
+            self.clock.stall(self.stalls[self.reads])
         self.reads += 1
         return (float(self.reads - 1),)
 

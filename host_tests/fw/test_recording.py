@@ -137,6 +137,23 @@ def test_windows_to_a_queue_alone_are_contiguous_and_carry_their_place():
         remove_tree(folder)
 
 
+def test_late_rows_are_counted_in_their_own_windows_timing():
+    # read 170 (window 3 of 50-row windows, its row 20) takes 35 ms: the rows after it are
+    # read about 25, 15 and 5 ms late: two a period or more, in window 3's x-metadata only
+    folder = temp_dir()
+    try:
+        q = Queue(folder + "/queue")
+        with clock() as t:
+            rec = ei.record(Counter(clock=t, stalls={170: 35000}), 10, 500, label="rec-late",
+                            windows=6, queue=q)
+        meta = queued_metadata(q)
+    finally:
+        remove_tree(folder)
+    assert [m["late_rows"] for m in meta] == ["0", "0", "0", "2", "0", "0"], meta
+    assert meta[3]["max_late_ms"] in ("25", "26") and rec.late_rows == 2, (meta, rec)
+    assert [m["first_row"] for m in meta] == [str(50 * n) for n in range(6)], meta
+
+
 def test_a_queued_window_keeps_its_metadata_to_the_service():
     reset_mock()
     folder = temp_dir()
