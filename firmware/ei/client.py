@@ -28,14 +28,12 @@ class Client:
     carries x-disallow-duplicates, so a request whose 200 was lost is not stored twice.
     float32: CBOR single floats; None (the default) when the board's floats are single.
     min_rate: a request (body and answer) that takes longer than timeout + length / min_rate
-    seconds ends with Timeout, however its server dribbles.
+    seconds ends with Timeout, however its server dribbles."""
 
-    idle: None, or a callable the client runs while a request waits on the network:
-    idle(0) after each piece of the body is written and every idle_ms while the answer is
-    awaited, idle(ms) for a retry's backoff (it waits the ms itself). Not during connect
-    or a TLS handshake. ei.record reads its sensor there; an exception it raises ends the
-    request, and is not retried."""
-
+    # idle: None, or a callable run while a request waits on the network: idle(0) after each
+    # piece of the body is written and every idle_ms while the answer is awaited, idle(ms)
+    # for a retry's backoff (it waits the ms itself); not during connect or a TLS handshake.
+    # ei.record reads its sensor there; what it raises ends the request, not retried.
     idle = None
     idle_ms = 10
 
@@ -90,7 +88,7 @@ class Client:
         """POST one sample to /api/{category}/data. Returns the stored file name, or None
         when a retry found the service already had it (its first 200 was lost). hmac_key
         signs this sample instead of the client's key (Studio's sample requests carry one).
-        metadata: a dict of names to strings or numbers, sent as x-metadata (JSON)."""
+        metadata: a dict of names to strings or numbers, sent as x-metadata."""
         file_name = wire.check_upload(sample, category, label, file_name, fmt)
         self.options(None, False, False, False, metadata)  # checked before anything is sent
         enc = self.encoding(fmt, hmac_key)

@@ -135,12 +135,7 @@ def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="c
     entry's name. Rows go to a capture file on flash as they are read (config
     "capture_path", default capture.eic), so a capture that stops keeps them: it raises
     CaptureStopped, with the rows read queued when queuing, and never uploaded.
-
-    With window_s, it records without a break instead (ei.record): `seconds` (None: until
-    Ctrl-C) cut into windows of window_s, each uploaded while the next is read, or queued
-    in the board's queue when the network fails; returns the Recording. With no label, the
-    config's recording: "record_label", in windows of "record_window_ms" (default 2000),
-    until Ctrl-C (main.py runs it at boot)."""
+    window_s: a recording instead (ei.recording.collect); no label: the config's one."""
     from ei import wire
     wire.check_category(category)  # mistakes show before the capture, not after it
     b, cfg = board()
@@ -156,8 +151,9 @@ def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="c
     src = sensor()
     if getattr(src, "fifo", False):
         interval = 1000 / src.rate_hz  # the FIFO's rows come at the chip's own rate
-    if window_s is not None:
-        return _record(label, seconds, window_s, category, interval, fmt, queue)
+    if window_s is not None:  # without a break: loaded only then (ei/recording.py)
+        from ei.recording import collect as record
+        return record(label, seconds, window_s, category, interval, fmt, queue)
     rows = int(seconds * 1000 / interval + 0.5)
     if rows < 1:
         raise ValueError("seconds=%r is less than one row at %r ms" % (seconds, interval))
@@ -183,31 +179,6 @@ def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="c
     name = c.upload(s, category=category, label=label, fmt=fmt, add_date_id=True)
     print("stored as", name)
     return name
-
-
-def _record(label, seconds, window_s, category, interval, fmt, queue):
-    """collect() without a break: windows of window_s, see collect()."""
-    if fmt != "cbor":
-        raise ValueError("a recording's windows are CBOR (appended rows), not %r" % (fmt,))
-    if not isinstance(window_s, (int, float)) or not window_s > 0:
-        raise ValueError("window_s must be seconds > 0, not %r" % (window_s,))
-    windows = None
-    if seconds is not None:
-        windows = max(1, int(seconds / window_s + 0.5))
-    if not queue:
-        network()  # before reading: a network that cannot come up costs no window
-    b, cfg = board()
-    from ei.recording import record
-
-    def progress(n, outcome):
-        print("window %d: %s" % (n, outcome))
-
-    rec = record(sensor(), interval, window_s * 1000, label=label, windows=windows,
-                 category=category, client=None if queue else client(),
-                 queue=offline_queue(), progress=progress, device_type=b.DEVICE_TYPE,
-                 device_name=cfg.get("device_name") or b.device_name())
-    print(rec)
-    return rec
 
 
 def _stopped(e, path, rows, queue, category, label):
