@@ -21,6 +21,9 @@ tests set) or, when the script is empty, drawn at `rate` from a seeded random ge
     500, 503, 400, 401, 421, ...   answer that status without forwarding anything
     garbage               answer random bytes that are not HTTP, then close
 
+With bytes_per_s, every request is read from the client at that rate, a slow uplink: the
+client's writes wait once the sockets' buffers are full (the receive buffer is kept small).
+
 A stalled connection is held until the client closes it or the proxy stops. Every connection
 is logged (fault, the request's headers but the API key, the time it arrived, the server's
 status when it was asked), for tests to check how many attempts a client made and what each
@@ -28,7 +31,9 @@ carried.
 
 Control channel, for tests on the unix port (which cannot reach into this process): a second
 port answers plain HTTP. POST /script with a body of comma-separated faults queues them for
-the next connections and clears the log; GET /log answers the log as JSON.
+the next connections and clears the log; GET /log answers the log as JSON; POST /mode with a
+JSON body {"rate", "seed", "faults", "bytes_per_s"} (each optional: {} is no faults at full
+speed) sets the random draw and the uplink's rate for the connections that follow.
 
     python -m tools.fault_proxy --upstream 127.0.0.1:8000 --port 8001 --rate 0.3 --seed 1
 """
@@ -38,6 +43,7 @@ import os
 import random
 import socket
 import struct
+import sys
 import threading
 import time
 
@@ -51,6 +57,7 @@ RANDOM_FAULTS = (
 _HOLD_S = 60          # longest a stalled connection is held open
 _IO_TIMEOUT_S = 10    # a client or server silent this long is given up on
 _MAX_HEAD = 65536
+_SLOW_RCVBUF = 4096   # a slow uplink's receive buffer: the client feels the rate soon
 
 
 def _reset(sock):
@@ -62,14 +69,23 @@ def _reset(sock):
     sock.close()
 
 
-def _read_message(sock, first=b""):
-    """Read one HTTP message (head and Content-Length body). Returns (bytes, head) or
-    (bytes read so far, None) when the peer closes or sends something that is not HTTP."""
+def _read_message(sock, first=b"", rate=None):
+    """Read one HTTP message (head and Content-Length body), at `rate` bytes a second when
+    given. Returns (bytes, head) or (bytes read so far, None) when the peer closes or sends
+    something that is not HTTP."""
     data = first
+    piece = max(64, rate // 20) if rate else 65536  # a twentieth of a second at a time
+
+    def recv():
+        chunk = sock.recv(piece)
+        if rate:
+            time.sleep(len(chunk) / rate)
+        return chunk
+
     while b"\r\n\r\n" not in data:
         if len(data) > _MAX_HEAD:
             return data, None
-        chunk = sock.recv(65536)
+        chunk = recv()
         if not chunk:
             return data, None
         data += chunk
@@ -80,7 +96,7 @@ def _read_message(sock, first=b""):
         if name.strip().lower() == b"content-length" and value.strip().isdigit():
             length = int(value.strip())
     while len(body) < length:
-        chunk = sock.recv(65536)
+        chunk = recv()
         if not chunk:
             return data, None
         body += chunk
@@ -109,11 +125,8 @@ class FaultProxy:
     (the session's mock server may start after the proxy)."""
 
     def __init__(self, upstream, rate=0.0, seed=0, host="127.0.0.1", port=0, faults=None,
-                 control=False):
+                 control=False, bytes_per_s=None):
         self._upstream = upstream
-        self.rate = rate
-        self.faults = tuple(faults or RANDOM_FAULTS)
-        self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._script = []
         self.log = []
@@ -121,6 +134,10 @@ class FaultProxy:
         self._stop = threading.Event()
         self._sock = socket.create_server((host, port), backlog=64)
         self.host, self.port = self._sock.getsockname()[:2]
+        # what getsockopt says is what setsockopt was given, doubled on Linux
+        self._rcvbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // (
+            2 if sys.platform.startswith("linux") else 1)
+        self.set_mode(rate, seed, faults, bytes_per_s)
         self._ctl = socket.create_server((host, 0)) if control else None
         self.control_port = self._ctl.getsockname()[1] if control else None
         self._threads = []
@@ -140,6 +157,19 @@ class FaultProxy:
         for s in (self._sock, self._ctl):
             if s is not None:
                 s.close()
+
+    def set_mode(self, rate=0.0, seed=0, faults=None, bytes_per_s=None):
+        """Draw a fault for `rate` of the connections (from `faults`, names or (name, weight)
+        pairs; default RANDOM_FAULTS), seeded; read requests at bytes_per_s (None: at once)."""
+        with self._lock:
+            self.rate = rate
+            self.faults = tuple(f if isinstance(f, (tuple, list)) else (f, 1)
+                                for f in (faults or RANDOM_FAULTS))
+            self._random = random.Random(seed)
+            self.bytes_per_s = bytes_per_s
+            # accepted sockets take the listener's buffer size
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                                  _SLOW_RCVBUF if bytes_per_s else self._rcvbuf)
 
     def script(self, faults):
         """Give the next connections these faults, in order; clears the log."""
@@ -186,7 +216,7 @@ class FaultProxy:
             if fault == "stall_request":
                 self._hold(client)
                 return
-            request, head = _read_message(client)
+            request, head = _read_message(client, rate=self.bytes_per_s)
             if head is None:
                 client.close()
                 return
@@ -276,6 +306,9 @@ class FaultProxy:
                     body = data.partition(b"\r\n\r\n")[2].decode()
                     if line[:2] == [b"POST", b"/script"]:
                         self.script([f.strip() for f in body.split(",") if f.strip()])
+                        answer = b""
+                    elif line[:2] == [b"POST", b"/mode"]:
+                        self.set_mode(**json.loads(body or "{}"))
                         answer = b""
                     elif line[:2] == [b"GET", b"/log"]:
                         with self._lock:

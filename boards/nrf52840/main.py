@@ -4,7 +4,8 @@
 # the REPL (and mpremote) must still start to let you fix them.
 # From Edge Impulse Studio: ei.daemon() serves edge-impulse-daemon's AT commands on this serial
 # port, at boot with "daemon": true in config.json, until Ctrl-C (README: From Edge Impulse
-# Studio).
+# Studio). With "record_label" in config.json it records without a break instead, in windows
+# of "record_window_ms", to the queue until Ctrl-C.
 import ei
 
 cfg = {}
@@ -19,3 +20,5 @@ except Exception as e:
     cfg = config_as_read()
 if cfg.get("daemon"):
     ei.daemon()  # until Ctrl-C
+elif cfg.get("record_label"):
+    ei.collect()  # the config's recording, until Ctrl-C (README: Continuous recording)

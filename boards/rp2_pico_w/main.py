@@ -4,7 +4,8 @@
 # the REPL (and mpremote) must still start to let you fix them.
 # With "remote_mgmt": true in config.json, the board then serves Edge Impulse Studio (remote
 # management), or with "daemon": true edge-impulse-daemon's AT commands on this serial port
-# (README: From Edge Impulse Studio), until Ctrl-C gives the REPL back.
+# (README: From Edge Impulse Studio), until Ctrl-C gives the REPL back. With "record_label"
+# in config.json it records without a break instead, in windows of "record_window_ms".
 import ei
 
 cfg = {}
@@ -26,3 +27,5 @@ if cfg.get("remote_mgmt"):
         print("ei: remote management stopped: %s: %s" % (type(e).__name__, e))
 elif cfg.get("daemon"):
     ei.daemon()  # until Ctrl-C
+elif cfg.get("record_label"):
+    ei.collect()  # the config's recording, until Ctrl-C (README: Continuous recording)

@@ -1,7 +1,8 @@
 # The unix board's main job: 2 s of the simulated accelerometer at 100 Hz, uploaded to
 # training with a label.  micropython main.py [LABEL [CONFIG]]
 # With "remote_mgmt": true in the config, it serves Edge Impulse Studio instead (remote
-# management, README: From Edge Impulse Studio) until Ctrl-C.
+# management, README: From Edge Impulse Studio) until Ctrl-C; with "record_label" it records
+# without a break, in windows of "record_window_ms" (README: Continuous recording).
 import sys
 
 import board
@@ -10,8 +11,11 @@ import ei
 if len(sys.argv) > 2:
     board.CONFIG = sys.argv[2]
 try:
-    if ei.setup()[1].get("remote_mgmt"):
+    cfg = ei.setup()[1]
+    if cfg.get("remote_mgmt"):
         ei.remote()
+    elif cfg.get("record_label"):
+        ei.collect()  # without a break, until Ctrl-C
     else:
         ei.collect(sys.argv[1] if len(sys.argv) > 1 else "idle", seconds=2)
 except KeyboardInterrupt:

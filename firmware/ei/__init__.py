@@ -14,6 +14,7 @@ _LAZY = {
     "Sample": "acquisition",
     "Client": "client",
     "sample": "sampler",
+    "record": "recording",    # continuous: windows sent while the next is read
     "Queue": "queue",
     "NotDelivered": "files_answer",  # upload_files' error: loaded with /files
     "collect": "collector",   # the REPL's one call

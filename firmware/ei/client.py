@@ -30,6 +30,13 @@ class Client:
     min_rate: a request (body and answer) that takes longer than timeout + length / min_rate
     seconds ends with Timeout, however its server dribbles."""
 
+    # idle: None, or a callable run while a request waits on the network: idle(0) after each
+    # piece of the body is written and every idle_ms while the answer is awaited, idle(ms)
+    # for a retry's backoff (it waits the ms itself); not during connect or a TLS handshake.
+    # ei.record reads its sensor there; what it raises ends the request, not retried.
+    idle = None
+    idle_ms = 10
+
     def __init__(self, api_key, host="ingestion.edgeimpulse.com", port=None, tls=True,
                  timeout=10, addr=None, hmac_key=None, float32=None, ca=None, retries=3,
                  backoff_ms=500, iat=True, transport="socket", chunk=encoder.CHUNK,
@@ -76,11 +83,14 @@ class Client:
     # --- the two endpoints -------------------------------------------------------------
 
     def upload(self, sample, category="training", file_name=None, label=None, no_label=False,
-               disallow_duplicates=False, add_date_id=False, fmt="cbor", hmac_key=None):
+               disallow_duplicates=False, add_date_id=False, fmt="cbor", hmac_key=None,
+               metadata=None):
         """POST one sample to /api/{category}/data. Returns the stored file name, or None
         when a retry found the service already had it (its first 200 was lost). hmac_key
-        signs this sample instead of the client's key (Studio's sample requests carry one)."""
+        signs this sample instead of the client's key (Studio's sample requests carry one).
+        metadata: a dict of names to strings or numbers, sent as x-metadata."""
         file_name = wire.check_upload(sample, category, label, file_name, fmt)
+        self.options(None, False, False, False, metadata)  # checked before anything is sent
         enc = self.encoding(fmt, hmac_key)
         name = self.name(file_name)
         label = self.label(label)
@@ -90,7 +100,7 @@ class Client:
 
         def request(retry):
             headers = [("X-File-Name", name)] + self.options(
-                label, no_label, disallow_duplicates or retry, add_date_id)
+                label, no_label, disallow_duplicates or retry, add_date_id, metadata)
             return path, headers, enc.content_type, length, False
 
         def body():
@@ -122,10 +132,15 @@ class Client:
             return None
         return wire.encode_uri_component(wire.check_header(label, "label"))
 
-    def options(self, label, no_label, disallow_duplicates, add_date_id):
+    def options(self, label, no_label, disallow_duplicates, add_date_id, metadata=None):
+        """The optional headers; metadata (a dict, or its header text) goes as x-metadata."""
         h = [("X-Label", label)] if label is not None else []
-        return h + _flag("X-No-Label", no_label) + _flag(
+        h += _flag("X-No-Label", no_label) + _flag(
             "X-Disallow-Duplicates", disallow_duplicates) + _flag("X-Add-Date-Id", add_date_id)
+        if metadata:
+            from ei.metadata import header  # loaded when used: a plain upload has none
+            h.append(("X-Metadata", header(metadata)))
+        return h
 
     def api_key(self):
         """The project's API key, for a protocol that must send it (remote management's
@@ -158,7 +173,7 @@ class Client:
                 if attempt >= self.retries or not reusable:
                     raise
             attempt += 1
-            sleep_ms(self.retry_delay_ms(attempt))
+            (sleep_ms if self.idle is None else self.idle)(self.retry_delay_ms(attempt))
 
     def retry_delay_ms(self, attempt):
         """The wait before retry number `attempt` (1, 2, ...): backoff_ms doubled each time,
@@ -183,6 +198,7 @@ class Client:
                                  self._api_key, headers, ctype, length, length_first)
         conn = Connection(self.host, self.port, self.tls, self.timeout, self.addr,
                           self.ca)
+        conn.idle, conn.idle_ms = self.idle, self.idle_ms
         try:
             conn.deadline(self.deadline_ms(length))
             conn.write(head)

@@ -176,24 +176,33 @@ def _progress(i, n):
             sys.stdout.write("\n")
 
 
-def collect(label, seconds=2, category="training", interval_ms=None, fmt="cbor", queue=None):
+def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="cbor",
+            queue=None, window_s=None):
     """Sample `seconds` of the board's sensor and upload it to `category` with `label`;
     returns the stored name. queue=True (the default on a board with no network, or with
     "queue": true in config.json) puts it in the offline queue instead and returns the
     entry's name. Rows go to a capture file on flash as they are read (config
     "capture_path", default capture.eic), so a capture that stops keeps them: it raises
-    CaptureStopped, with the rows read queued when queuing, and never uploaded."""
+    CaptureStopped, with the rows read queued when queuing, and never uploaded.
+    window_s: a recording instead (ei.recording.collect); no label: the config's one."""
     from ei import wire
     wire.check_category(category)  # mistakes show before the capture, not after it
+    b, cfg = board()
+    if label is None and "record_label" in cfg:
+        label, seconds = cfg["record_label"], None
+        if window_s is None:
+            window_s = cfg.get("record_window_ms", 2000) / 1000
     if not isinstance(label, str) or not label:
         raise ValueError("label must be a non-empty string, not %r" % (label,))
-    b, cfg = board()
     if queue is None:
         queue = cfg.get("queue", getattr(b, "NETWORK", None) is None)
     interval = interval_ms or cfg.get("interval_ms") or b.INTERVAL_MS
     src = sensor()
     if getattr(src, "fifo", False):
         interval = 1000 / src.rate_hz  # the FIFO's rows come at the chip's own rate
+    if window_s is not None:  # without a break: loaded only then (ei/recording.py)
+        from ei.recording import collect as record
+        return record(label, seconds, window_s, category, interval, fmt, queue)
     rows = int(seconds * 1000 / interval + 0.5)
     if rows < 1:
         raise ValueError("seconds=%r is less than one row at %r ms" % (seconds, interval))

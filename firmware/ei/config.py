@@ -33,6 +33,8 @@ KEYS = {
     "queue": ((bool,), False),         # ei.collect() queues instead of uploading
     "queue_path": ((str,), False),
     "capture_path": ((str,), False),   # where ei.collect() writes rows as it reads them
+    "record_label": ((str,), False),   # main.py records at boot with this label, until Ctrl-C
+    "record_window_ms": ((int,), False),  # its windows (default 2000; ei.record)
     # Edge Impulse Studio (README: From Edge Impulse Studio)
     "remote_mgmt": ((bool,), False),   # main.py starts ei.remote() at boot, after the network
     "remote_mgmt_url": ((str,), False),  # default ws://remote-mgmt.edgeimpulse.com
@@ -56,6 +58,7 @@ _RANGES = {
     "sensor_address": (-1, 127), "range_g": (0, 400), "sda": (-1, 255), "scl": (-1, 255),
     "i2c_id": (-1, 15), "i2c_freq": (0, 5000000), "interval_ms": (0, 3600000),
     "sample_interval_ms": (0, 3600000), "sample_length_ms": (0, MAX_SAMPLE_MS),
+    "record_window_ms": (0, 3600000),
 }
 
 

@@ -86,13 +86,15 @@ def upload_files(client, files, category="training", label=None, no_label=False,
 
 def upload_encoded(client, data, file_name, category="training", label=None,
                    no_label=False, disallow_duplicates=False, add_date_id=False,
-                   content_type=None, size=None):
+                   content_type=None, size=None, metadata=None):
     """POST a data acquisition object that is encoded already (bytes, a path on flash,
     or an open binary file read from where it stands, `size` bytes or to its end) to
     /api/{category}/data, as upload() would send it: the offline queue's entries go this
-    way. content_type defaults from file_name's extension (.cbor or .json). Returns the
-    stored file name, or None when a retry found the service already had it."""
+    way. content_type defaults from file_name's extension (.cbor or .json); metadata goes
+    as x-metadata (Client.upload). Returns the stored file name, or None when a retry found
+    the service already had it."""
     wire.check_category(category)
+    client.options(None, False, False, False, metadata)  # checked before anything is sent
     name = client.name(file_name)
     label = client.label(label)
     ctype = content_type or content_type_for(file_name)
@@ -114,7 +116,7 @@ def upload_encoded(client, data, file_name, category="training", label=None,
 
     def request(retry):
         headers = [("X-File-Name", name)] + client.options(
-            label, no_label, disallow_duplicates or retry, add_date_id)
+            label, no_label, disallow_duplicates or retry, add_date_id, metadata)
         return path, headers, ctype, length, False
 
     def body():

@@ -36,6 +36,15 @@ POLICIES = ("refuse", "drop_oldest")
 _DIR = 0x4000
 
 
+def _in_ram(meta):
+    """What of an entry's header is kept in RAM: all but its x-metadata text (True in its
+    place), read back from flash when the entry is sent. A recording queues a window a few
+    seconds while offline, and each would hold its ~150 bytes of it on the heap."""
+    if meta.get("metadata"):
+        meta["metadata"] = True
+    return meta
+
+
 def _seq(name):
     """The sequence number of an entry or temporary file name, or None."""
     stem = name[:8]
@@ -157,7 +166,7 @@ class Queue:
             return "not a queue entry (bad EIQ1 header)"
         if total != end + 1 + size:
             return "torn: %d bytes of body, not %d" % (total - end - 1, size)
-        return (name, total, meta, end + 1)
+        return (name, total, _in_ram(meta), end + 1)
 
     def _move_aside(self, name, why):
         folder = self._file(_ASIDE)
@@ -178,17 +187,23 @@ class Queue:
     # --- put ---------------------------------------------------------------------------
 
     def put(self, sample, category="training", label=None, file_name=None, fmt="cbor",
-            no_label=False, add_date_id=True):
+            no_label=False, add_date_id=True, metadata=None):
         """Encode the sample to flash, streamed (never whole in RAM), and return the entry's
         name. It is checked as Client.upload checks it, so what is queued can be sent.
         add_date_id (on by default) gives each stored sample a unique name on the service,
-        so that entries sharing a file name do not replace each other."""
+        so that entries sharing a file name do not replace each other. metadata is kept in
+        the entry and sent as x-metadata (Client.upload), kept as its JSON text."""
         file_name = wire.check_upload(sample, category, label, file_name, fmt, "put()")
+        if metadata:  # kept as x-metadata's text: checked now, and sent as it is
+            from ei.metadata import header
+            metadata = header(metadata)
         enc = wire.encoding(fmt, self.float32, self._hmac_key, self.iat)
         size = encoder.encoded_len(sample, enc)
         meta = {"category": category, "label": label, "file_name": file_name,
                 "content_type": enc.content_type, "no_label": bool(no_label),
                 "add_date_id": bool(add_date_id), "size": size}
+        if metadata:
+            meta["metadata"] = metadata
         head = _MAGIC + json.dumps(meta).encode() + b"\n"
         if len(head) > _MAX_HEADER:
             raise ValueError("label and file name are too long for a queue entry (%d bytes "
@@ -212,7 +227,7 @@ class Queue:
             except OSError:
                 pass
             raise
-        self._entries.append((name, total, meta, len(head)))
+        self._entries.append((name, total, _in_ram(meta), len(head)))
         return name
 
     def _make_room(self, total):
@@ -252,12 +267,16 @@ class Queue:
             name, total, meta, hlen = self._entries[0]
             try:
                 with open(self._file(name), "rb") as f:
+                    metadata = None
+                    if meta.get("metadata"):  # kept on flash only: read it back now
+                        metadata = json.loads(f.read(hlen)[len(_MAGIC):-1].decode())["metadata"]
                     f.seek(hlen)
                     client.upload_encoded(
                         f, meta["file_name"], category=meta["category"], label=meta["label"],
                         no_label=meta.get("no_label", False),
                         add_date_id=meta.get("add_date_id", False), disallow_duplicates=True,
-                        content_type=meta["content_type"], size=meta["size"])
+                        content_type=meta["content_type"], size=meta["size"],
+                        metadata=metadata)
             except Duplicate:
                 pass  # the service has it: an earlier flush's answer was lost
             except BadRequest as e:

@@ -18,24 +18,31 @@ _TAG, _FMT, _STEP = (0xFA, ">f", 5) if FLOAT32 else (0xFB, ">d", 9)
 class Rows:
     """A re-readable source of rows (see Sample) that rows are appended to. room: rows made
     room for now, in one piece, so that appending them allocates nothing (growing a few bytes
-    at a time, between a sampler's deadlines, would let the GC run there)."""
+    at a time, between a sampler's deadlines, would let the GC run there). A recording
+    (ei/recording.py) uses the same room as a ring: pack(), row() and view() by slot."""
 
     def __init__(self, width, room):
         self.rows = 0
         self._head = cbor.head(4, width)
-        self._len = len(self._head) + width * _STEP
-        self._buf = bytearray(room * self._len)  # not rows until appended
+        self.row_len = len(self._head) + width * _STEP
+        self._buf = bytearray(room * self.row_len)  # not rows until appended
         # one unpack per row when the rows are read back: skip the head and each tag
         self._fmt = ">" + "x" * len(self._head) + ("x" + _FMT[1]) * width
 
     def append(self, row):
         """Pack a checked row (Sample.append checks it) after the last."""
-        buf, n = self._buf, self._len
-        p = self.rows * n
-        if p + n > len(buf):
+        buf, n = self._buf, self.row_len
+        if (self.rows + 1) * n > len(buf):
             # No room left: grow by an eighth (at least a row), so that a long run of appends
             # copies the rows a few times, not once a row.
             buf.extend(bytes(max(n, len(buf) // 8 // n * n)))
+        self.pack(self.rows, row)
+        self.rows += 1
+
+    def pack(self, i, row):
+        """Pack a checked row into slot i, which must be inside the room made."""
+        buf = self._buf
+        p = i * self.row_len
         for b in self._head:  # item assignment: a slice would allocate on MicroPython
             buf[p] = b
             p += 1
@@ -43,16 +50,22 @@ class Rows:
             buf[p] = _TAG
             pack_into(_FMT, buf, p + 1, v)
             p += _STEP
-        self.rows += 1
+
+    def row(self, i):
+        """Slot i's row as a tuple of floats."""
+        return unpack_from(self._fmt, self._buf, i * self.row_len)
+
+    def view(self, i, n):
+        """The CBOR of slots i to i + n - 1, a view (no copy)."""
+        return memoryview(self._buf)[i * self.row_len:(i + n) * self.row_len]
 
     def iter_rows(self):
         """Yield each row as a tuple of floats."""
-        buf, fmt, n = self._buf, self._fmt, self._len
         for i in range(self.rows):
-            yield unpack_from(fmt, buf, i * n)
+            yield self.row(i)
 
     def cbor_rows(self, float32):
         """The rows' CBOR, a view (no copy), when they are this float size; else None."""
         if float32 != FLOAT32:
             return None
-        return memoryview(self._buf)[:self.rows * self._len]
+        return self.view(0, self.rows)

@@ -38,6 +38,28 @@ class Timing:
         self.max_late_us = 0
         self.late_rows = 0
 
+    def interval_ms(self, asked):
+        """The interval_ms to write: the one asked for, or the period kept (period_ms) when
+        that is off by more than 1%."""
+        kept = self.period_ms()
+        if kept is not None and abs(kept - asked) > _TOLERANCE * asked:
+            return kept
+        return asked
+
+    def note(self, i, late):
+        """Row i was read `late` µs after its deadline."""
+        if late > self.max_late_us:
+            self.max_late_us = late
+        if late >= self.period_us:
+            self.late_rows += 1
+        # the least late read of each end: ints compared, nothing allocated
+        if i < self.quarter and (self.head_row is None or late < self.head_late_us):
+            self.head_row = i
+            self.head_late_us = late
+        if i >= self.last_from and (self.tail_row is None or late <= self.tail_late_us):
+            self.tail_row = i
+            self.tail_late_us = late
+
     def period_ms(self):
         """The period kept: the slope between those two reads, or None under two rows.
 
@@ -74,12 +96,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
     axes = check_sensor(sensor)
     fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
     if fifo:
-        chip_ms = 1000 / sensor.rate_hz
-        if interval_ms is None:
-            interval_ms = chip_ms
-        elif abs(interval_ms - chip_ms) > _TOLERANCE * chip_ms:
-            raise ValueError("the FIFO delivers rows at the chip's rate, %s Hz (interval_ms=%s), "
-                             "not interval_ms=%s" % (sensor.rate_hz, chip_ms, interval_ms))
+        interval_ms = fifo_interval(sensor, interval_ms)
     if not isinstance(rows, int) or rows < 1:
         raise ValueError("rows must be a whole number >= 1, not %r" % (rows,))
     # in RAM, the rows' room is made now: nothing allocates between two deadlines
@@ -100,9 +117,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
             _drain(sensor, rows, add, progress)
         else:
             _poll(sensor, rows, add, period, progress, t)
-            kept = t.period_ms()
-            if kept is not None and abs(kept - s.interval_ms) > _TOLERANCE * s.interval_ms:
-                s.interval_ms = kept
+            s.interval_ms = t.interval_ms(s.interval_ms)
         if w is not None:
             w.finish(s.interval_ms)
     finally:
@@ -114,24 +129,25 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
     return s
 
 
+def fifo_interval(sensor, interval_ms):
+    """The interval_ms of a sensor drained from its FIFO: the chip's (None takes it); one
+    off by over 1% is a ValueError."""
+    chip_ms = 1000 / sensor.rate_hz
+    if interval_ms is None:
+        return chip_ms
+    if abs(interval_ms - chip_ms) > _TOLERANCE * chip_ms:
+        raise ValueError("the FIFO delivers rows at the chip's rate, %s Hz (interval_ms=%s), "
+                         "not interval_ms=%s" % (sensor.rate_hz, chip_ms, interval_ms))
+    return interval_ms
+
+
 def _poll(sensor, rows, add, period, progress, t):
     """read() at fixed deadlines, noting in t when each row was read and how late."""
     deadline = ticks_us()
     for i in range(rows):
         wait_until(deadline)
         now = ticks_us()
-        late = ticks_diff(now, deadline)
-        if late > t.max_late_us:
-            t.max_late_us = late
-        if late >= period:
-            t.late_rows += 1
-        # the least late read of each end: ints compared, nothing allocated
-        if i < t.quarter and (t.head_row is None or late < t.head_late_us):
-            t.head_row = i
-            t.head_late_us = late
-        if i >= t.last_from and (t.tail_row is None or late <= t.tail_late_us):
-            t.tail_row = i
-            t.tail_late_us = late
+        t.note(i, ticks_diff(now, deadline))
         add(sensor.read())
         if progress is not None:
             progress(i + 1, rows)

@@ -27,7 +27,11 @@ class Connection:
     """A connected socket: write(bytes) sends all of it; readinto(buf) for the response.
 
     addr=(ip, port) connects there instead of resolving host (an IP needs no DNS lookup;
-    MicroPython's getaddrinfo cannot be bounded, so give an IP where DNS is unreliable)."""
+    MicroPython's getaddrinfo cannot be bounded, so give an IP where DNS is unreliable).
+    idle (Client.idle): run after each write and, while an answer is awaited, every idle_ms."""
+
+    idle = None
+    idle_ms = 10
 
     def __init__(self, host, port, tls=False, timeout=10, addr=None, cadata=None):
         global _warned
@@ -90,6 +94,8 @@ class Connection:
             if self._short and is_timeout(e):
                 raise self._over()
             raise _fail("sending to", self.where, e)
+        if self.idle is not None:
+            self.idle(0)
 
     def begin_response(self):
         """From now on, the answer must arrive within `timeout`, or by the request's deadline
@@ -99,13 +105,19 @@ class Connection:
             self._end = end
 
     def readinto(self, buf):
-        left = self._ms if self._end is None else ticks_diff(self._end, ticks_ms())
-        if left <= 0:
-            raise Timeout("reading from %s timed out" % self.where)
-        try:
-            return self._readinto(buf, left)
-        except (OSError, AttributeError) as e:
-            raise _fail("reading from", self.where, e)
+        while True:
+            left = self._ms if self._end is None else ticks_diff(self._end, ticks_ms())
+            if left <= 0:
+                raise Timeout("reading from %s timed out" % self.where)
+            # with an idle hook, the wait is cut into idle_ms slices and the hook runs
+            # between them; the last slice's timeout is the answer's
+            wait = left if self.idle is None else min(left, self.idle_ms)
+            try:
+                return self._readinto(buf, wait)
+            except (OSError, AttributeError) as e:
+                if wait == left or not is_timeout(e):
+                    raise _fail("reading from", self.where, e)
+            self.idle(0)
 
     def _settimeout(self, t):
         try:

@@ -1,10 +1,13 @@
-# A virtual clock for the sampler's tests: ei.sampler's ticks_us and sleep_us are swapped for
-# a clock that starts where a test asks (just before the ticks wrap) and moves only when it is
-# read, slept on or stalled. A ten-minute capture then takes a moment, and the same ticks and
-# deadlines come out on a loaded machine as on an idle one. Ticks wrap at the runtime's own
-# period (2**30 µs on a 32-bit board and in compat's CPython half), through compat.
-from ei import sampler
+# A virtual clock for the sampler's and the recording's tests: their ticks_us, sleep_us and
+# sleep_ms are swapped for a clock that starts where a test asks (just before the ticks wrap)
+# and moves only when it is read, slept on or stalled. A ten-minute capture then takes a
+# moment, and the same ticks and deadlines come out on a loaded machine as on an idle one.
+# Ticks wrap at the runtime's own period (2**30 µs on a 32-bit board and in compat's CPython
+# half), through compat.
+from ei import recording, sampler
 from ei.compat import ticks_add
+
+_SWAPPED = ((sampler, ("ticks_us", "sleep_us")), (recording, ("ticks_us", "sleep_ms")))
 
 
 class Clock:
@@ -35,14 +38,20 @@ class Clock:
         self.now = ticks_add(self.now, us)
         self.elapsed_us += us
 
+    def sleep_ms(self, ms):
+        self.sleep_us(ms * 1000)
+
     def __enter__(self):
-        self._saved = (sampler.ticks_us, sampler.sleep_us)
-        sampler.ticks_us = self.ticks_us
-        sampler.sleep_us = self.sleep_us
+        self._saved = []
+        for module, names in _SWAPPED:
+            for name in names:
+                self._saved.append((module, name, getattr(module, name)))
+                setattr(module, name, getattr(self, name))
         return self
 
     def __exit__(self, *exc):
-        sampler.ticks_us, sampler.sleep_us = self._saved
+        for module, name, f in self._saved:
+            setattr(module, name, f)
         return False
 
 

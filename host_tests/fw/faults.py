@@ -136,3 +136,9 @@ def script(*faults):
 def log():
     """One dict per connection since script(): fault, headers (no API key), t (seconds)."""
     return json.loads(_control("GET", "/log"))
+
+
+def mode(**kw):
+    """From now on, the proxy draws faults at rate from faults (seeded) and reads requests at
+    bytes_per_s (tools/fault_proxy.py); mode() is no faults at full speed again."""
+    _control("POST", "/mode", json.dumps(kw).encode())

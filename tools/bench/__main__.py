@@ -26,6 +26,17 @@ serves ei.daemon() through a 10 s sample, read back and unlinked (tools/bench/da
 allocates with the C library's calloc, not from the MicroPython heap: its TLS figures hold
 the upload's heap only. A build whose mbedtls allocates from the MicroPython heap, as the
 Pico W's does (EI_MP_F32_TLS_HEAP, see README), adds that column's cost when given.
+Then continuous recording (a third table, `--record-only` prints it alone): on the unix port
+and on f32, from .mpy, in real time, the highest rate (Hz, a 1.25x ladder, bisected) at which
+a recording of 3-axis rows in 1 s windows keeps up: every window uploaded while the next is
+read, none falling behind into the offline queue; straight to the local mock server on
+loopback, and through the fault proxy slowed to 20 KB/s (tools/fault_proxy.py, bytes_per_s).
+The rows read a period or more late at that rate are the machine's jitter as much as the
+recording's: ei.sample alone at the same rate is given beside them. And the heap a 100 Hz
+recording in 2 s windows holds: gc.mem_alloc after the second and the last window, and the
+smallest -X heapsize it runs in on f32 from .mpy, against the smallest heap a 100-row upload
+needs there plus the recording's ring.
+
 This is a benchmark, not a test.
 """
 import datetime
@@ -71,13 +82,18 @@ def main():
         tmp = pathlib.Path(tmp)
         sizes = harness.build_mpy(tmp / "mpy")
         mpy = tmp / "mpy"
+        if "--record-only" in sys.argv:  # the third table alone
+            return recording_table(mpy, tmp)
         if "--f32-only" not in sys.argv:  # `bench.py --f32-only`: the second table alone
             server = MockServer(data_dir=tmp / "store").start()
             try:
                 table(mpy, sizes, server, tmp)
             finally:
                 server.stop()
-        return board_table(tmp)
+        status = board_table(tmp)
+        if "--f32-only" not in sys.argv:
+            status = recording_table(mpy, tmp) or status
+        return status
 
 
 def smallest(mpy, server, module, args, hi_kb, after=()):
@@ -227,6 +243,170 @@ def board_table(tmp):
     print("\n".join(out))
     return 0
 
+
+
+# A recording's rates: 100 Hz * 1.1**i, i = 0..RATE_STEPS - 1 (100 Hz to about 20 kHz).
+RATE_STEPS = 57
+RECORD_WINDOWS = 4
+
+
+def _rate(i):
+    return int(100 * 1.1 ** i + 0.5)
+
+
+def _highest(test, say):
+    """(rate index, values) of the highest ladder rate at which test(hz) gives values (None
+    where it fails), by bisection; (-1, None) when even the lowest fails. Assumes what holds
+    at a rate holds below it."""
+    lo, hi, best = -1, RATE_STEPS, None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        v = test(_rate(mid))
+        say("  %d Hz: %s" % (_rate(mid), "yes" if v else "no"))
+        if v:
+            lo, best = mid, v
+        else:
+            hi = mid
+    return lo, best
+
+
+def recording_table(mpy, tmp):
+    """The third table: continuous recording (see the docstring)."""
+    from tools.fault_proxy import FaultProxy
+    say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
+    server = MockServer(data_dir=tmp / "record-store").start()
+    slow = FaultProxy((server.host, server.port), bytes_per_s=20000).start()
+    runs = [0]
+
+    def job(binary, args, heap_kb=32768):
+        runs[0] += 1
+        server.store.reset()
+        j = harness.Job(mpy, args, heap_kb, module="mp_record", binary=binary, timeout=600)
+        assert j.ok, j
+        return {k: int(v) for k, v in j.values.items()}
+
+    def late(v):
+        return 100 * v["late_rows"] / v["rows"]
+
+    def recording(binary, port, on_time, chunk=512):
+        def test(hz):
+            v = job(binary, [hz, RECORD_WINDOWS, 1000, server.host, port,
+                             tmp / ("record-queue-%d" % runs[0]), chunk])
+            ok = v["sent"] == RECORD_WINDOWS and (not on_time or late(v) < 1)
+            return dict(v, hz=hz) if ok else None
+        return test
+
+    def alone(binary):
+        def test(hz):
+            v = job(binary, [hz, RECORD_WINDOWS * hz, "sample"])
+            return dict(v, hz=hz) if late(v) < 1 else None
+        return test
+
+    def rate(found, what):
+        i, v = found
+        if v is None:
+            return "below %d Hz" % _rate(0)
+        return "%d Hz%s" % (v["hz"], " (every rate tried, to %d Hz)" % _rate(RATE_STEPS - 1)
+                            if i == RATE_STEPS - 1 else "")
+
+    rows = []
+    try:
+        for name, binary in (("unix port", harness.MICROPYTHON), ("f32", F32)):
+            if not pathlib.Path(binary).is_file():
+                rows.append(("%s: not measured, no %s (make runtimes)" % (name, binary),
+                             "", "", ""))
+                continue
+            say("ei.sample alone, %s ..." % name)
+            peer = _highest(alone(binary), say)
+            for link, port in (("loopback", server.port), ("fault proxy at 20 KB/s",
+                                                           slow.port)):
+                say("recording, %s, %s: every window sent ..." % (name, link))
+                sent = _highest(recording(binary, port, False), say)
+                say("recording, %s, %s: and on time ..." % (name, link))
+                timely = _highest(recording(binary, port, True), say)
+                v = sent[1]
+                cell = rate(sent, "")
+                limit, r = "", ""
+                if v is not None:
+                    cell += ", %.0f%% of rows a period or more late, at most %.1f ms" % (
+                        late(v), v["max_late_us"] / 1000)
+                    if port == slow.port:
+                        row_bytes = v["ring"] // (2 * v["hz"] + v["hz"] // 2)  # the ring's
+                        link_hz = 20000 // row_bytes
+                        limit = "the link: %d Hz of %d-byte rows" % (link_hz, row_bytes)
+                        r = "%.2f" % (v["hz"] / link_hz)
+                rows.append(("recording, %s, %s: highest rate with every window uploaded "
+                             "while the next is read" % (name, link), cell, limit, r))
+                rows.append(("recording, %s, %s: ... and under 1%% of rows a period or more "
+                             "late, against ei.sample alone (no upload) under 1%%" % (
+                                 name, link), rate(timely, ""), rate(peer, ""),
+                             "%.2f" % (timely[1]["hz"] / peer[1]["hz"])
+                             if timely[1] and peer[1] else "-"))
+            say("recording, %s, fault proxy at 20 KB/s, chunk=128: on time ..." % name)
+            small = _highest(recording(binary, slow.port, True, 128), say)
+            rows.append(("recording, %s, fault proxy at 20 KB/s, Client(chunk=128): under 1%% "
+                         "of rows a period or more late, against ei.sample alone" % name,
+                         rate(small, ""), rate(peer, ""), "%.2f" % (small[1]["hz"] / peer[1]["hz"])
+                         if small[1] and peer[1] else "-"))
+            say("recording heap, %s ..." % name)
+            v = job(binary, [100, 4, 2000, server.host, server.port, tmp / "record-heap-q"],
+                    heap_kb=1024)
+            rows.append(("heap held by a 100 Hz recording in 2 s windows, %s from .mpy: "
+                         "gc.mem_alloc() after window 1 / the last (its ring: %d bytes)" % (
+                             name, v["ring"]), "%d / %d bytes" % (v["heap_first"],
+                                                                  v["heap_last"]), "", ""))
+    finally:
+        slow.stop()
+        server.stop()
+    rows += _recording_heap(mpy, tmp, say)
+    out = ["", "Continuous recording (`make bench`, third table), %s, load average %.1f "
+           "before the run:" % (datetime.datetime.now(datetime.timezone.utc).strftime(
+               "%Y-%m-%d"), LOAD), "",
+           "| measure | this project | limit or peer | ratio |", "|---|---|---|---|"]
+    out += ["| %s | %s | %s | %s |" % r for r in rows]
+    print("\n".join(out))
+    return 0
+
+
+def _recording_heap(mpy, tmp, say):
+    """The smallest f32 heap a recording of 200-row windows runs in, from .mpy and frozen in
+    (f32-frozen), against the smallest a 100-row upload needs plus the recording's ring. Run
+    at 1 kHz in 200 ms windows: the rows a window are those of 100 Hz in 2 s, and each trial
+    takes 2 s, not 20."""
+    if not F32.is_file():
+        return []
+    jobs = tmp / "record-jobs"
+    harness.build_mpy(jobs, firmware=False)  # the jobs alone, for the frozen ei
+    server = MockServer(data_dir=tmp / "record-heap-store").start()
+    trials = [0]
+    ring = 2 * 200 + 100  # rows: two windows and the default slack of half a window
+    ring_kb = ring * 16 / 1024  # 3-axis float32 rows, their CBOR: 16 bytes
+    rows = []
+    try:
+        def ok(kb, module, args, binary, path):
+            server.store.reset()
+            trials[0] += 1
+            return harness.Job(None, args, kb, module=module, binary=binary, path=path,
+                               timeout=300).ok
+
+        for label, binary, path in (("from .mpy", F32, "%s:.frozen" % mpy),
+                                    ("frozen (f32-frozen)", F32_FROZEN, "%s:.frozen" % jobs)):
+            if not pathlib.Path(binary).is_file():
+                continue
+            say("recording smallest heap, f32 %s ..." % label)
+            record = harness.smallest_heap(lambda kb: ok(kb, "mp_record", [
+                1000, 10, 200, server.host, server.port, tmp / ("heap-q%d" % trials[0])],
+                binary, path), 4, 256)
+            upload = harness.smallest_heap(lambda kb: ok(kb, "mp_upload", [
+                "iterable", 100, server.host, server.port], binary, path), 4, 256)
+            rows.append(("smallest -X heapsize, f32 %s, a recording of 200-row windows (100 "
+                         "Hz, 2 s) to the mock server, against a 100-row upload plus the ring "
+                         "(%d rows, %.1f KB)" % (label, ring, ring_kb), kb(record),
+                         "%s + %.1f KB" % (kb(upload), ring_kb),
+                         ratio(record, upload + ring_kb) if record and upload else "-"))
+    finally:
+        server.stop()
+    return rows
 
 if __name__ == "__main__":
     sys.exit(main())
