@@ -95,8 +95,11 @@ MP_SHARED  := ../shared/micropython
 MP_GIT     := https://github.com/micropython/micropython.git
 MP_BUILD   := build/mp
 MP_MANIFEST := $(MP_BUILD)/manifest-f32-frozen.py
+# and the rp2 port's firmware for the Pico (below), stock and with ei frozen.
+RP2_FIRMWARE := $(MP_BUILD)/$(MP_LATEST)-rp2/firmware.bin $(MP_BUILD)/$(MP_LATEST)-rp2-frozen/firmware.bin
 RUNTIMES   := $(MP_BUILD)/$(MP_LATEST)-f32/micropython $(MP_BUILD)/$(MP_LATEST)-f32-frozen/micropython \
-              $(MP_BUILD)/$(MP_LATEST)-f32-nonet/micropython $(MP_BUILD)/$(MP_OLDEST)-f32/micropython
+              $(MP_BUILD)/$(MP_LATEST)-f32-nonet/micropython $(MP_BUILD)/$(MP_OLDEST)-f32/micropython \
+              $(RP2_FIRMWARE)
 # btree and ffi are left out (their sources are not in the tarballs; boards have neither).
 MP_F32     := VARIANT=standard MICROPY_PY_BTREE=0 MICROPY_PY_FFI=0 MICROPY_FORCE_32BIT=1 \
               CFLAGS_EXTRA=-DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT
@@ -190,6 +193,64 @@ $(MP_BUILD)/.gcc-m32:
 	  || { echo "make: gcc -m32 still cannot build a 32-bit program after installing gcc-multilib" >&2; exit 1; }; \
 	fi
 	@rm -f $(MP_BUILD)/.m32-check && touch $@
+
+# --- the rp2 port: MicroPython's own firmware for the Raspberry Pi Pico (README: Boards) ------
+# Built as a board's firmware is, by the port's make and CMake with Debian's arm-none-eabi
+# toolchain (installed when missing, as gcc-multilib is), board RPI_PICO:
+#   build/mp/1.28.0-rp2/firmware.{bin,elf}          the stock firmware
+#   build/mp/1.28.0-rp2-frozen/firmware.{bin,elf}   with ei frozen in through manifest.py, as a
+#                                                   board's custom firmware
+# and the port's own mpy-cross ($(RP2_MPY_CROSS)). The emulated Pico (tools/pico) runs them.
+# Source: $(MICROPYTHON_SRC)/micropython-$(MP_LATEST)-rp2-src.tar.gz or
+# ../shared/micropython/micropython-$(MP_LATEST)-rp2-src.tar.gz (upstream files only: the port,
+# mpy-cross, pico-sdk, tinyusb and the libraries its CMake reads), unpacked into $(RP2_SRC)/.
+# PICO_NO_PICOTOOL=1: pico-sdk 2.x would otherwise clone and build picotool (no .uf2 is made;
+# README: Boards says how to make one).
+RP2_SRC       := $(MP_BUILD)/src-rp2/micropython-$(MP_LATEST)
+RP2_TARBALL   := micropython-$(MP_LATEST)-rp2-src.tar.gz
+RP2_MPY_CROSS := $(RP2_SRC)/mpy-cross/build/mpy-cross
+RP2_VARIANT_rp2        :=
+RP2_VARIANT_rp2-frozen  = FROZEN_MANIFEST=$(abspath manifest.py)
+
+define RP2_RULE
+$(MP_BUILD)/$(MP_LATEST)-$(1)/firmware.bin: $(RP2_MPY_CROSS) $(if $(filter rp2-frozen,$(1)),$(EI_SOURCES) manifest.py) | $(MP_BUILD)/.arm-gcc
+	@echo "make: building MicroPython $(MP_LATEST) rp2 RPI_PICO$(if $(filter rp2-frozen,$(1)), with ei frozen) in $(MP_BUILD)/$(MP_LATEST)-$(1)/"
+	@PICO_NO_PICOTOOL=1 $$(MAKE) MAKEOVERRIDES= -C $(RP2_SRC)/ports/rp2 BOARD=RPI_PICO $(RP2_VARIANT_$(1)) \
+	  BUILD=$(abspath $(MP_BUILD)/$(MP_LATEST)-$(1)) > $(MP_BUILD)/$(MP_LATEST)-$(1).log 2>&1 \
+	  || { tail -30 $(MP_BUILD)/$(MP_LATEST)-$(1).log; echo "make: the rp2 firmware ($(1)) did not build: $(MP_BUILD)/$(MP_LATEST)-$(1).log says why" >&2; exit 1; }
+	@touch $$@
+endef
+$(eval $(call RP2_RULE,rp2))
+$(eval $(call RP2_RULE,rp2-frozen))
+
+$(RP2_MPY_CROSS): | $(RP2_SRC)/ports/rp2/Makefile
+	@echo "make: building mpy-cross $(MP_LATEST) in $(RP2_SRC)"
+	@$(MAKE) MAKEOVERRIDES= -C $(RP2_SRC)/mpy-cross > $(MP_BUILD)/mpy-cross-$(MP_LATEST)-rp2.log 2>&1 \
+	  || { tail -30 $(MP_BUILD)/mpy-cross-$(MP_LATEST)-rp2.log; echo "make: mpy-cross of the rp2 source did not build: $(MP_BUILD)/mpy-cross-$(MP_LATEST)-rp2.log says why" >&2; exit 1; }
+
+$(RP2_SRC)/ports/rp2/Makefile:
+	@rm -rf $(MP_BUILD)/src-rp2/tmp && mkdir -p $(MP_BUILD)/src-rp2/tmp
+	@for f in "$(MICROPYTHON_SRC)/$(RP2_TARBALL)" "$(MP_SHARED)/$(RP2_TARBALL)"; do \
+	  if [ -f "$$f" ]; then echo "make: MicroPython $(MP_LATEST) rp2 port from $$f"; \
+	    tar xzf "$$f" -C $(MP_BUILD)/src-rp2/tmp && break; fi; done
+	@test -f $(MP_BUILD)/src-rp2/tmp/micropython-$(MP_LATEST)/ports/rp2/Makefile \
+	  || { echo "make: no rp2 source: put $(RP2_TARBALL) in $(MP_SHARED)/ (the project's shared folder beside the repo) or in MICROPYTHON_SRC" >&2; exit 1; }
+	@rm -rf $(RP2_SRC) && mv $(MP_BUILD)/src-rp2/tmp/micropython-$(MP_LATEST) $(RP2_SRC) && rmdir $(MP_BUILD)/src-rp2/tmp
+
+# Debian's arm-none-eabi gcc with newlib and libstdc++, and cmake: installed only when a
+# program for the Pico's Cortex-M0+ cannot be built; needs root or sudo.
+ARM_CHECK := printf 'int main(void) { return 0; }\n' | arm-none-eabi-g++ -x c++ - -mcpu=cortex-m0plus -specs=nosys.specs -o $(MP_BUILD)/.arm-check 2>/dev/null && command -v cmake >/dev/null
+$(MP_BUILD)/.arm-gcc:
+	@mkdir -p $(MP_BUILD)
+	@if ! { $(ARM_CHECK); }; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	    echo "make: the rp2 firmware needs Debian's gcc-arm-none-eabi, libnewlib-arm-none-eabi, libstdc++-arm-none-eabi-newlib and cmake: install them as root" >&2; exit 1; fi; \
+	  echo "make: installing gcc-arm-none-eabi, libnewlib-arm-none-eabi, libstdc++-arm-none-eabi-newlib and cmake for the rp2 firmware"; \
+	  { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib cmake; } \
+	  || { echo "make: apt-get could not install the arm-none-eabi toolchain the rp2 firmware needs" >&2; exit 1; }; \
+	  $(ARM_CHECK) || { echo "make: arm-none-eabi-g++ still cannot build a Cortex-M0+ program after installing it" >&2; exit 1; }; \
+	fi
+	@rm -f $(MP_BUILD)/.arm-check && touch $@
 
 # Cross-compile every firmware module to .mpy (smaller and faster to load on a board).
 mpy: venv
