@@ -46,6 +46,7 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 FW_TESTS = HERE / "fw"
+CHIPS = ROOT / "tools" / "chips"  # the accelerometer models (fake_i2c), shared with tools/pico
 FIRMWARE = ROOT / "firmware"
 VECTORS = HERE / "vectors"  # reference vectors from the documentation (vectors/README.md)
 MICROPYTHON = pathlib.Path(sys.executable).parent / "micropython"
@@ -67,7 +68,7 @@ GROUPS = {
 HANG_S = 120  # one test without a result for this long is a hang: its process is killed
 
 # ROOT: the service package (service/) and the tools (tools/) are imported by their names.
-for p in (str(FIRMWARE), str(FW_TESTS), str(HERE), str(ROOT)):
+for p in (str(FIRMWARE), str(CHIPS), str(FW_TESTS), str(HERE), str(ROOT)):
     if p not in sys.path:
         sys.path.insert(0, p)
 os.environ["EI_VECTORS"] = str(VECTORS)  # for fwtest.vector() on both runtimes
@@ -75,7 +76,7 @@ os.environ["EI_VECTORS"] = str(VECTORS)  # for fwtest.vector() on both runtimes
 
 def micropython_env(runtime="unix64"):
     env = dict(os.environ)
-    path = [str(FW_TESTS), str(FIRMWARE), ".frozen"]
+    path = [str(FW_TESTS), str(CHIPS), str(FIRMWARE), ".frozen"]
     if not RUNTIMES[runtime][1]:
         path.remove(str(FIRMWARE))
     env["MICROPYPATH"] = os.pathsep.join(path)

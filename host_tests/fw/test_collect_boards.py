@@ -1,6 +1,7 @@
 # The board definitions (boards/<name>/board.py), each run with fakes of the hardware it
 # would meet: machine.I2C carrying the register-level fake of its accelerometer
-# (fake_i2c.py), and a network module whose WLAN goes through the statuses a port reports.
+# (tools/chips/fake_i2c.py), and a network module whose WLAN goes through the statuses a
+# port reports.
 # Each board opens its chip on its pins, brings its network up (or has none), names itself
 # from its MAC, and ei.collect() on it uploads or queues what the chip measured.
 import sys
