@@ -95,8 +95,9 @@ MP_SHARED  := ../shared/micropython
 MP_GIT     := https://github.com/micropython/micropython.git
 MP_BUILD   := build/mp
 MP_MANIFEST := $(MP_BUILD)/manifest-f32-frozen.py
-# and the rp2 port's firmware for the Pico (below), stock and with ei frozen.
-RP2_FIRMWARE := $(MP_BUILD)/$(MP_LATEST)-rp2/firmware.bin $(MP_BUILD)/$(MP_LATEST)-rp2-frozen/firmware.bin
+# and the rp2 port's firmware for the Pico (below), stock and with ei frozen, and its boot ROM.
+RP2_FIRMWARE := $(MP_BUILD)/$(MP_LATEST)-rp2/firmware.bin $(MP_BUILD)/$(MP_LATEST)-rp2-frozen/firmware.bin \
+                $(MP_BUILD)/bootrom-b1.bin
 RUNTIMES   := $(MP_BUILD)/$(MP_LATEST)-f32/micropython $(MP_BUILD)/$(MP_LATEST)-f32-frozen/micropython \
               $(MP_BUILD)/$(MP_LATEST)-f32-nonet/micropython $(MP_BUILD)/$(MP_OLDEST)-f32/micropython \
               $(RP2_FIRMWARE)
@@ -236,6 +237,17 @@ $(RP2_SRC)/ports/rp2/Makefile:
 	@test -f $(MP_BUILD)/src-rp2/tmp/micropython-$(MP_LATEST)/ports/rp2/Makefile \
 	  || { echo "make: no rp2 source: put $(RP2_TARBALL) in $(MP_SHARED)/ (the project's shared folder beside the repo) or in MICROPYTHON_SRC" >&2; exit 1; }
 	@rm -rf $(RP2_SRC) && mv $(MP_BUILD)/src-rp2/tmp/micropython-$(MP_LATEST) $(RP2_SRC) && rmdir $(MP_BUILD)/src-rp2/tmp
+
+# The RP2040's boot ROM (B1, BSD-3-Clause, built from raspberrypi/pico-bootrom; the rp2040js
+# package lacks it), copied from the shared folder beside the repo, as the firmware's source
+# is, and checked against its published sha256; the emulated Pico loads build/mp/ROM.
+RP2040_ROM    ?= ../shared/rp2040/bootrom-b1.bin
+RP2040_ROM_SHA := 90b31e108faedfa6bbcfcc33ba05dac61e645108cfbbdc385f8dafc71fde44ae
+$(MP_BUILD)/bootrom-b1.bin:
+	@test -f "$(RP2040_ROM)" || { echo "make: no RP2040 boot ROM at $(RP2040_ROM) (the project's shared folder beside the repo): set RP2040_ROM to bootrom-b1.bin" >&2; exit 1; }
+	@echo "$(RP2040_ROM_SHA)  $(RP2040_ROM)" | sha256sum -c --quiet - \
+	  || { echo "make: $(RP2040_ROM) is not the B1 boot ROM (sha256 $(RP2040_ROM_SHA))" >&2; exit 1; }
+	@mkdir -p $(MP_BUILD) && cp "$(RP2040_ROM)" $@
 
 # Debian's arm-none-eabi gcc with newlib and libstdc++, and cmake: installed only when a
 # program for the Pico's Cortex-M0+ cannot be built; needs root or sudo.
