@@ -60,16 +60,19 @@ def _lfs(context=None, mount=False):
 
 
 def filesystem(files):
-    """The littlefs image holding `files` ({path: bytes}; folders are made as needed)."""
+    """The littlefs image holding `files` ({path: bytes}; a path ending in "/" is an empty
+    folder; folders are made as needed)."""
     fs = _lfs()
     fs.format()
     fs.mount()
     for path in sorted(files):
-        parent = os.path.dirname(path.strip("/"))
+        name = path.strip("/")
+        parent = name if path.endswith("/") else os.path.dirname(name)
         if parent:
             fs.makedirs(parent, exist_ok=True)
-        with fs.open(path.strip("/"), "wb") as f:
-            f.write(files[path])
+        if not path.endswith("/"):
+            with fs.open(name, "wb") as f:
+                f.write(files[path])
     fs.unmount()
     return bytes(fs.context.buffer)
 
