@@ -22,6 +22,7 @@ Also the [rp2] runtime's batches of firmware tests (run_fw_batch, used by confte
 import contextlib
 import hashlib
 import json
+import os
 import pathlib
 
 from tools.pico.board import (FIRMWARE, FIRMWARE_FROZEN, MPY_CROSS, Pico, PicoError, mpy,
@@ -134,7 +135,8 @@ def fw_files(module, funcs, env):
 def run_fw_batch(module, funcs, parse, hang_s):
     """Run funcs of fw/<module>.py on the emulated Pico; `parse` is conftest's reader of
     mprun's marks: parse(lines, alive, kill) -> results."""
-    env = {"EI_RUNTIME": "rp2", "EI_VECTORS": "/vectors", "TMPDIR": "/tmp"}
+    env = {k: v for k, v in os.environ.items() if k.startswith("EI_")}  # conftest's
+    env.update(EI_RUNTIME="rp2", EI_VECTORS="/vectors", TMPDIR="/tmp")
     pico = Pico(files=fw_files(module, funcs, env))
     pico.start()
     try:

@@ -12,6 +12,8 @@ from ei.capture_writer import Writer
 from ei.encoder import Encoding
 
 AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
+# all on the emulated Pico ([rp2]): capture files on the Pico's littlefs
+RP2 = "all"
 ONLY = {"test_a_capture_uploads_more_than_once_as_cbor_and_json":
         ("socket", "uploads over a socket: the nRF52840 (f32-nonet) has none")}
 
