@@ -42,7 +42,7 @@ KEYS = {
     "sample_length_ms": ((int,), False),
     "upload_path": ((str,), False),    # /api/<category>/data
 }
-BOARDS = ("unix", "esp32", "rp2_pico_w", "nrf52840")
+BOARDS = ("unix", "esp32", "rp2_pico_w", "rp2_pico", "nrf52840")
 WIFI_BOARDS = ("esp32", "rp2_pico_w")
 SECRET = ("api_key", "hmac_key", "wifi_password")
 # keys whose numbers must be > 0
