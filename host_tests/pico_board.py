@@ -101,6 +101,30 @@ def booted(files=None, chips=(), frozen=False, timeout=60, **kw):
         pico.stop()
 
 
+END = b"\x1eEND"
+
+
+def script(code):
+    """main.py bytes that run `code` once the host writes a byte (so nothing printed is lost),
+    print any exception's traceback, then END: pico.read_until(END) returns what it printed.
+    `code` may call wait() to stop until the host writes another byte."""
+    return ("import sys\n"
+            "def wait():\n    sys.stdin.buffer.read(1)\n"
+            "wait()\n"
+            "try:\n%s\nexcept Exception as e:\n    sys.print_exception(e)\n"
+            "print(%r)\n" % ("".join("    " + line + "\n" for line in code.splitlines()),
+                              END.decode())).encode()
+
+
+def step(pico, token, start=0, timeout=60):
+    """Wait for `token` in the output after `start`, then let a waiting script go on;
+    returns where the output ended (the next start)."""
+    pico.read_until(token, timeout, start)
+    end = len(pico.output)
+    pico.write(b"g")
+    return end
+
+
 # --- the [rp2] runtime of the firmware tests ---------------------------------------------------
 
 _RUNNER = """import sys

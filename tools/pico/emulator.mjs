@@ -25,7 +25,7 @@
 //   to board.py:   U the serial port is open (DTR set) | O serial bytes out | C i2c connect (bus, addr, read) | W i2c byte written
 //                  (bus, value) | R i2c byte wanted (bus) | P i2c stop (bus) | X stopped (JSON)
 //                  | T stats (JSON) | E error text
-//   from board.py: I serial bytes in | A connect answer (ack) | B byte read (value, or 256:
+//   from board.py: I serial bytes in | A connect answer (0 nack, 1 ack, 2 bus held) | B byte read (value, or 256:
 //                  the chip holds the bus and never answers) | S stats wanted | Q quit
 // Every i2c message starts with the emulated time in nanoseconds (float64).
 import fs from 'node:fs';
@@ -239,7 +239,8 @@ mcu.i2c.forEach((i2c, bus) => {
   };
   i2c.onStart = () => later(1, () => i2c.completeStart());
   i2c.onConnect = (address, mode) => {
-    awaiting = { bus, answer: (ack) => later(9, () => i2c.completeConnect(!!ack)) };
+    // ack 2: the chip holds the bus (SCL low): the address phase never completes
+    awaiting = { bus, answer: (ack) => { if (ack < 2) later(9, () => i2c.completeConnect(!!ack)); } };
     i2cMessage('C', bus, address, mode);
   };
   i2c.onWriteByte = (value) => {
