@@ -4,9 +4,14 @@ import json
 from struct import pack, pack_into
 
 from ei.capture import MAGIC, VERSION, ROWS_AT, UNFINISHED, layout
-from ei.compat import FLOAT32, const
+from ei.compat import FLOAT32, const, sync
 
 _BLOCK = const(512)  # bytes of rows gathered before each write to flash
+# Blocks written between commits to the file system. LittleFS keeps a file's new length in
+# RAM until the file is synced: a power cut loses every row written since. Committing costs a
+# metadata write (and, every few, an erase), so it is done every 2 KB of rows: a cut loses at
+# most that, and the file reads as an unfinished capture holding the rest.
+_SYNC_BLOCKS = const(4)
 
 
 class Writer:
@@ -35,6 +40,7 @@ class Writer:
             for j in range(sample.width):
                 self._buf[r + len(head) + j * step] = tag
         self._pos = 0
+        self._unsynced = 0
         desc = json.dumps({"device_type": sample.device_type, "device_name": sample.device_name,
                            "sensors": [list(s) for s in sample.sensors]}).encode()
         self._f = open(path, "wb")
@@ -42,6 +48,7 @@ class Writer:
             self._f.write(MAGIC + pack(">BBHId", VERSION, 4 if self.float32 else 8, len(desc),
                                        UNFINISHED, sample.interval_ms))
             self._f.write(desc)
+            sync(self._f)  # from now on, a cut leaves a file that names itself unfinished
         except BaseException:
             self.close()
             raise
@@ -58,6 +65,10 @@ class Writer:
         if self._pos == len(buf):
             self._f.write(buf)
             self._pos = 0
+            self._unsynced += 1
+            if self._unsynced == _SYNC_BLOCKS:
+                sync(self._f)
+                self._unsynced = 0
 
     def _flush(self):
         if self._pos:

@@ -4,10 +4,10 @@
         pico.read_until(b"hi")
 
 The CPU, flash, USB and I2C controllers are rp2040js's, run by emulator.mjs (Node) in a child
-process; this side gives it the flash image, holds the chips on I2C0 (i2c_bus.Bus over
-tools/chips/fake_i2c.py), and carries the USB serial port: to `output` and read_until(), and,
-with pty=True, to a pseudo-terminal (`port`) that mpremote, `make deploy` or a daemon open as
-they would a Pico's /dev/ttyACM0.
+process; this side gives it the flash image and the input pins its wiring holds, holds the
+chips on I2C0 (i2c_bus.Bus over tools/chips/fake_i2c.py), and carries the USB serial port: to
+`output` and read_until(), and, with pty=True, to a pseudo-terminal (`port`) that mpremote,
+`make deploy` or a daemon open as they would a Pico's /dev/ttyACM0.
 
 The flash is 2 MB: the firmware at 0, the filesystem (littlefs v2, 352 blocks of 4096 bytes,
 as the RPI_PICO firmware mounts it) at 0xA0000, made from `files` with littlefs-python. After
@@ -136,7 +136,7 @@ def package(folder, prefix, compiled=True):
 
 class Pico:
     def __init__(self, files=None, chips=(), firmware=FIRMWARE, flash=None, cut_at=None,
-                 paced=False, pty=False):
+                 paced=False, pty=False, pins=None, trace_flash=False):
         for path, what in ((firmware, "the rp2 firmware: `make runtimes` builds it"),
                            (BOOTROM, "the RP2040 boot ROM: `make runtimes` copies it")):
             if not pathlib.Path(path).is_file():
@@ -145,6 +145,9 @@ class Pico:
         self.i2c = [Bus(*chips), Bus()]
         self.cut_at = cut_at
         self.paced = paced
+        self.pins = dict(pins or {})     # input pins the wiring holds: {15: 1}
+        self.trace_flash = trace_flash
+        self.flash_ops = []              # with trace_flash: each erase and program, in order
         self.output = b""
         self.stats = None           # the emulator's last report (nanos, instructions, flash)
         self.ended = None           # its final report, once it stopped
@@ -169,6 +172,10 @@ class Pico:
             cmd += ["--cut-at", str(int(self.cut_at))]
         if self.paced:
             cmd.append("--paced")
+        if self.trace_flash:
+            cmd.append("--trace-flash")
+        for pin, value in sorted(self.pins.items()):
+            cmd += ["--gpio-in", "%d=%d" % (pin, 1 if value else 0)]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE)
         self._send_lock = threading.Lock()
@@ -217,6 +224,8 @@ class Pico:
                     if kind == "X":
                         self.ended = self.stats
                     self._cond.notify_all()
+            elif kind == "F":
+                self.flash_ops.append(json.loads(payload))
             elif kind == "E":
                 self.errors.append(payload.decode(errors="replace"))
         self._proc.wait()

@@ -3,6 +3,7 @@
 // it (python -m tools.pico runs a board on a pseudo-terminal).
 //
 //   node emulator.mjs --bootrom ROM --flash IMAGE [--flash-out FILE] [--cut-at N] [--paced]
+//                     [--gpio-in PIN=0|1 ...] [--trace-flash]
 //
 // What rp2040js 1.4.1 lacks and this file adds (../shared/rp2040/README.md has the facts):
 // - Flash writes: the package ignores the flash's erase and program commands, so the boot
@@ -17,12 +18,16 @@
 //   clock does not see that wait; each byte then takes its bus time (9 SCL periods).
 // - A power cut: --cut-at N stops the chip after N instructions, writes the flash as it was
 //   left to --flash-out and exits; the next run boots from that image.
+// - --gpio-in 15=1: an input pin held high (or low) by the board's wiring, e.g. a jumper that
+//   a main.py reads to choose what it does at boot.
+// - --trace-flash: each erase and program is reported (F) with the instruction count at it,
+//   from which a test picks the instructions to cut the power at.
 // - --paced: while the CPU sleeps (WFI), emulated time does not run ahead of wall time, so a
 //   peer on the serial port sees the board's timeouts as a real board's; without it an idle
 //   board skips ahead to its next timer (tests: a sleep costs no wall time).
 //
 // Messages, both ways: one type byte, a 4-byte little-endian length, the payload.
-//   to board.py:   U the serial port is open (DTR set) | O serial bytes out | C i2c connect (bus, addr, read) | W i2c byte written
+//   to board.py:   U the serial port is open (DTR set) | F a flash write (JSON) | O serial bytes out | C i2c connect (bus, addr, read) | W i2c byte written
 //                  (bus, value) | R i2c byte wanted (bus) | P i2c stop (bus) | X stopped (JSON)
 //                  | T stats (JSON) | E error text
 //   from board.py: I serial bytes in | A connect answer (0 nack, 1 ack, 2 bus held) | B byte read (value, or 256:
@@ -39,7 +44,8 @@ for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
   const key = a.slice(2);
-  args[key] = key === 'paced' ? true : process.argv[++i];
+  if (key === 'gpio-in') (args.gpio = args.gpio || []).push(process.argv[++i]);
+  else args[key] = key === 'paced' || key === 'trace-flash' ? true : process.argv[++i];
 }
 
 const FLASH_BASE = 0x10000000;
@@ -131,6 +137,7 @@ mcu.onBreak = (code) => {
     mcu.flash.fill(0xff, offset, offset + count);
     flashWrites.erased += count;
     flashWrites.erases++;
+    trace('erase', offset, count);
     stallNanos += Math.ceil(count / 4096) * ERASE_NS_PER_SECTOR;
   } else if (code === (BKPT_PROGRAM & 0xff)) {
     // flash_range_program(addr, data, count)
@@ -139,6 +146,7 @@ mcu.onBreak = (code) => {
     for (let i = 0; i < count; i++) mcu.flash[offset + i] &= mcu.readUint8(data + i);
     flashWrites.programmed += count;
     flashWrites.programs++;
+    trace('program', offset, count);
     stallNanos += Math.ceil(count / 256) * PROGRAM_NS_PER_PAGE;
   } else {
     quit(`breakpoint ${code} at 0x${(core.PC - 2).toString(16)}`);
@@ -146,6 +154,12 @@ mcu.onBreak = (code) => {
   }
   core.PC = core.LR & ~1; // return from the ROM function
 };
+
+function trace(kind, offset, count) {
+  if (args['trace-flash']) {
+    send('F', Buffer.from(JSON.stringify({ kind, offset, count, instructions, nanos: clock.nanos })));
+  }
+}
 
 function checkRange(offset, count) {
   if (offset + count > flashSize) quit(`flash write beyond the ${flashSize}-byte flash at 0x${offset.toString(16)}`);
@@ -289,6 +303,11 @@ function waitMessage(ms) {
     const t = ms == null ? null : setTimeout(resolve, ms);
     wake = () => { wake = null; if (t) clearTimeout(t); resolve(); };
   });
+}
+
+for (const spec of args.gpio || []) {
+  const [pin, value] = spec.split('=').map(Number);
+  mcu.gpio[pin].setInputValue(!!value);
 }
 
 const cycleNanos = () => 1e9 / mcu.clkSys;
