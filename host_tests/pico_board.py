@@ -25,16 +25,16 @@ import json
 import os
 import pathlib
 
-from tools.pico.board import (FIRMWARE, FIRMWARE_FROZEN, MPY_CROSS, Pico, PicoError, mpy,
-                              read_files)
+from tools.pico.board import (FIRMWARE, FIRMWARE_FROZEN, MPY_CROSS, Pico, PicoError,
+                              free_blocks, mpy, read_files)
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 FW_TESTS = HERE / "fw"
 CACHE = ROOT / "build" / "pico" / "mpy"
 
-__all__ = ["booted", "board_files", "ei_files", "read_files", "Pico", "PicoError",
-           "FIRMWARE", "FIRMWARE_FROZEN"]
+__all__ = ["booted", "board_files", "ei_files", "read_files", "free_blocks", "script", "step",
+           "END", "Pico", "PicoError", "FIRMWARE", "FIRMWARE_FROZEN"]
 
 
 def compiled(path, name):

@@ -6,10 +6,12 @@ Each run boots main.py, which does the work at boot as a deployed board does (so
 instructions up to a cut are the same in every run), unless GP15 is held high: then it runs
 the check (the board's own Queue and open_capture read what the cut left).
 """
+import re
+
 import cbor2
 
 from fake_i2c import G, FakeMPU6050
-from pico_board import END, Pico, board_files, booted, read_files, script
+from pico_board import END, Pico, board_files, booted, free_blocks, read_files, script
 
 CHECK_PIN = 15
 WORK = """import ei, time
@@ -111,3 +113,46 @@ def test_a_power_cut_anywhere_leaves_whole_entries_and_names_an_unfinished_captu
             seen.add("unfinished")
         seen.add(len(entries))
     assert {"unfinished", 0, 1, 2} <= seen, (seen, cuts)
+
+
+def test_a_flash_full_mid_capture_stops_it_naming_the_file_and_takes_nothing_half_written():
+    base = files()
+    base["main.py"] = script(
+        "import ei\n"
+        "ei.setup()\n"
+        "try:\n"
+        "    ei.collect('idle', seconds=4)\n"
+        "except ei.CaptureStopped as e:\n"
+        "    print('STOPPED', e)\n"
+        "    print('CAUSE', type(e.error).__name__, e.error.errno, e.error.path)\n"
+        "import os\n"
+        "if 'queue' in os.listdir():\n"
+        "    from ei.queue import Queue\n"
+        "    for e in Queue('queue'):\n"
+        "        print('ENTRY', e['name'], e['bytes'])\n")
+    base["config.json"] = base["config.json"].replace(b"}", b', "interval_ms": 2}')
+    # leave three blocks free: the capture (16 bytes a row at 500 Hz) fills them within 1.5 s
+    free = free_blocks(Pico(files=base).flash)
+    base["filler.bin"] = b"\0" * ((free - 3) * 4088)
+    image = Pico(files=base).flash
+    assert free_blocks(image) <= 4
+    with booted(flash=image, chips=[chip()]) as pico:
+        pico.write(b"g")
+        text = pico.read_until(END, 120).decode().replace("\r\n", "\n")
+    assert "Traceback" not in text, text
+    stopped = [line for line in text.splitlines() if line.startswith("STOPPED")]
+    assert stopped and "FlashFull: the flash is full: no room in capture.eic after" \
+        in stopped[0], text
+    assert "CAUSE FlashFull 28 capture.eic" in text, text
+    left = read_files(pico.flash)
+    # the rows it kept: whole rows of the chip's, in an unfinished capture
+    kept = re.search(r"the (\d+) rows read are (kept|queued)", stopped[0])
+    assert kept and int(kept.group(1)) > 100, stopped[0]
+    # whatever was queued is whole; nothing half-written waits in the queue
+    for line in text.splitlines():
+        if line.startswith("ENTRY"):
+            _, name, size = line.split()
+            rows = entry_rows(left["queue/" + name])
+            assert len(left["queue/" + name]) == int(size) and rows
+            assert all(abs(r[2] - G) < 0.01 for r in rows)
+    assert not [p for p in left if p.startswith("queue/") and not p.endswith(".eiq")], left

@@ -91,6 +91,14 @@ def flash_image(files=None, firmware=FIRMWARE):
     return bytes(image)
 
 
+def free_blocks(flash):
+    """The filesystem blocks of a flash image that littlefs has not allocated."""
+    import littlefs
+    ctx = littlefs.UserContext(FS_BLOCK * FS_BLOCKS)
+    ctx.buffer[:] = flash[FS_OFFSET:FS_OFFSET + FS_BLOCK * FS_BLOCKS]
+    return FS_BLOCKS - _lfs(ctx, mount=True).used_block_count
+
+
 def read_files(flash):
     """{path: bytes} of every file on the filesystem of a flash image."""
     import littlefs
