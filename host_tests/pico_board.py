@@ -20,62 +20,27 @@ one byte from the host before it runs).
 Also the [rp2] runtime's batches of firmware tests (run_fw_batch, used by conftest.py).
 """
 import contextlib
-import hashlib
 import json
 import os
 import pathlib
 
-from tools.pico.board import (FIRMWARE, FIRMWARE_FROZEN, MPY_CROSS, Pico, PicoError,
+from tools.pico.board import (FIRMWARE, FIRMWARE_FROZEN, Pico, PicoError, ei_files,
                               free_blocks, mpy, read_files)
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 FW_TESTS = HERE / "fw"
-CACHE = ROOT / "build" / "pico" / "mpy"
 
 __all__ = ["booted", "board_files", "ei_files", "read_files", "free_blocks", "script", "step",
            "END", "Pico", "PicoError", "FIRMWARE", "FIRMWARE_FROZEN"]
 
 
-def compiled(path, name):
-    """path (a .py) as .mpy from the rp2 port's mpy-cross, cached by content in build/pico."""
-    src = pathlib.Path(path).read_bytes()
-    key = hashlib.sha1(src + name.encode() + str(MPY_CROSS.stat().st_mtime).encode()).hexdigest()
-    hit = CACHE / (key + ".mpy")
-    if not hit.is_file():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = hit.with_suffix(".tmp")
-        tmp.write_bytes(mpy(src, name))
-        tmp.replace(hit)
-    return hit.read_bytes()
-
-
-def tree(folder, prefix, compile=True):
-    """{path on the board: bytes} for the .py files under folder (as .mpy if compile)."""
-    out = {}
-    folder = pathlib.Path(folder)
-    for src in sorted(folder.rglob("*.py")):
-        if "__pycache__" in src.parts:
-            continue
-        rel = prefix + src.relative_to(folder).as_posix()
-        if compile:
-            out[rel[:-3] + ".mpy"] = compiled(src, rel)
-        else:
-            out[rel] = src.read_bytes()
-    return out
-
-
-def ei_files(compile=True):
-    """The ei package as `make deploy` copies it: as .mpy (MPY=1) or as .py."""
-    return tree(ROOT / "firmware" / "ei", "ei/", compile)
-
-
-def board_files(board="rp2_pico", config=None, compile=True, ei=True, go=False):
+def board_files(board="rp2_pico", config=None, compiled=True, ei=True, go=False):
     """ei, boards/<board>/*.py and config.json (the board's example, updated with `config`):
     what `make deploy BOARD=<board>` puts on a board. go=True: main.py first waits for one
     byte from the host (board.write(b"g")), so that nothing it prints is lost."""
     folder = ROOT / "boards" / board
-    files = ei_files(compile) if ei else {}
+    files = ei_files(compiled) if ei else {}
     for src in sorted(folder.glob("*.py")):
         files[src.name] = src.read_bytes()
     cfg = json.loads((folder / "config.example.json").read_text())
@@ -146,8 +111,9 @@ def fw_files(module, funcs, env):
     for src in sorted(FW_TESTS.glob("*.py")):
         if src.name.startswith("test_") and src.stem != module:
             continue
-        files[src.stem + ".mpy"] = compiled(src, src.name)
-    files["fake_i2c.mpy"] = compiled(ROOT / "tools" / "chips" / "fake_i2c.py", "fake_i2c.py")
+        files[src.stem + ".mpy"] = mpy(src.read_bytes(), src.name)
+    files["fake_i2c.mpy"] = mpy((ROOT / "tools" / "chips" / "fake_i2c.py").read_bytes(),
+                                "fake_i2c.py")
     for v in sorted((HERE / "vectors").glob("*.json")):
         files["vectors/" + v.name] = v.read_bytes()
     files["tmp/"] = None

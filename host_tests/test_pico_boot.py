@@ -30,7 +30,7 @@ HEAP = ("import gc\n"
 
 @pytest.mark.parametrize("form", ["mpy", "py", "frozen"])
 def test_import_ei_costs_little_of_the_picos_heap(form):
-    files = {} if form == "frozen" else ei_files(compile=form == "mpy")
+    files = {} if form == "frozen" else ei_files(compiled=form == "mpy")
     files["main.py"] = script(HEAP)
     with booted(files, frozen=form == "frozen") as pico:
         pico.write(b"g")

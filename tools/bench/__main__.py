@@ -25,6 +25,8 @@ local TLS server whose certificate is verified against its CA. The unix port's m
 allocates with the C library's calloc, not from the MicroPython heap: its TLS figures hold
 the upload's heap only. A build whose mbedtls allocates from the MicroPython heap, as the
 Pico W's does (EI_MP_F32_TLS_HEAP, see README), adds that column's cost when given.
+Then the emulated Raspberry Pi Pico's table (tools/bench/pico.py): heap, sampler timing and
+flash writes on MicroPython's own rp2 firmware, on the board's clock.
 This is a benchmark, not a test.
 """
 import datetime
@@ -76,7 +78,9 @@ def main():
                 table(mpy, sizes, server, tmp)
             finally:
                 server.stop()
-        return board_table(tmp)
+        failed = board_table(tmp)
+    from tools.bench import pico  # the third table: the emulated Pico (tools/bench/pico.py)
+    return pico.main() or failed
 
 
 def smallest(mpy, server, module, args, hi_kb, after=()):

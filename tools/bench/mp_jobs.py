@@ -165,6 +165,7 @@ def encode(n):
 
 
 def sampler(hz, n, path=None):
+    import timing
     from array import array
     import ei
     from ei.compat import ticks_us, ticks_diff
@@ -183,15 +184,7 @@ def sampler(hz, n, path=None):
 
     period = 1000000 // hz
     s = ei.sample(Clocked(), 1000 / hz, n, device_type="BENCH", path=path)
-    d = [ticks_diff(times[i + 1], times[i]) for i in range(n - 1)]
-    err = sum(d) / len(d) - period
-    jit = sorted(abs(x - period) for x in d)
-    p99 = jit[min(len(jit) - 1, int(0.99 * len(jit)))]
-    # the end's offset from its fixed deadlines: the median of the last 21 rows, so that one
-    # read the OS delayed is not taken for drift
-    drift = sorted(ticks_diff(times[i], times[0]) - i * period for i in range(n - 21, n))[10]
-    print("OK period_us=%d mean_err_us=%.2f p99_jitter_us=%d end_drift_us=%d late_rows=%d "
-          "interval_ms=%s" % (period, err, p99, drift, s.timing.late_rows, s.interval_ms))
+    print("OK " + timing.report(times, period, s))
 
 
 def footprint():

@@ -14,6 +14,7 @@ as the RPI_PICO firmware mounts it) at 0xA0000, made from `files` with littlefs-
 stop(), or a power cut (cut_at: the chip stops after that many instructions), `flash` holds
 the image as the board left it: Pico(flash=...) boots from it again, read_files() reads it.
 """
+import hashlib
 import json
 import os
 import pathlib
@@ -34,6 +35,7 @@ BUILD = ROOT / "build" / "mp"
 FIRMWARE = BUILD / "1.28.0-rp2" / "firmware.bin"
 FIRMWARE_FROZEN = BUILD / "1.28.0-rp2-frozen" / "firmware.bin"
 MPY_CROSS = BUILD / "src-rp2" / "micropython-1.28.0" / "mpy-cross" / "build" / "mpy-cross"
+MPY_CACHE = ROOT / "build" / "pico" / "mpy"
 # The RP2040's boot ROM (B1), which the npm package does not ship: `make runtimes` copies it
 # from the project's shared folder (../shared/rp2040/) beside the firmware it builds.
 BOOTROM = BUILD / "bootrom-b1.bin"
@@ -115,7 +117,12 @@ def read_files(flash):
 
 
 def mpy(source, name="<module>"):
-    """Python source compiled to .mpy by the rp2 port's own mpy-cross."""
+    """Python source compiled to .mpy by the rp2 port's own mpy-cross, cached by content in
+    build/pico/mpy/."""
+    key = hashlib.sha1(source + name.encode() + str(MPY_CROSS.stat().st_mtime).encode())
+    hit = MPY_CACHE / (key.hexdigest() + ".mpy")
+    if hit.is_file():
+        return hit.read_bytes()
     with tempfile.TemporaryDirectory(prefix="pico-mpy-") as tmp:
         src = pathlib.Path(tmp) / (pathlib.Path(name).stem + ".py")
         src.write_bytes(source)
@@ -124,7 +131,9 @@ def mpy(source, name="<module>"):
                            capture_output=True, text=True)
         if r.returncode:
             raise PicoError("mpy-cross %s: %s" % (name, r.stderr.strip()))
-        return out.read_bytes()
+        MPY_CACHE.mkdir(parents=True, exist_ok=True)
+        out.replace(hit)  # whole or not at all: a rename
+        return hit.read_bytes()
 
 
 def package(folder, prefix, compiled=True):
@@ -132,12 +141,19 @@ def package(folder, prefix, compiled=True):
     out = {}
     folder = pathlib.Path(folder)
     for src in sorted(folder.rglob("*.py")):
-        rel = src.relative_to(folder).as_posix()
+        if "__pycache__" in src.parts:
+            continue
+        rel = prefix + src.relative_to(folder).as_posix()
         if compiled:
-            out[prefix + rel[:-3] + ".mpy"] = mpy(src.read_bytes(), prefix + rel)
+            out[rel[:-3] + ".mpy"] = mpy(src.read_bytes(), rel)
         else:
-            out[prefix + rel] = src.read_bytes()
+            out[rel] = src.read_bytes()
     return out
+
+
+def ei_files(compiled=True):
+    """The ei package as `make deploy` copies it: as .mpy (MPY=1) or as .py."""
+    return package(ROOT / "firmware" / "ei", "ei/", compiled)
 
 
 # --- the board -------------------------------------------------------------------------------
