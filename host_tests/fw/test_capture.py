@@ -186,7 +186,7 @@ def test_an_empty_file_is_a_capture_cut_as_it_began():
         assert p in str(e) and "never finished" in str(e) and "no rows" in str(e), str(e)
 
 
-def test_writer_commits_its_header_at_once_and_its_rows_every_2_kb():
+def test_writer_commits_its_header_at_once_and_its_rows_every_4_kb():
     # LittleFS keeps a file's length in RAM until it is synced: what a reset would keep is
     # what another reader sees before the writer closes the file
     p = path("synced")
@@ -196,9 +196,9 @@ def test_writer_commits_its_header_at_once_and_its_rows_every_2_kb():
         e = raises(CaptureError, ei.Sample.from_capture, p)
         assert "never finished" in str(e) and "0 whole rows" in str(e), str(e)
         per_block = 512 // 16 if w.float32 else 512 // 28  # rows of 3 values a 512-byte block
-        for i in range(4 * per_block):
+        for i in range(8 * per_block):
             w.append((i, -i, 9.75))
         kept = ei.Sample.from_capture(p, partial=True)
-        assert len(kept) == 4 * per_block, len(kept)
+        assert len(kept) == 8 * per_block, len(kept)
     finally:
         w.close()
