@@ -21,7 +21,7 @@ SERVE_ALLOW_HOSTS ?=
 # Debian's Chromium and its WebDriver, for the dashboard test (no browser is downloaded).
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 
-.PHONY: venv run test runtimes node mock-server serve browser mpy deploy drain bench soak clean
+.PHONY: venv run test runtimes node mock-server serve browser mpy deploy drain bench soak pico clean
 
 venv: $(STAMP)
 $(STAMP): requirements.txt
@@ -282,6 +282,15 @@ bench: venv
 SOAK_ARGS ?= --samples 3000 --rate 0.3 --kills 100 --seed 7
 soak: venv
 	$(BIN)/python -m tools.soak $(SOAK_ARGS)
+
+# --- the emulated Raspberry Pi Pico (README: Boards) ----------------------------------------
+# make pico [PICO_ARGS="--sensor lis3dh --frozen"]: MicroPython's rp2 firmware (`make runtimes`
+# builds it) in rp2040js (tools/pico), its USB serial port on a pseudo-terminal that it
+# prints, an MPU6050 on I2C0 by default; its flash is kept in build/pico/flash.bin between
+# runs. Then, from another terminal: make deploy BOARD=rp2_pico PORT=<that pty>.
+PICO_ARGS ?= --sensor mpu6050
+pico: venv node runtimes
+	$(BIN)/python -m tools.pico $(PICO_ARGS)
 
 # --- boards (README: Boards) -----------------------------------------------------------------
 # make deploy BOARD=esp32 PORT=/dev/ttyUSB0 [CONFIG=boards/esp32/config.json] [MPY=1]

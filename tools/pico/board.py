@@ -200,8 +200,10 @@ class Pico:
             cmd.append("--trace-flash")
         for pin, value in sorted(self.pins.items()):
             cmd += ["--gpio-in", "%d=%d" % (pin, 1 if value else 0)]
+        # a session of its own: Ctrl-C at a terminal reaches this process, which then stops
+        # the emulator in order (its flash written out), not the emulator directly
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE)
+                                      stderr=subprocess.PIPE, start_new_session=True)
         self._send_lock = threading.Lock()
         threading.Thread(target=self._reader, daemon=True).start()
         if self._want_pty:
