@@ -20,6 +20,11 @@ BUS = ("from machine import I2C, Pin\n"
        "i2c = I2C(0, scl=Pin(5), sda=Pin(4), freq=400000)\n")
 
 
+def board(code, chips):
+    """The Pico with ei (.mpy) and `code` as its main.py (pico_board.script), chips on I2C0."""
+    return booted(dict(ei_files(), **{"main.py": script(code)}), chips=chips)
+
+
 def rows(text, tag):
     """The numbers of each line `tag ...` the board printed."""
     return [[float(v) for v in line.split()[1:]]
@@ -40,7 +45,7 @@ def test_each_driver_reads_its_chip_through_the_rp2_machine_i2c():
         "    d = ei.sensors.open(i2c, name, range_g=4, rate_hz=100)\n"
         "    time.sleep_ms(25)  # its first conversions\n"
         "    print(name, d.chip, ('%%.5f ' * 3) %% d.read())\n" % (list(accel),))
-    with booted(dict(ei_files(), **{"main.py": script(code)}), chips=chips) as pico:
+    with board(code, chips) as pico:
         pico.write(b"g")
         text = pico.read_until(END).decode().replace("\r\n", "\n")
     # one count at +-4 g, from each datasheet: 8192 LSB/g, 2 mg (12 bits), 3.9 mg (full
@@ -78,7 +83,7 @@ def test_fifo_bursts_bring_every_row_in_order_at_the_chips_rate():
         "    wait()\n"
         "    for r in got:\n"
         "        print('ROW', r[0], r[2])\n" % (list(ADDRESSES),))
-    with booted(dict(ei_files(), **{"main.py": script(code)}), chips=chips) as pico:
+    with board(code, chips) as pico:
         bus = pico.i2c[0]
         for c in chips:
             c.motion = sawtooth  # each conversion, at its instant of emulated time
@@ -132,7 +137,7 @@ def test_a_chip_that_stops_answering_mid_read_is_an_error_naming_chip_and_addres
         "    except ei.sensors.SensorError as e:\n"
         "        print('ERROR', type(e).__name__, hex(e.address), e.chip, str(e))\n"
         "print('TOOK', time.ticks_diff(time.ticks_ms(), t0))\n")
-    with booted(dict(ei_files(), **{"main.py": script(code)}), chips=chips) as pico:
+    with board(code, chips) as pico:
         pico.write(b"g")
         step(pico, b"READY")
         pico.i2c[0].fail(0x68, how)

@@ -166,25 +166,12 @@ def encode(n):
 
 def sampler(hz, n, path=None):
     import timing
-    from array import array
     import ei
-    from ei.compat import ticks_us, ticks_diff
     hz = int(hz)
     n = int(n)
-    times = array("i", bytes(4 * n))
-
-    class Clocked:
-        axes = AXES
-        i = 0
-
-        def read(self):
-            times[self.i] = ticks_us()
-            self.i += 1
-            return (1.0, 2.0, 3.0)
-
-    period = 1000000 // hz
-    s = ei.sample(Clocked(), 1000 / hz, n, device_type="BENCH", path=path)
-    print("OK " + timing.report(times, period, s))
+    sensor = timing.Clocked(n, lambda: (1.0, 2.0, 3.0))
+    s = ei.sample(sensor, 1000 / hz, n, device_type="BENCH", path=path)
+    print("OK " + timing.report(sensor.times, 1000000 // hz, s))
 
 
 def footprint():

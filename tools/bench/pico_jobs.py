@@ -46,24 +46,11 @@ def sampler(hz, n, path=None):
     hz, n rows, to RAM or to a capture file at path."""
     import ei
     import timing
-    from array import array
-    from ei.compat import ticks_us
     hz = int(hz)
     n = int(n)
-    times = array("i", bytes(4 * n))
-    chip = mpu6050(hz)
-
-    class Clocked:
-        axes = AXES
-        i = 0
-
-        def read(self):
-            times[self.i] = ticks_us()
-            self.i += 1
-            return chip.read()
-
-    s = ei.sample(Clocked(), 1000 / hz, n, device_type="BENCH", path=path)
-    print("OK " + timing.report(times, 1000000 // hz, s))
+    sensor = timing.Clocked(n, mpu6050(hz).read)
+    s = ei.sample(sensor, 1000 / hz, n, device_type="BENCH", path=path)
+    print("OK " + timing.report(sensor.times, 1000000 // hz, s))
 
 
 def queue(entries, rows):
