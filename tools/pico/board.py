@@ -93,20 +93,22 @@ def flash_image(files=None, firmware=FIRMWARE):
     return bytes(image)
 
 
-def free_blocks(flash):
-    """The filesystem blocks of a flash image that littlefs has not allocated."""
+def _mounted(flash):
+    """The filesystem of a flash image, mounted from a copy (the image is left as it is)."""
     import littlefs
     ctx = littlefs.UserContext(FS_BLOCK * FS_BLOCKS)
     ctx.buffer[:] = flash[FS_OFFSET:FS_OFFSET + FS_BLOCK * FS_BLOCKS]
-    return FS_BLOCKS - _lfs(ctx, mount=True).used_block_count
+    return _lfs(ctx, mount=True)
+
+
+def free_blocks(flash):
+    """The filesystem blocks of a flash image that littlefs has not allocated."""
+    return FS_BLOCKS - _mounted(flash).used_block_count
 
 
 def read_files(flash):
     """{path: bytes} of every file on the filesystem of a flash image."""
-    import littlefs
-    ctx = littlefs.UserContext(FS_BLOCK * FS_BLOCKS)
-    ctx.buffer[:] = flash[FS_OFFSET:FS_OFFSET + FS_BLOCK * FS_BLOCKS]
-    fs = _lfs(ctx, mount=True)
+    fs = _mounted(flash)
     out = {}
     for top, _, names in fs.walk("/"):
         for name in names:
@@ -159,6 +161,12 @@ def ei_files(compiled=True):
 # --- the board -------------------------------------------------------------------------------
 
 class Pico:
+    """One emulated Pico (see the module's docstring): start() boots it, stop() powers it
+    off. files: {path: bytes} for a new filesystem, or flash: a whole image to boot from;
+    chips: models on I2C0 (i2c[0] is their Bus); cut_at: the instruction to cut the power
+    at; paced: idle time follows the wall clock; pty: a pseudo-terminal at `port`; pins:
+    {gpio: level} held by the wiring; trace_flash: each flash write in `flash_ops`."""
+
     def __init__(self, files=None, chips=(), firmware=FIRMWARE, flash=None, cut_at=None,
                  paced=False, pty=False, pins=None, trace_flash=False):
         for path, what in ((firmware, "the rp2 firmware: `make runtimes` builds it"),
@@ -172,7 +180,7 @@ class Pico:
         self.pins = dict(pins or {})     # input pins the wiring holds: {15: 1}
         self.trace_flash = trace_flash
         self.flash_ops = []              # with trace_flash: each erase and program, in order
-        self.output = b""
+        self.output = bytearray()   # all the board wrote to its USB serial port
         self.stats = None           # the emulator's last report (nanos, instructions, flash)
         self.ended = None           # its final report, once it stopped
         self.errors = []
@@ -307,7 +315,7 @@ class Pico:
             return bool(found)
 
         self._wait(done, timeout, repr(token))
-        return self.output[start:found[0]]
+        return bytes(self.output[start:found[0]])
 
     def write(self, data):
         """Bytes to the board's USB serial port, as a host sends them."""
