@@ -92,7 +92,10 @@ process.stdin.on('data', (chunk) => {
   }
   if (wake) wake();
 });
-process.stdin.on('end', () => quit('stdin closed'));
+process.stdin.on('end', () => {
+  quit('stdin closed'); // board.py is gone: stop, even from a sleep no timer ends
+  if (wake) wake();
+});
 
 function receive(type, payload) {
   if (type === 'I') serialIn(payload);
