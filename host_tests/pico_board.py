@@ -1,12 +1,17 @@
 """The emulated Raspberry Pi Pico for tests (tools/pico: MicroPython's own rp2 firmware in
 rp2040js), booted with the files a test gives it.
 
+    from fake_i2c import FakeMPU6050
     from pico_board import booted, board_files
 
-    with booted(board_files("rp2_pico", {"daemon": True}), pty=True) as pico:
+    # boards/rp2_pico as make deploy puts it, the daemon at boot; its main.py's ei.setup()
+    # opens the board's MPU6050, so the chip must be there (else: "ei: not ready", no daemon)
+    files = board_files("rp2_pico", {"daemon": True})
+    with booted(files, chips=[FakeMPU6050()], pty=True, paced=True) as pico:
         pico.port          # /dev/pts/N: its USB serial port, for mpremote, pyserial or a daemon
-        pico.output        # every byte it wrote there so far; pico.read_until(b"...") waits
-        pico.i2c[0]        # the chips on I2C0 (tools/pico/i2c_bus.Bus); set_acceleration() etc.
+        pico.output        # every byte it wrote there so far; pico.read_until(b"> ") waits
+        pico.write(b"AT+CONFIG?\r")  # or write to pico.port, as a daemon does
+        pico.i2c[0]        # the chips on I2C0 (tools/pico/i2c_bus.Bus): motion, fail()...
 
 booted() starts the board and waits until its USB serial port is open; leaving the block
 powers it off (the flash as left is then in pico.flash, read_files(pico.flash) reads it).
@@ -17,7 +22,9 @@ at boot, as a Pico's does, so what it prints first may be lost, as on a Pico who
 port was not open yet; a test that needs it all waits with go=True (main.py then waits for
 one byte from the host before it runs).
 
-Also the [rp2] runtime's batches of firmware tests (run_fw_batch, used by conftest.py).
+script(code) makes a main.py that runs `code` once the host writes a byte and ends its
+output with END; step() lets such a script go on past a wait(). Also the [rp2] runtime's
+batches of firmware tests (run_fw_batch, used by conftest.py).
 """
 import contextlib
 import json
