@@ -150,3 +150,34 @@ def test_a_chip_that_stops_answering_mid_read_is_an_error_naming_chip_and_addres
         assert "the %s at I2C address %s stopped answering" % (chip, addr) in line, line
     took = int(re.search(r"TOOK (\d+)", text).group(1))
     assert took < 1000, text  # never a hang: machine.I2C's timeout is 50 ms a transfer
+
+
+def test_a_fifo_capture_to_flash_keeps_every_row_at_the_chips_rate():
+    # rows written to littlefs while the FIFO fills: a sector erase stalls the CPU 45 ms, and
+    # the 32-row LIS3DH FIFO holds 80 ms at 400 Hz; the chips were opened, then left alone
+    chips = [FakeLIS3DH(), FakeMPU6050()]
+    for c in chips:
+        c.motion = sawtooth
+    code = BUS + (
+        "import time\n"
+        "ds = [ei.sensors.open(i2c, n, rate_hz=r, fifo=True)\n"
+        "      for n, r in (('lis3dh', 400), ('mpu6050', 1000))]\n"
+        "time.sleep_ms(500)  # both FIFOs overrun meanwhile\n"
+        "for d, n in zip(ds, (600, 1000)):\n"
+        "    s = ei.sample(d, None, n, device_type='T', path='capture.eic')\n"
+        "    print('CAPTURE', d.chip, len(s), s.interval_ms)\n"
+        "    for r in s.iter_rows():\n"
+        "        print('ROW', r[0], r[2])\n")
+    with board(code, chips) as pico:
+        pico.write(b"g")
+        text = pico.read_until(END, 300).decode().replace("\r\n", "\n")
+    parts = text.split("CAPTURE ")[1:]
+    assert len(parts) == 2, text
+    for part, (chip, n, rate) in zip(parts, (("LIS3DH", 600, 400), ("MPU6050", 1000, 1000))):
+        head = part.split()
+        assert head[:2] == [chip, str(n)] and float(head[2]) == 1000 / rate, head[:3]
+        xs = [r[0] for r in rows(part, "ROW")]
+        steps = [b - a for a, b in zip(xs, xs[1:])]
+        want, lsb = 50 / rate, 0.08
+        assert len(xs) == n and all(abs(s - want) <= lsb or abs(s - want + 20) <= lsb
+                                    for s in steps), (chip, steps[:10])

@@ -9,10 +9,11 @@ from ei.compat import FLOAT32, const, sync
 _BLOCK = const(512)  # bytes of rows gathered before each write to flash
 # Blocks written between commits to the file system. LittleFS keeps a file's new length in
 # RAM until the file is synced: a power cut loses every row written since. A commit costs a
-# metadata write and, every few, a 45 ms sector erase that stalls a Pico's CPU (measured on
-# the emulated Pico at 100 Hz: every 2 KB made 20 of 500 rows late, every 4 KB 12, never
-# 9), so it is done every 4 KB of rows, a flash sector: a cut loses at most that, and the
-# file reads as an unfinished capture holding the rest.
+# metadata write, and the next write then copies the half-filled last block to a new one: a
+# second 45 ms sector erase that stalls a Pico's CPU (measured on the emulated Pico at 100 Hz:
+# every 2 KB made 20 of 500 rows late, every 4 KB 12, never 9). So it is done every 4 KB of
+# rows, a flash sector: a cut loses at most that, and the file reads as an unfinished capture
+# holding the rest.
 _SYNC_BLOCKS = const(8)
 _ENOSPC = const(28)
 
@@ -24,9 +25,13 @@ class Writer:
     when full; finish(interval_ms) writes the rest and the row count. float32=None writes
     the board's own float size (a single-precision board loses nothing with float32).
     A file system with no room left raises ei.errors.FlashFull naming the file and the row
-    reached; the file then stays unfinished with the rows it got (partial=True reads them)."""
+    reached; the file then stays unfinished with the rows it got (partial=True reads them).
+    commit=False commits the header only, not the rows every 4 KB: for rows from a chip's
+    FIFO, which the two erases of a commit close together would overrun at the rates FIFOs
+    are for (the emulated Pico's MPU6050 at 1 kHz: it overran with commits, not without); a
+    cut then keeps no rows, and the file still names itself unfinished."""
 
-    def __init__(self, path, sample, float32=None):
+    def __init__(self, path, sample, float32=None, commit=True):
         self.path = path
         self.sample = sample
         self.float32 = FLOAT32 if float32 is None else bool(float32)
@@ -46,6 +51,7 @@ class Writer:
                 self._buf[r + len(head) + j * step] = tag
         self._pos = 0
         self._unsynced = 0
+        self._commit = _SYNC_BLOCKS if commit else 0
         self._full = False
         desc = json.dumps({"device_type": sample.device_type, "device_name": sample.device_name,
                            "sensors": [list(s) for s in sample.sensors]}).encode()
@@ -76,7 +82,7 @@ class Writer:
             self._write(buf)
             self._pos = 0
             self._unsynced += 1
-            if self._unsynced == _SYNC_BLOCKS:
+            if self._unsynced == self._commit:
                 self._sync()
                 self._unsynced = 0
 

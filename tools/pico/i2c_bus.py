@@ -34,7 +34,8 @@ class Bus:
         with self.lock:
             if device.address in self.devices:
                 raise ValueError("two chips at 0x%02x" % device.address)
-            device.motion = motion
+            if motion is not None or not hasattr(device, "motion"):
+                device.motion = motion  # a motion set on the chip before stays
             self.devices[device.address] = device
             self._last.pop(device.address, None)
 

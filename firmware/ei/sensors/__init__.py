@@ -208,6 +208,18 @@ class I2CAccelerometer:
         except OSError as e:
             raise self._lost(e)
 
+    def restart_fifo(self):
+        """Empty the chip's FIFO and queue from now on: rows queued while nobody read them
+        (since the driver opened, or since the last sample; a FIFO left alone overruns)
+        are dropped, so that a sample starts with the rows of its own time."""
+        if not self.fifo:
+            raise SensorError("the %s at 0x%02x was opened without fifo=True"
+                              % (self.chip, self.address), self.address, self.chip)
+        try:
+            self._fifo_start()
+        except OSError as e:
+            raise self._lost(e)
+
     def _overrun(self, depth):
         self._fifo_start()
         return FifoOverrun("the %s FIFO at 0x%02x overran: it holds %d rows, %d ms at %g Hz; "
