@@ -22,7 +22,7 @@ SERVE_ALLOW_HOSTS ?=
 # Debian's Chromium and its WebDriver, for the dashboard test (no browser is downloaded).
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 
-.PHONY: venv run test runtimes node mock-server serve browser mpy deploy drain bench soak clean
+.PHONY: venv run test runtimes node mock-server serve browser mpy deploy drain bench soak pico clean
 
 venv: $(STAMP)
 $(STAMP): requirements.txt
@@ -99,8 +99,12 @@ MP_SHARED  := ../shared/micropython
 MP_GIT     := https://github.com/micropython/micropython.git
 MP_BUILD   := build/mp
 MP_MANIFEST := $(MP_BUILD)/manifest-f32-frozen.py
+# and the rp2 port's firmware for the Pico (below), stock and with ei frozen, and its boot ROM.
+RP2_FIRMWARE := $(MP_BUILD)/$(MP_LATEST)-rp2/firmware.bin $(MP_BUILD)/$(MP_LATEST)-rp2-frozen/firmware.bin \
+                $(MP_BUILD)/bootrom-b1.bin
 RUNTIMES   := $(MP_BUILD)/$(MP_LATEST)-f32/micropython $(MP_BUILD)/$(MP_LATEST)-f32-frozen/micropython \
-              $(MP_BUILD)/$(MP_LATEST)-f32-nonet/micropython $(MP_BUILD)/$(MP_OLDEST)-f32/micropython
+              $(MP_BUILD)/$(MP_LATEST)-f32-nonet/micropython $(MP_BUILD)/$(MP_OLDEST)-f32/micropython \
+              $(RP2_FIRMWARE)
 # btree and ffi are left out (their sources are not in the tarballs; boards have neither).
 MP_F32     := VARIANT=standard MICROPY_PY_BTREE=0 MICROPY_PY_FFI=0 MICROPY_FORCE_32BIT=1 \
               CFLAGS_EXTRA=-DMICROPY_FLOAT_IMPL=MICROPY_FLOAT_IMPL_FLOAT
@@ -195,6 +199,90 @@ $(MP_BUILD)/.gcc-m32:
 	fi
 	@rm -f $(MP_BUILD)/.m32-check && touch $@
 
+# --- the rp2 port: MicroPython's own firmware for the Raspberry Pi Pico (README: Boards) ------
+# Built as a board's firmware is, by the port's make and CMake with Debian's arm-none-eabi
+# toolchain (installed when missing, as gcc-multilib is), board RPI_PICO:
+#   build/mp/1.28.0-rp2/firmware.{bin,elf}          the stock firmware
+#   build/mp/1.28.0-rp2-frozen/firmware.{bin,elf}   with ei frozen in through manifest.py, as a
+#                                                   board's custom firmware
+# and the port's own mpy-cross ($(RP2_MPY_CROSS)). The emulated Pico (tools/pico) runs them.
+# Source: $(MICROPYTHON_SRC)/micropython-$(MP_LATEST)-rp2-src.tar.gz or
+# ../shared/micropython/micropython-$(MP_LATEST)-rp2-src.tar.gz (upstream files only: the port,
+# mpy-cross, pico-sdk, tinyusb and the libraries its CMake reads), unpacked into $(RP2_SRC)/.
+# PICO_NO_PICOTOOL=1: pico-sdk 2.x would otherwise clone and build picotool (no .uf2 is made;
+# README: Boards says how to make one).
+RP2_SRC       := $(MP_BUILD)/src-rp2/micropython-$(MP_LATEST)
+RP2_TARBALL   := micropython-$(MP_LATEST)-rp2-src.tar.gz
+RP2_MPY_CROSS := $(RP2_SRC)/mpy-cross/build/mpy-cross
+# The two differ only in what they freeze, so they share one CMake build folder: the frozen
+# one switches its manifest (a cmake -D of MICROPY_FROZEN_MANIFEST, and frozen_content.c
+# removed, which makemanifest.py would otherwise keep when no input is newer), and the port's
+# make then compiles that one file and links: a few seconds instead of a second full build.
+# Each firmware is copied out of the folder; both are byte-identical to a build of their own.
+# GIT_CEILING_DIRECTORIES: the source is no git tree, and this repo's commit is not its version
+# (the firmware then says v1.28.0, from py/mpconfig.h, as the shared README says).
+RP2_BUILD    := $(MP_BUILD)/$(MP_LATEST)-rp2-cmake
+RP2_MANIFEST_rp2        = $(abspath $(RP2_SRC))/ports/rp2/boards/manifest.py
+RP2_MANIFEST_rp2-frozen = $(abspath manifest.py)
+RP2_DEPS_rp2        := $(RP2_MPY_CROSS)
+RP2_DEPS_rp2-frozen := $(MP_BUILD)/$(MP_LATEST)-rp2/firmware.bin $(EI_SOURCES) manifest.py
+
+define RP2_RULE
+$(MP_BUILD)/$(MP_LATEST)-$(1)/firmware.bin: $(RP2_DEPS_$(1)) | $(MP_BUILD)/.arm-gcc
+	@echo "make: building MicroPython $(MP_LATEST) rp2 RPI_PICO$(if $(filter rp2-frozen,$(1)), with ei frozen) in $(MP_BUILD)/$(MP_LATEST)-$(1)/"
+	@{ if [ -f $(RP2_BUILD)/Makefile ]; then \
+	     cmake -S $(RP2_SRC)/ports/rp2 -B $(RP2_BUILD) -DMICROPY_FROZEN_MANIFEST=$(RP2_MANIFEST_$(1)) \
+	     && rm -f $(RP2_BUILD)/frozen_content.c; fi \
+	   && PICO_NO_PICOTOOL=1 GIT_CEILING_DIRECTORIES=$(abspath $(MP_BUILD)/src-rp2) \
+	     $$(MAKE) MAKEOVERRIDES= -C $(RP2_SRC)/ports/rp2 BOARD=RPI_PICO \
+	     FROZEN_MANIFEST=$(RP2_MANIFEST_$(1)) BUILD=$(abspath $(RP2_BUILD)); } \
+	  > $(MP_BUILD)/$(MP_LATEST)-$(1).log 2>&1 \
+	  || { tail -30 $(MP_BUILD)/$(MP_LATEST)-$(1).log; echo "make: the rp2 firmware ($(1)) did not build: $(MP_BUILD)/$(MP_LATEST)-$(1).log says why" >&2; exit 1; }
+	@mkdir -p $(MP_BUILD)/$(MP_LATEST)-$(1) && cp $(RP2_BUILD)/firmware.elf $(RP2_BUILD)/firmware.bin $(MP_BUILD)/$(MP_LATEST)-$(1)/
+endef
+$(eval $(call RP2_RULE,rp2))
+$(eval $(call RP2_RULE,rp2-frozen))
+
+$(RP2_MPY_CROSS): | $(RP2_SRC)/ports/rp2/Makefile
+	@echo "make: building mpy-cross $(MP_LATEST) in $(RP2_SRC)"
+	@$(MAKE) MAKEOVERRIDES= -C $(RP2_SRC)/mpy-cross > $(MP_BUILD)/mpy-cross-$(MP_LATEST)-rp2.log 2>&1 \
+	  || { tail -30 $(MP_BUILD)/mpy-cross-$(MP_LATEST)-rp2.log; echo "make: mpy-cross of the rp2 source did not build: $(MP_BUILD)/mpy-cross-$(MP_LATEST)-rp2.log says why" >&2; exit 1; }
+
+$(RP2_SRC)/ports/rp2/Makefile:
+	@rm -rf $(MP_BUILD)/src-rp2/tmp && mkdir -p $(MP_BUILD)/src-rp2/tmp
+	@for f in "$(MICROPYTHON_SRC)/$(RP2_TARBALL)" "$(MP_SHARED)/$(RP2_TARBALL)"; do \
+	  if [ -f "$$f" ]; then echo "make: MicroPython $(MP_LATEST) rp2 port from $$f"; \
+	    tar xzf "$$f" -C $(MP_BUILD)/src-rp2/tmp && break; fi; done
+	@test -f $(MP_BUILD)/src-rp2/tmp/micropython-$(MP_LATEST)/ports/rp2/Makefile \
+	  || { echo "make: no rp2 source: put $(RP2_TARBALL) in $(MP_SHARED)/ (the project's shared folder beside the repo) or in MICROPYTHON_SRC" >&2; exit 1; }
+	@rm -rf $(RP2_SRC) && mv $(MP_BUILD)/src-rp2/tmp/micropython-$(MP_LATEST) $(RP2_SRC) && rmdir $(MP_BUILD)/src-rp2/tmp
+
+# The RP2040's boot ROM (B1, BSD-3-Clause, built from raspberrypi/pico-bootrom; the rp2040js
+# package lacks it), copied from the shared folder beside the repo, as the firmware's source
+# is, and checked against its published sha256; the emulated Pico loads build/mp/ROM.
+RP2040_ROM    ?= ../shared/rp2040/bootrom-b1.bin
+RP2040_ROM_SHA := 90b31e108faedfa6bbcfcc33ba05dac61e645108cfbbdc385f8dafc71fde44ae
+$(MP_BUILD)/bootrom-b1.bin:
+	@test -f "$(RP2040_ROM)" || { echo "make: no RP2040 boot ROM at $(RP2040_ROM) (the project's shared folder beside the repo): set RP2040_ROM to bootrom-b1.bin" >&2; exit 1; }
+	@echo "$(RP2040_ROM_SHA)  $(RP2040_ROM)" | sha256sum -c --quiet - \
+	  || { echo "make: $(RP2040_ROM) is not the B1 boot ROM (sha256 $(RP2040_ROM_SHA))" >&2; exit 1; }
+	@mkdir -p $(MP_BUILD) && cp "$(RP2040_ROM)" $@
+
+# Debian's arm-none-eabi gcc with newlib and libstdc++, and cmake: installed only when a
+# program for the Pico's Cortex-M0+ cannot be built; needs root or sudo.
+ARM_CHECK := printf 'int main(void) { return 0; }\n' | arm-none-eabi-g++ -x c++ - -mcpu=cortex-m0plus -specs=nosys.specs -o $(MP_BUILD)/.arm-check 2>/dev/null && command -v cmake >/dev/null
+$(MP_BUILD)/.arm-gcc:
+	@mkdir -p $(MP_BUILD)
+	@if ! { $(ARM_CHECK); }; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	    echo "make: the rp2 firmware needs Debian's gcc-arm-none-eabi, libnewlib-arm-none-eabi, libstdc++-arm-none-eabi-newlib and cmake: install them as root" >&2; exit 1; fi; \
+	  echo "make: installing gcc-arm-none-eabi, libnewlib-arm-none-eabi, libstdc++-arm-none-eabi-newlib and cmake for the rp2 firmware"; \
+	  { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib cmake; } \
+	  || { echo "make: apt-get could not install the arm-none-eabi toolchain the rp2 firmware needs" >&2; exit 1; }; \
+	  $(ARM_CHECK) || { echo "make: arm-none-eabi-g++ still cannot build a Cortex-M0+ program after installing it" >&2; exit 1; }; \
+	fi
+	@rm -f $(MP_BUILD)/.arm-check && touch $@
+
 # Cross-compile every firmware module to .mpy (smaller and faster to load on a board).
 mpy: venv
 	rm -rf build/mpy && mkdir -p build/mpy
@@ -213,6 +301,15 @@ bench: venv
 SOAK_ARGS ?= --samples 3000 --rate 0.3 --kills 100 --seed 7
 soak: venv
 	$(BIN)/python -m tools.soak $(SOAK_ARGS)
+
+# --- the emulated Raspberry Pi Pico (README: Boards) ----------------------------------------
+# make pico [PICO_ARGS="--sensor lis3dh --frozen"]: MicroPython's rp2 firmware (`make runtimes`
+# builds it) in rp2040js (tools/pico), its USB serial port on a pseudo-terminal that it
+# prints, an MPU6050 on I2C0 by default; its flash is kept in build/pico/flash.bin between
+# runs. Then, from another terminal: make deploy BOARD=rp2_pico PORT=<that pty>.
+PICO_ARGS ?= --sensor mpu6050
+pico: venv node runtimes
+	$(BIN)/python -m tools.pico $(PICO_ARGS)
 
 # --- boards (README: Boards) -----------------------------------------------------------------
 # make deploy BOARD=esp32 PORT=/dev/ttyUSB0 [CONFIG=boards/esp32/config.json] [MPY=1]

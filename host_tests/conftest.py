@@ -12,6 +12,9 @@ what CPython and MicroPython share. Each one becomes one item per runtime:
     test_x[f32-nonet]   the same without socket, ssl and tls: what an nRF52840 runs
     test_x[f32-1.23]    f32 of MicroPython 1.23.0, the oldest release README supports (its TLS
                         socket has no recv)
+    test_x[rp2]         MicroPython 1.28.0's own rp2 firmware on an emulated Raspberry Pi Pico
+                        (tools/pico): littlefs on flash, the port's stdin, its own clock and
+                        heap, ei as .mpy from the port's mpy-cross; no network
 
 The f32 runtimes are built by `make runtimes` (`make test` builds them first) into build/mp/;
 an item whose runtime is not built fails saying so. `-k f32-nonet` picks one runtime,
@@ -23,6 +26,11 @@ then reports its own result and output. If the process dies, the test it was run
 with its output and the tests after it fail saying they did not run. A test that checks what
 a first import does says so: `OWN_PROCESS = ("test_name",)` runs it in a process of its own.
 
+The emulated Pico runs Python about 2.7 times slower than a Pico (README: Tests), so [rp2]
+runs a selection: the tests a module names in `RP2 = ("test_name", ...)` (or RP2 = "all"),
+chosen for what only the real port shows (littlefs, its clock, its heap, bytes on its
+stdin); the others are skipped there, saying so. Each module's batch boots the board once.
+
 A module says where a test cannot run, and why, in its `ONLY` table:
     ONLY = {"test_name": ("cpython", "why it cannot run on MicroPython"),
             "test_other": [("micropython", "why"), ("socket", "why it needs a socket")]}
@@ -30,9 +38,10 @@ and for all its tests at once in `ONLY_MODULE = ("socket", "why")`. An entry is 
 list of pairs that all apply: (where it runs, why). Where it runs is a runtime, a group or a
 tuple of them; pytest shows the reason as the skip on the other runtimes. Groups:
 "micropython" (every runtime but cpython) and "socket" (every runtime with socket and TLS,
-all but f32-nonet: an nRF52840 has no network).
+all but f32-nonet and rp2: an nRF52840 has no network, the emulated Pico has no Wi-Fi).
 `MP_HEAPSIZE = "64k"` sets the heap of the module's MicroPython processes (default below).
-A test knows its runtime from fwtest.RUNTIME (EI_RUNTIME in the unix ports' environment).
+A test knows its runtime from fwtest.RUNTIME (EI_RUNTIME in the unix ports' environment, in
+fwenv.py on the emulated Pico).
 """
 import os
 import pathlib
@@ -46,6 +55,7 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 FW_TESTS = HERE / "fw"
+CHIPS = ROOT / "tools" / "chips"  # the accelerometer models (fake_i2c), shared with tools/pico
 FIRMWARE = ROOT / "firmware"
 VECTORS = HERE / "vectors"  # reference vectors from the documentation (vectors/README.md)
 MICROPYTHON = pathlib.Path(sys.executable).parent / "micropython"
@@ -59,6 +69,7 @@ RUNTIMES = {
     "f32-frozen": (MP_BUILD / "1.28.0-f32-frozen" / "micropython", False),
     "f32-nonet": (MP_BUILD / "1.28.0-f32-nonet" / "micropython", True),
     "f32-1.23": (MP_BUILD / "1.23.0-f32" / "micropython", True),
+    "rp2": (MP_BUILD / "1.28.0-rp2" / "firmware.bin", True),  # run by host_tests/pico_board.py
 }
 GROUPS = {
     "micropython": tuple(RUNTIMES),
@@ -67,7 +78,7 @@ GROUPS = {
 HANG_S = 120  # one test without a result for this long is a hang: its process is killed
 
 # ROOT: the service package (service/) and the tools (tools/) are imported by their names.
-for p in (str(FIRMWARE), str(FW_TESTS), str(HERE), str(ROOT)):
+for p in (str(FIRMWARE), str(CHIPS), str(FW_TESTS), str(HERE), str(ROOT)):
     if p not in sys.path:
         sys.path.insert(0, p)
 os.environ["EI_VECTORS"] = str(VECTORS)  # for fwtest.vector() on both runtimes
@@ -75,7 +86,7 @@ os.environ["EI_VECTORS"] = str(VECTORS)  # for fwtest.vector() on both runtimes
 
 def micropython_env(runtime="unix64"):
     env = dict(os.environ)
-    path = [str(FW_TESTS), str(FIRMWARE), ".frozen"]
+    path = [str(FW_TESTS), str(CHIPS), str(FIRMWARE), ".frozen"]
     if not RUNTIMES[runtime][1]:
         path.remove(str(FIRMWARE))
     env["MICROPYPATH"] = os.pathsep.join(path)
@@ -129,6 +140,11 @@ def pytest_pycollect_makeitem(collector, name, obj):
         items.append(MicroPythonItem.from_parent(
             collector, name="%s[%s]" % (name, runtime), callobj=obj, runtime=runtime,
             funcname=name, heapsize=heapsize, own_process=own))
+    rp2 = getattr(module, "RP2", ())
+    if rp2 != "all" and name not in rp2:
+        items[-1].add_marker(pytest.mark.skip(reason=(
+            "rp2 runs a selection: %s's RP2 names what runs on the emulated Pico "
+            "(README: Tests)" % collector.path.stem)))
     for runs_on, label, why in restrictions(module, name):
         for item in items:
             if getattr(item, "runtime", "cpython") not in runs_on \
@@ -187,38 +203,57 @@ def _batch_result(item):
 
 def run_batch(runtime, module, funcs, heapsize=DEFAULT_HEAPSIZE):
     """Run `funcs` of fw/`module`.py in one process of `runtime`; {func: (passed, output)}."""
+    if runtime == "rp2":
+        from pico_board import run_fw_batch
+        return run_fw_batch(module, funcs, lambda lines, alive, stop: parse_marks(
+            lines, funcs, runtime, stop, lambda: "the emulated Pico stopped"), HANG_S)
     cmd = [str(RUNTIMES[runtime][0]), "-X", "heapsize=" + heapsize,
            str(FW_TESTS / "mprun.py"), module] + funcs
     proc = subprocess.Popen(cmd, env=micropython_env(runtime), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, errors="replace")
+    return parse_marks(_process_lines(proc), funcs, runtime, proc.kill,
+                       lambda: "exit status %d" % proc.wait())
+
+
+def _process_lines(proc):
+    """A process's output lines as they come, and None while there is nothing new."""
     lines = []  # read by a thread, so that a hang is seen while it hangs
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
-    results, current, out, hung = {}, None, [], False
-    started = time.monotonic()
     seen = 0
     while True:
         reader.join(0.05)
         while seen < len(lines):
-            line = lines[seen]
             seen += 1
-            if line.startswith("\x1eRUN "):
-                current, out, started = line[5:].strip(), [], time.monotonic()
-            elif line.startswith(("\x1ePASS ", "\x1eFAIL ")) and current:
-                if out and out[-1] == "\n":
-                    out.pop()  # mprun's newline before the mark
-                results[current] = (line.startswith("\x1ePASS"), "".join(out))
-                current, out, started = None, [], time.monotonic()
-            else:
-                out.append(line)
+            yield lines[seen - 1]
         if not reader.is_alive() and seen == len(lines):
-            break
-        if time.monotonic() - started > HANG_S:
-            hung = True
-            proc.kill()
-    rc = proc.wait()
+            return
+        yield None
+
+
+def parse_marks(lines, funcs, runtime, kill, ended):
+    """{func: (passed, output)} from mprun.py's marks in `lines` (None: nothing new yet).
+    A test without a result for HANG_S is a hang: kill() ends the runtime."""
+    results, current, out, hung = {}, None, [], False
+    started = time.monotonic()
+    for line in lines:
+        if line is None:
+            if time.monotonic() - started > HANG_S:
+                hung = True
+                kill()
+                break
+            continue
+        if line.startswith("\x1eRUN "):
+            current, out, started = line[5:].strip(), [], time.monotonic()
+        elif line.startswith(("\x1ePASS ", "\x1eFAIL ")) and current:
+            if out and out[-1] == "\n":
+                out.pop()  # mprun's newline before the mark
+            results[current] = (line.startswith("\x1ePASS"), "".join(out))
+            current, out, started = None, [], time.monotonic()
+        else:
+            out.append(line)
     if current or len(results) < len(funcs):
-        ended = ("killed: no result in %d s" % HANG_S) if hung else "exit status %d" % rc
+        ended = ("killed: no result in %d s" % HANG_S) if hung else ended()
         if current:
             results[current] = (False, "".join(out)
                                 + "\n[%s %s during this test]" % (runtime, ended))

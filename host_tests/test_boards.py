@@ -114,7 +114,7 @@ def test_manifest_included_with_base_none_adds_only_ei():
     assert m.included == [] and m.packages == [("ei", "firmware")]
 
 
-@pytest.mark.parametrize("board", ["esp32", "rp2_pico_w", "nrf52840", "unix"])
+@pytest.mark.parametrize("board", ["esp32", "rp2_pico_w", "rp2_pico", "nrf52840", "unix"])
 def test_a_board_s_config_is_ignored_by_git_and_its_example_is_not(board):
     def ignored(path):
         return subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT).returncode == 0

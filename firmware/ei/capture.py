@@ -121,6 +121,9 @@ def open_capture(path, partial=False):
         raise CaptureError("%s: cannot open it (%s)" % (path, e))
     try:
         fixed = f.read(_FIXED)
+        if not fixed:  # the writer makes the file, then commits its header: a cut between
+            raise CaptureError("%s was never finished: it is empty (the capture stopped, "
+                               "e.g. the board reset, as it began); no rows were kept" % path)
         if len(fixed) < _FIXED or fixed[:4] != MAGIC:
             raise CaptureError("%s is not an ei capture file (it starts %r, not %r)"
                                % (path, bytes(fixed[:4]), MAGIC))

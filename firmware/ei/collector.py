@@ -248,7 +248,9 @@ def _stopped(e, path, rows, queue, category, label):
                 entry = offline_queue().put(kept, category, label=label)
                 where = "the %d rows read are queued as %s" % (len(kept), entry)
             except Exception as qe:  # QueueFull, flash full: they stay in the capture file
-                where += "; queuing them failed: %s: %s" % (type(qe).__name__, qe)
+                where += "; queuing them failed: %s: %s%s" % (
+                    type(qe).__name__, qe, " (the flash is full)" if isinstance(qe, OSError)
+                    and qe.args and qe.args[0] == 28 else "")
     return CaptureStopped("the capture stopped after %d of %d rows: %s: %s; %s" % (
         len(kept) if kept else 0, rows, type(e).__name__, e, where), kept, rows, e)
 

@@ -47,7 +47,7 @@ KEYS = {
     "sample_length_ms": ((int,), False),
     "upload_path": ((str,), False),    # /api/<category>/data
 }
-BOARDS = ("unix", "esp32", "rp2_pico_w", "nrf52840")
+BOARDS = ("unix", "esp32", "rp2_pico_w", "rp2_pico", "nrf52840")
 WIFI_BOARDS = ("esp32", "rp2_pico_w")
 SECRET = ("api_key", "hmac_key", "wifi_password")
 MAX_SAMPLE_MS = 300000  # the longest sample the daemon takes (AT+CONFIG? says 300 s)

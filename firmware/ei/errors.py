@@ -67,6 +67,18 @@ class QueueFull(Exception):
     """The offline queue has no room for an entry under its max_bytes (policy "refuse")."""
 
 
+class FlashFull(OSError):
+    """The board's file system had no room for what was being written to `path` (errno
+    ENOSPC, as the OSError it replaces); the file keeps what was written before."""
+
+    def __init__(self, message, path):
+        super().__init__(28, message)
+        self.path = path
+
+    def __str__(self):
+        return self.args[1]
+
+
 class CaptureStopped(Exception):
     """A capture stopped before its end: the sensor failed (an I2C OSError, a driver's
     SensorError, a row that is not numbers) or flash did. `sample` holds the rows read

@@ -109,7 +109,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
     if path is not None:
         from ei.capture import open_capture  # imported when used: saves RAM
         from ei.capture_writer import Writer
-        w = Writer(path, s, float32)
+        w = Writer(path, s, float32, commit=not fifo)  # FIFO rows: see Writer
     add = s.append if w is None else w.append
     t = Timing(period, rows)
     try:
@@ -155,16 +155,25 @@ def _poll(sensor, rows, add, period, progress, t):
 
 
 def _drain(sensor, rows, add, progress):
-    """Read `rows` rows from the sensor's FIFO in bursts, napping 8 rows' time between them:
-    a quarter of the smallest FIFO here (32 rows), so a late wake-up still finds room. An
-    overrun raises the driver's error."""
-    nap_ms = max(1, int(8000 / sensor.rate_hz))
+    """Read `rows` rows from the sensor's FIFO in bursts, one every 8 rows' time: a quarter
+    of the smallest FIFO here (32 rows), so a late wake-up still finds room. A burst that
+    took that long already (a flash erase while its rows were written: 45 ms on a Pico) is
+    followed by the next at once, not by another nap. An overrun raises the driver's error. The FIFO is restarted first (where the sensor can):
+    what it queued before the sample, an overrun after an idle minute included, is not the
+    sample's."""
+    restart = getattr(sensor, "restart_fifo", None)
+    if restart is not None:
+        restart()
+    nap_us = max(1000, int(8000000 / sensor.rate_hz))
     n = 0
     while n < rows:
+        t0 = ticks_us()
         for row in sensor.read_fifo(rows - n):
             add(row)
             n += 1
             if progress is not None:
                 progress(n, rows)
         if n < rows:
-            sleep_ms(nap_ms)
+            left = nap_us - ticks_diff(ticks_us(), t0)
+            if left > 0:
+                sleep_us(left)

@@ -16,7 +16,13 @@ def raises(exc_type, fn, *args, **kwargs):
 
 
 def env(name, default=None):
-    v = os.getenv(name)
+    """The test environment conftest.py gives: os.getenv, or where os has none (a bare-metal
+    port: the emulated Pico) fwenv.py's ENV, written on the board's flash."""
+    if hasattr(os, "getenv"):
+        v = os.getenv(name)
+    else:
+        from fwenv import ENV
+        v = ENV.get(name)
     return default if v is None else v
 
 
@@ -37,7 +43,7 @@ def same_floats(a, b):
         return abs(a - b) <= max(abs(a), abs(b)) * 2 * EPSILON
     return a == b
 
-# conftest.py's id of this runtime: cpython, unix64, f32, f32-frozen, f32-nonet or f32-1.23
+# conftest.py's id of this runtime: cpython, unix64, f32, f32-frozen, f32-nonet, f32-1.23, rp2
 RUNTIME = env("EI_RUNTIME", "unix64" if MICROPYTHON else "cpython")
 
 

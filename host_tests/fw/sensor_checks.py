@@ -1,5 +1,6 @@
 # Checks the four chips' tests share (test_sensors_<chip>.py), each against the register-level
-# fakes in fake_i2c; the same code runs on CPython and the unix port. Not a test module.
+# models in tools/chips/fake_i2c.py; the same code runs on CPython and the unix port. Not a
+# test module.
 from fwtest import EPSILON, raises
 
 from fake_i2c import G, FakeI2C

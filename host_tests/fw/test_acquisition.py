@@ -3,6 +3,8 @@ from fwtest import raises
 
 import ei
 
+# all on the emulated Pico ([rp2]): the data acquisition format from the port's json and floats
+RP2 = "all"
 ONLY = {
     "test_appending_the_rows_made_room_for_allocates_nothing": (
         "micropython", "the heap is a board's (gc.mem_alloc, which CPython has not, and "

@@ -12,6 +12,8 @@ from ei.capture_writer import Writer
 from ei.encoder import Encoding
 
 AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
+# all on the emulated Pico ([rp2]): capture files on the Pico's littlefs
+RP2 = "all"
 ONLY = {"test_a_capture_uploads_more_than_once_as_cbor_and_json":
         ("socket", "uploads over a socket: the nRF52840 (f32-nonet) has none")}
 
@@ -144,7 +146,7 @@ def test_bytes_after_the_last_row_are_refused():
 
 
 def test_a_file_that_is_not_a_capture_is_refused_naming_the_path():
-    for content in (b"", b"a,b,c\n1,2,3\n", b"\xa3gpayload" + b"\x00" * 30):
+    for content in (b"a,b,c\n1,2,3\n", b"\xa3gpayload" + b"\x00" * 30):
         other = path("other")
         write_bytes(other, content)
         e = raises(CaptureError, ei.Sample.from_capture, other)
@@ -173,3 +175,30 @@ def test_writer_refuses_a_bad_row_naming_it_and_leaves_the_file_unfinished():
     w.close()
     e = raises(CaptureError, ei.Sample.from_capture, p)
     assert "never finished" in str(e) and "1 whole rows" in str(e)
+
+
+def test_an_empty_file_is_a_capture_cut_as_it_began():
+    # the writer makes the file, then commits its header: a reset between leaves it empty
+    p = path("empty")
+    write_bytes(p, b"")
+    for partial in (False, True):
+        e = raises(CaptureError, ei.Sample.from_capture, p, partial=partial)
+        assert p in str(e) and "never finished" in str(e) and "no rows" in str(e), str(e)
+
+
+def test_writer_commits_its_header_at_once_and_its_rows_every_4_kb():
+    # LittleFS keeps a file's length in RAM until it is synced: what a reset would keep is
+    # what another reader sees before the writer closes the file
+    p = path("synced")
+    meta = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES)
+    w = Writer(p, meta)
+    try:
+        e = raises(CaptureError, ei.Sample.from_capture, p)
+        assert "never finished" in str(e) and "0 whole rows" in str(e), str(e)
+        per_block = 512 // 16 if w.float32 else 512 // 28  # rows of 3 values a 512-byte block
+        for i in range(8 * per_block):
+            w.append((i, -i, 9.75))
+        kept = ei.Sample.from_capture(p, partial=True)
+        assert len(kept) == 8 * per_block, len(kept)
+    finally:
+        w.close()

@@ -12,6 +12,8 @@ from ei.sim import Accelerometer
 
 _NET = ("socket", "uploads, or asks the service what it stored, over a socket: the nRF52840 "
         "(f32-nonet) has none")
+# all on the emulated Pico ([rp2]): ei.collect() without a network: capture and queue on littlefs
+RP2 = "all"
 ONLY = {name: _NET for name in (
     "test_collect_uploads_a_labelled_sample_and_returns_the_stored_name",
     "test_collect_uploads_to_testing_and_anomaly_with_category",

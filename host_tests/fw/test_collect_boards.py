@@ -1,6 +1,7 @@
 # The board definitions (boards/<name>/board.py), each run with fakes of the hardware it
 # would meet: machine.I2C carrying the register-level fake of its accelerometer
-# (fake_i2c.py), and a network module whose WLAN goes through the statuses a port reports.
+# (tools/chips/fake_i2c.py), and a network module whose WLAN goes through the statuses a
+# port reports.
 # Each board opens its chip on its pins, brings its network up (or has none), names itself
 # from its MAC, and ei.collect() on it uploads or queues what the chip measured.
 import sys
@@ -168,6 +169,7 @@ def cfg_for(board, **kw):
 
 CHIPS = {"esp32": (FakeMPU6050, "MPU6050", 0, 22, 21),
          "rp2_pico_w": (FakeLIS3DH, "LIS3DH", 0, 5, 4),
+         "rp2_pico": (FakeMPU6050, "MPU6050", 0, 5, 4),
          "nrf52840": (FakeADXL345, "ADXL345", 0, 27, 26)}
 
 
@@ -180,7 +182,7 @@ def test_every_board_folder_defines_the_board_protocol():
         assert b.INTERVAL_MS > 0 and b.CONFIG == "config.json"
         assert b.NETWORK in (None, "wifi", "host")
         assert callable(b.setup) and callable(b.sensor) and callable(b.device_name)
-    assert Board("nrf52840").NETWORK is None
+    assert Board("nrf52840").NETWORK is None and Board("rp2_pico").NETWORK is None
     assert Board("esp32").NETWORK == Board("rp2_pico_w").NETWORK == "wifi"
 
 

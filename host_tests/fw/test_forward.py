@@ -48,6 +48,10 @@ def values(line):
     return [float(v) for v in line[:-1].split(",")]
 
 
+# all on the emulated Pico ([rp2]): the data forwarder's lines as the rp2 port formats floats
+RP2 = "all"
+
+
 def test_each_line_is_one_reading_comma_separated_to_four_decimals():
     out = Lines()
     assert ei.forward(Accelerometer("wave"), 10, seconds=0.1, out=out) == 10

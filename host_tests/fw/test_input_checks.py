@@ -11,6 +11,8 @@ INF = float("inf")
 SPARSE = "/tmp/ei-input-checks-%s.bin" % ("mp" if MICROPYTHON else "cp")
 _NET = ("socket", "the Client talks over a socket (and the proxy's log shows what was sent): "
         "the nRF52840 (f32-nonet) has none")
+# all on the emulated Pico ([rp2]): bad input refused the same way on the port
+RP2 = "all"
 ONLY = {name: _NET for name in (
     "test_control_characters_in_header_values_are_refused",
     "test_non_ascii_labels_and_file_names_are_percent_encoded_and_decoded_by_the_service",

@@ -11,6 +11,7 @@ ONLY = {"test_every_public_name_loads_from_its_module":
          "(f32-nonet) has none")}
 # a test of what the first import loads needs a process where nothing else ran first
 OWN_PROCESS = ("test_import_ei_loads_no_module_but_the_errors",)
+RP2 = "all"  # the package as a Pico loads it: .mpy files on littlefs
 
 
 def test_import_ei_loads_no_module_but_the_errors():
@@ -44,6 +45,9 @@ def test_ei_runs_from_the_runtimes_frozen_firmware_or_from_firmware_folder():
     if RUNTIME == "f32-frozen":
         assert ei.__file__ == "ei/__init__.py", ei.__file__
         raises(OSError, os.stat, ei.__file__)  # no such file: it is frozen in
+    elif RUNTIME == "rp2":  # copied to the Pico's flash as .mpy, as make deploy MPY=1 does
+        assert ei.__file__ == "ei/__init__.mpy", ei.__file__
+        os.stat(ei.__file__)
     else:
         assert ei.__file__.endswith("firmware/ei/__init__.py"), ei.__file__
         os.stat(ei.__file__)

@@ -14,6 +14,8 @@ AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 ROOT = "/tmp/ei-queue-test-%s" % ("mp" if MICROPYTHON else "cp")
 _NET = ("socket", "flushes to the service over a socket: the nRF52840 (f32-nonet) has none "
         "(its queue is drained by the host)")
+# all on the emulated Pico ([rp2]): the offline queue on the Pico's littlefs
+RP2 = "all"
 ONLY = {name: _NET for name in (
     "test_put_then_flush_delivers_in_order_and_empties_the_queue",
     "test_entries_keep_category_label_file_name_and_format",

@@ -63,10 +63,14 @@ def test_fake_bus_raises_enodev_where_nothing_answers_and_logs_every_transaction
     assert i2c.writes(0x1C) == [(0x1C, 0x18)]
 
 
-def test_a_chip_that_stops_answering_makes_read_raise_oserror():
-    i2c, dev, d = on_bus(FakeADXL345, sensors.driver("adxl345"))
-    i2c.detach(dev.address)
-    raises(OSError, d.read)
+def test_a_chip_that_stops_answering_is_a_sensor_error_naming_chip_and_address():
+    # read() and read_fifo() alike; still an OSError, as the bus error it replaces
+    for fifo in (False, True):
+        i2c, dev, d = on_bus(FakeADXL345, sensors.driver("adxl345"), fifo=fifo)
+        i2c.detach(dev.address)
+        e = raises(sensors.SensorError, d.read_fifo if fifo else d.read)
+        assert isinstance(e, OSError) and e.address == 0x53 and e.chip == "ADXL345"
+        assert "ADXL345 at I2C address 0x53 stopped answering" in str(e), str(e)
 
 
 def test_xyz_decodes_signed_words_in_either_byte_order_and_justification():

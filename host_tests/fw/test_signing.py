@@ -10,6 +10,10 @@ def mac(key, data):
     return h.hexdigest()
 
 
+# all on the emulated Pico ([rp2]): HMAC-SHA256 on the rp2 port's hashlib
+RP2 = "all"
+
+
 def test_rfc4231_case_1_short_key():
     assert mac(b"\x0b" * 20, b"Hi There") == (
         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")

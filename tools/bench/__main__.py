@@ -37,6 +37,8 @@ recording in 2 s windows holds: gc.mem_alloc after the second and the last windo
 smallest -X heapsize it runs in on f32 from .mpy, against the smallest heap a 100-row upload
 needs there plus the recording's ring.
 
+Then the emulated Raspberry Pi Pico's table, the fourth (tools/bench/pico.py): heap, sampler timing and
+flash writes on MicroPython's own rp2 firmware, on the board's clock.
 This is a benchmark, not a test.
 """
 import datetime
@@ -93,7 +95,8 @@ def main():
         status = board_table(tmp)
         if "--f32-only" not in sys.argv:
             status = recording_table(mpy, tmp) or status
-        return status
+    from tools.bench import pico  # the fourth table: the emulated Pico (tools/bench/pico.py)
+    return pico.main() or status
 
 
 def smallest(mpy, server, module, args, hi_kb, after=()):

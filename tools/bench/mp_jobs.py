@@ -165,33 +165,13 @@ def encode(n):
 
 
 def sampler(hz, n, path=None):
-    from array import array
+    import timing
     import ei
-    from ei.compat import ticks_us, ticks_diff
     hz = int(hz)
     n = int(n)
-    times = array("i", bytes(4 * n))
-
-    class Clocked:
-        axes = AXES
-        i = 0
-
-        def read(self):
-            times[self.i] = ticks_us()
-            self.i += 1
-            return (1.0, 2.0, 3.0)
-
-    period = 1000000 // hz
-    s = ei.sample(Clocked(), 1000 / hz, n, device_type="BENCH", path=path)
-    d = [ticks_diff(times[i + 1], times[i]) for i in range(n - 1)]
-    err = sum(d) / len(d) - period
-    jit = sorted(abs(x - period) for x in d)
-    p99 = jit[min(len(jit) - 1, int(0.99 * len(jit)))]
-    # the end's offset from its fixed deadlines: the median of the last 21 rows, so that one
-    # read the OS delayed is not taken for drift
-    drift = sorted(ticks_diff(times[i], times[0]) - i * period for i in range(n - 21, n))[10]
-    print("OK period_us=%d mean_err_us=%.2f p99_jitter_us=%d end_drift_us=%d late_rows=%d "
-          "interval_ms=%s" % (period, err, p99, drift, s.timing.late_rows, s.interval_ms))
+    sensor = timing.Clocked(n, lambda: (1.0, 2.0, 3.0))
+    s = ei.sample(sensor, 1000 / hz, n, device_type="BENCH", path=path)
+    print("OK " + timing.report(sensor.times, 1000000 // hz, s))
 
 
 def footprint():

@@ -173,9 +173,23 @@ class I2CAccelerometer:
             sleep_ms(1)
 
     def read(self):
-        """The latest sample (x, y, z) in m/s2, from one burst read of the output registers."""
-        self._i2c.readfrom_mem_into(self.address, self._data, self._buf)
+        """The latest sample (x, y, z) in m/s2, from one burst read of the output registers.
+        A chip that stops answering is a SensorError naming it and its address."""
+        try:
+            self._i2c.readfrom_mem_into(self.address, self._data, self._buf)
+        except OSError as e:
+            raise self._lost(e)
         return xyz(self._buf, 0, self._big, self._shift, self._scale)
+
+    def _lost(self, e):
+        # machine.I2C raises OSError(EIO or ENODEV) when the address is not acknowledged,
+        # OSError(ETIMEDOUT) when a chip holds the bus past the bus' timeout
+        code = e.args[0] if e.args else e
+        return SensorError("the %s at I2C address 0x%02x stopped answering (OSError %s%s); "
+                           "check its wiring and power" % (
+                               self.chip, self.address, code,
+                               ": the bus timed out" if code == 110 else ""),
+                           self.address, self.chip)
 
     def read_fifo(self, max_rows=None):
         """Drain up to max_rows rows (all queued if None) from the chip's FIFO, oldest first,
@@ -187,7 +201,24 @@ class I2CAccelerometer:
         if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 0):
             raise ValueError("max_rows must be None or a whole number >= 0, not %r"
                              % (max_rows,))
-        return self._drain(max_rows)
+        try:
+            return self._drain(max_rows)
+        except SensorError:
+            raise
+        except OSError as e:
+            raise self._lost(e)
+
+    def restart_fifo(self):
+        """Empty the chip's FIFO and queue from now on: rows queued while nobody read them
+        (since the driver opened, or since the last sample; a FIFO left alone overruns)
+        are dropped, so that a sample starts with the rows of its own time."""
+        if not self.fifo:
+            raise SensorError("the %s at 0x%02x was opened without fifo=True"
+                              % (self.chip, self.address), self.address, self.chip)
+        try:
+            self._fifo_start()
+        except OSError as e:
+            raise self._lost(e)
 
     def _overrun(self, depth):
         self._fifo_start()

@@ -1,11 +1,16 @@
-# A register-level fake of machine.I2C and of four accelerometers (MPU6050, LIS3DH, ADXL345,
-# LSM6DSOX), written from their datasheets, for the sensor tests on both runtimes.
+# Register-level models of four accelerometers (MPU6050, LIS3DH, ADXL345, LSM6DSOX), written
+# from their datasheets: the one definition of each chip, used by the host tests' fake bus
+# (FakeI2C below, on CPython and on every MicroPython runtime) and by the emulated Pico's I2C
+# bus (tools/pico/i2c_bus.py), which feeds them byte by byte from the real machine.I2C.
 #
 # A device is given a physical acceleration (set_acceleration, m/s2) and converts it the way
 # the chip would for the range, resolution and justification its registers configure,
 # saturating at the largest count. Time is explicit: tick(n) is n output-data-rate periods,
-# each converting the acceleration again and, if the chip's FIFO runs, queueing the sample.
+# each converting the acceleration again and, if the chip's FIFO runs, queueing the sample;
+# odr_hz() is the rate the registers configure (None while the chip converts nothing), from
+# which the emulated bus ticks a chip as emulated time passes.
 # A powered-down chip (reset state for all but the LIS3DH) converts nothing.
+# Code here runs on MicroPython too: no CPython-only module, no f-string.
 import errno
 
 G = 9.80665
@@ -103,6 +108,9 @@ class FakeDevice:
         self.address = address
         self.id = self.ID if who_am_i is None else who_am_i
         self.accel = (0.0, 0.0, G)  # lying flat
+        self._ptr = 0          # the register address pointer
+        self._first = False    # the next byte written is a register address
+        self._reading = False  # in a read transaction
         self.reset()
 
     def reset(self):
@@ -114,20 +122,51 @@ class FakeDevice:
         self.overwritten = False   # a queued row was lost since the FIFO last had room
         self.latched = False
 
-    # One transaction: the address pointer starts at reg and moves on after each byte.
+    # The bus side, a byte at a time, as the chip sees it: a write transaction's first byte
+    # sets the address pointer, the next ones are written there; a read transaction reads
+    # from the pointer; the pointer moves on after each byte (after()); stop() ends either.
+    def start_write(self):
+        self._first = True
+
+    def write_byte(self, value):
+        if self._first:
+            self._first = False
+            self._ptr = self.begin(value)
+            return
+        if self._ptr not in self.READ_ONLY:
+            self.put(self._ptr, value)
+        self._ptr = self.after(self._ptr)
+
+    def start_read(self):
+        self._reading = True
+
+    def read_byte(self):
+        v = self.get(self._ptr)
+        self._ptr = self.after(self._ptr)
+        return v
+
+    def stop(self):
+        if self._reading:
+            self._reading = False
+            self.end_read()
+
+    # One register transaction, as machine.I2C's readfrom_mem_into and writeto_mem make it:
+    # a write of the register address, then (after a repeated start) the bytes read, or the
+    # bytes written after it.
     def read_into(self, reg, buf):
-        reg = self.begin(reg)
+        self.start_write()
+        self.write_byte(reg)
+        self.start_read()
         for i in range(len(buf)):
-            buf[i] = self.get(reg)
-            reg = self.after(reg)
-        self.end_read()
+            buf[i] = self.read_byte()
+        self.stop()
 
     def write(self, reg, data):
-        reg = self.begin(reg)
+        self.start_write()
+        self.write_byte(reg)
         for v in data:
-            if reg not in self.READ_ONLY:
-                self.put(reg, v)
-            reg = self.after(reg)
+            self.write_byte(v)
+        self.stop()
 
     def begin(self, reg):
         return reg
@@ -196,6 +235,10 @@ class FakeDevice:
     def fifo_running(self):
         return False
 
+    def odr_hz(self):
+        """The output data rate the registers configure, or None while powered down."""
+        raise NotImplementedError
+
     def queue(self, s):
         raise NotImplementedError
 
@@ -224,6 +267,14 @@ class FakeMPU6050(FakeDevice):
 
     def powered(self):
         return not self.regs[0x6B] & 0x40  # SLEEP
+
+    def odr_hz(self):
+        # Sample rate = gyroscope output rate / (1 + SMPLRT_DIV); the gyroscope runs at 8 kHz
+        # with DLPF_CFG 0 or 7, else at 1 kHz (the accelerometer's own rate is 1 kHz).
+        if not self.powered():
+            return None
+        gyro = 8000 if self.regs[0x1A] & 7 in (0, 7) else 1000
+        return gyro / (1 + self.regs[0x19])
 
     def word(self, a):
         return counts(a, 16384 >> ((self.regs[0x1C] >> 3) & 3), 16)
@@ -301,6 +352,15 @@ class FakeLIS3DH(FakeDevice):
     def powered(self):
         return self.regs[0x20] >> 4 != 0
 
+    # CTRL_REG1 ODR[3:0] 1..9; 8 (1.6 kHz) is low-power mode's, 9 is 1.344 kHz (5.376 in LP).
+    _ODR_HZ = (None, 1, 10, 25, 50, 100, 200, 400, 1600, 1344)
+
+    def odr_hz(self):
+        odr = self.regs[0x20] >> 4
+        if odr == 9 and self.regs[0x20] & 0x08:
+            return 5376
+        return self._ODR_HZ[odr] if odr < len(self._ODR_HZ) else None
+
     def bits(self):
         lp, hr = self.regs[0x20] & 0x08, self.regs[0x23] & 0x08
         if lp and hr:
@@ -366,6 +426,10 @@ class FakeADXL345(FakeDevice):
 
     def powered(self):
         return self.regs[0x2D] & 0x08  # Measure
+
+    def odr_hz(self):
+        # BW_RATE rate code 0..15: 3200 Hz / 2 ** (15 - code)
+        return 3200 / 2 ** (15 - (self.regs[0x2C] & 0x0F)) if self.powered() else None
 
     def word(self, a):
         fmt = self.regs[0x31]
@@ -433,6 +497,13 @@ class FakeLSM6DSOX(FakeDevice):
 
     def powered(self):
         return self.regs[0x10] >> 4 != 0
+
+    # CTRL1_XL ODR_XL 1..11 (11: 1.6 Hz, low-power mode only)
+    _ODR_HZ = (None, 12.5, 26, 52, 104, 208, 416, 833, 1660, 3330, 6660, 1.6)
+
+    def odr_hz(self):
+        odr = self.regs[0x10] >> 4
+        return self._ODR_HZ[odr] if odr < len(self._ODR_HZ) else None
 
     def word(self, a):
         return counts(a, 1 / self._MG[(self.regs[0x10] >> 2) & 3] * 1000, 16)

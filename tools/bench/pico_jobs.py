@@ -1,0 +1,73 @@
+# The benchmark's jobs on the emulated Pico (tools/bench/pico.py boots it with this file and
+# timing.py as .mpy, and an MPU6050 on I2C0). main.py calls run(job, *args); each prints one
+# "OK key=value ..." line. MicroPython code; time is the board's own clock.
+import gc
+import sys
+
+from machine import I2C, Pin
+
+AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
+
+
+def mpu6050(rate_hz):
+    import ei.sensors
+    return ei.sensors.open(I2C(0, scl=Pin(5), sda=Pin(4), freq=400000), "mpu6050",
+                           rate_hz=rate_hz)
+
+
+def heap(seconds, hz):
+    """The heap after `import ei`, then the least heap free (after a collection every 100
+    rows) while ei.sample reads the MPU6050 at hz for `seconds` into a capture file, as
+    ei.collect and the daemon sample."""
+    gc.collect()
+    boot = gc.mem_free()
+    import ei
+    gc.collect()
+    after_import = gc.mem_free()
+    sensor = mpu6050(hz)
+    least = [after_import]
+
+    def progress(i, n):
+        if i % 100 == 0 or i == n:
+            gc.collect()
+            free = gc.mem_free()
+            if free < least[0]:
+                least[0] = free
+
+    rows = int(seconds * hz)
+    ei.sample(sensor, 1000 / hz, rows, device_type="BENCH", path="capture.eic",
+              progress=progress)
+    print("OK boot_free=%d import_free=%d least_free=%d rows=%d" % (
+        boot, after_import, least[0], rows))
+
+
+def sampler(hz, n, path=None):
+    """Period error, p99 jitter and end drift of ei.sample reading the MPU6050 over I2C at
+    hz, n rows, to RAM or to a capture file at path."""
+    import ei
+    import timing
+    hz = int(hz)
+    n = int(n)
+    sensor = timing.Clocked(n, mpu6050(hz).read)
+    s = ei.sample(sensor, 1000 / hz, n, device_type="BENCH", path=path)
+    print("OK " + timing.report(sensor.times, 1000000 // hz, s))
+
+
+def queue(entries, rows):
+    """Queue `entries` samples of `rows` rows (3 float32 values each), one a line "PUT i"
+    after each, so that the host can read the flash counters between them."""
+    import ei
+    from ei.queue import Queue
+    q = Queue("queue")
+    for i in range(int(entries)):
+        s = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES)
+        for r in range(int(rows)):
+            s.append((r * 0.25, -r * 0.5, 9.80665))
+        q.put(s, label="idle")
+        print("PUT", i)
+        sys.stdin.buffer.read(1)  # the host has read the counters
+    print("OK entries=%d" % len(q))
+
+
+def run(job, *args):
+    {"heap": heap, "sampler": sampler, "queue": queue}[job](*args)
