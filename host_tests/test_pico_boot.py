@@ -65,10 +65,6 @@ def test_make_deploy_to_the_pico_then_it_boots_into_the_daemon(tmp_path):
     assert pico.i2c[0].transactions > 5  # the driver reset and configured the chip
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "at_server reads sys.stdin, whose bare-metal ports turn \\r into \\n: the daemon waits "
-    "for a \\r that never comes (issue 15). The daemon's fix, made in parallel, answers: "
-    "remove this mark when it is merged"))
 def test_the_daemon_at_boot_answers_at_config_over_usb():
     files = board_files("rp2_pico", {"daemon": True})
     with booted(files, chips=[FakeMPU6050()], paced=True) as pico:

@@ -13,5 +13,11 @@ try:
     print('ei: ready: ei.collect("idle", seconds=2) or ei.daemon()')
 except Exception as e:
     print("ei: not ready: %s: %s" % (type(e).__name__, e))
+    # what config.json holds that is right: with "daemon" there, the daemon still starts,
+    # says why the file does not load, and edge-impulse-daemon can repair it
+    from ei.collector import config_as_read
+    cfg = config_as_read()
 if cfg.get("daemon"):
     ei.daemon()  # until Ctrl-C
+elif cfg.get("record_label"):
+    ei.collect()  # the config's recording, until Ctrl-C (README: Continuous recording)
