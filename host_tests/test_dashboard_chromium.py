@@ -104,7 +104,7 @@ def test_the_plot_draws_each_axis_from_the_samples_values(service, page):
     assert lines[0] == "timestamp,accX,accY,accZ" and len(lines) == 201
     shot = os.environ.get("DASHBOARD_SCREENSHOT")
     if shot:
-        page.set_window_size(1200, 860)
+        page.set_window_size(1200, 1100)
         page.save_screenshot(shot)
 
 

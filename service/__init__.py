@@ -6,6 +6,7 @@ A package by role (README: "The local ingestion service"):
     safety.py       Host, Origin, API key        ingestion.py /api/<category>/{data,files}
     dashboard.py    the page, session, events    samples.py   /samples: list, values, downloads
     plots.py        plotted values, cached       store.py     SQLite index + files
+    recordings.py   /recordings: a recording's windows joined, checked and thinned as one
     testing.py      /_mock/... (testing only)    studio_api.py  Studio REST calls (testing only)
     files.py        one file: check, describe, read back (acquisition.py, cbor_sample.py,
                     cbor_stream.py, json_sample.py, signature.py, media.py)

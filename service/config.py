@@ -47,6 +47,7 @@ HEAVY_READS = 2                      # own: plots and CSV exports worked out at 
 MAX_CSV_VALUES = 2000000             # own: values the CSV export writes at most
 PAGE = 1000                          # own: entries of /samples and /devices a page, at most and by default
 PAGE_BYTES = 1024 * 1024             # own: a page of /samples ends once its entries pass this size
+MAX_RECORDING_ID = 64                # own: a recording id /recordings lists (ei.record's: 8 hex digits)
 EMPTY_SIGNATURE = "0" * 64           # what the signature is replaced by before the HMAC is computed
 # The page's regex is JavaScript, ^[a-zA-Z0-9\s-_]+ : there the '-' after the class escape \s is literal.
 LABEL_RE = re.compile(r"^[a-zA-Z0-9\s\-_]+")

@@ -95,19 +95,20 @@ def _signature(f, span):
     return cbor2.loads(f.read(span[1] - span[0]))
 
 
-def each_row(meta, f, keep, step=1):
-    """Hand every step-th row of values a stored file holds to keep(row), in order, as the
-    file is read (nothing is collected here). False for images and other files (no values)."""
+def each_row(meta, f, keep, step=1, start=0):
+    """Hand every step-th row of values a stored file holds, from row `start`, to keep(row), in
+    order, as the file is read (nothing is collected here). False for images and other files
+    (no values)."""
     total = meta.get("rows") or 0
     kind = meta.get("kind")
     if kind not in ("acquisition", "csv", "audio") or not total:
         return False
 
     def walked(i, row):
-        if i % step == 0:
+        if i >= start and (i - start) % step == 0:
             keep(row)
     size = _size(f)
-    picks = range(0, total, step)
+    picks = range(start, total, step)
     if kind == "acquisition" and meta["content_type"] == "application/json":
         acquisition.read_json(f, size, walked)
     elif kind == "acquisition":

@@ -1,7 +1,8 @@
 """The values the dashboard plots, worked out from a sample's file on demand and kept a while.
 
-A plot is every step-th row of a sample, at most MAX_PLOT_VALUES values (fewer rows for a wide
-sample), kept as the JSON it is sent as: the cache holds at most `budget` bytes of it (least
+A plot is every step-th row of a sample (from a row `start`: a recording's windows are thinned
+as one, recordings.py), at most MAX_PLOT_VALUES values (fewer rows for a wide sample), kept as
+the JSON it is sent as: the cache holds at most `budget` bytes of it (least
 recently used out first), and every request for one plot shares the same bytes. Working one
 out reads a whole file, so at most HEAVY_READS plots and CSV exports are worked out at once
 (`heavy`, which the CSV export takes too); the others wait their turn and then find the plot
@@ -12,7 +13,7 @@ import json
 import threading
 
 from service.config import HEAVY_READS, MAX_PLOT_VALUES
-from service.files import series
+from service.files import each_row
 from service.web import Rejected
 
 
@@ -31,7 +32,7 @@ def points(meta, asked):
 
 
 class Plots:
-    """(step, the plotted rows as JSON bytes) of the samples last plotted, `budget` bytes."""
+    """The plotted rows (as JSON bytes) of the samples last plotted, `budget` bytes of them."""
 
     def __init__(self, budget):
         self.budget, self.used = budget, 0
@@ -47,7 +48,14 @@ class Plots:
             return found
 
     def get(self, store, meta, max_points):
-        key = (meta["sample_id"], meta["sha256"], max_points)
+        """(step, the rows as JSON): every step-th row, at most max_points rows."""
+        total = meta.get("rows") or 0
+        step = max(1, -(-total // max_points)) if total else 1
+        return step, self.rows(store, meta, step)
+
+    def rows(self, store, meta, step, start=0):
+        """Every step-th row from row `start`, as JSON bytes (b"null": a file of no values)."""
+        key = (meta["sample_id"], meta["sha256"], step, start)
         found = self._cached(key)
         if found is not None:
             return found
@@ -55,16 +63,17 @@ class Plots:
             found = self._cached(key)  # made while this one waited
             if found is not None:
                 return found
+            rows = []
             with open_sample(store, meta) as f:
-                step, rows = series(meta, f, max_points)
-            found = (step, json.dumps(rows, allow_nan=False, separators=(",", ":")).encode())
+                if not each_row(meta, f, rows.append, step, start):
+                    rows = None
+            found = json.dumps(rows, allow_nan=False, separators=(",", ":")).encode()
             del rows
         with self.lock:
-            size = len(found[1])
-            if size <= self.budget // 4 and key not in self.kept:  # one plot never fills it
+            if len(found) <= self.budget // 4 and key not in self.kept:  # one plot never fills it
                 self.kept[key] = found
-                self.used += size
+                self.used += len(found)
                 while self.used > self.budget:
-                    _, (_, old) = self.kept.popitem(last=False)
+                    _, old = self.kept.popitem(last=False)
                     self.used -= len(old)
         return found

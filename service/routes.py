@@ -9,7 +9,7 @@ own thread and may take the connection over (environ["werkzeug.socket"]), as a W
 """
 from werkzeug.routing import BaseConverter, Map, Rule
 
-from service import dashboard, devices, ingestion, record, samples, studio_api, testing
+from service import dashboard, devices, ingestion, record, recordings, samples, studio_api, testing
 
 
 class Digits(BaseConverter):
@@ -38,6 +38,9 @@ RULES = [
     Rule("/samples/<digits:sample_id>", endpoint="samples.sample", methods=["GET"]),
     Rule("/samples/<digits:sample_id>/raw", endpoint="samples.raw", methods=["GET"]),
     Rule("/samples/<digits:sample_id>/csv", endpoint="samples.csv_export", methods=["GET"]),
+    Rule("/recordings", endpoint="recordings.listing", methods=["GET"]),
+    Rule("/recordings/<rid>", endpoint="recordings.recording", methods=["GET"]),
+    Rule("/recordings/<rid>/windows", endpoint="recordings.windows", methods=["GET"]),
     Rule("/events", endpoint="dashboard.events", methods=["GET"]),
 ]
 TEST_RULES = [
@@ -57,6 +60,9 @@ VIEWS = {
     "samples.sample": (samples.sample, READ),
     "samples.raw": (samples.raw, READ),
     "samples.csv_export": (samples.csv_export, READ),
+    "recordings.listing": (recordings.listing, READ),
+    "recordings.recording": (recordings.recording, READ),
+    "recordings.windows": (recordings.windows, READ),
     "devices.connect": (devices.connect, OPEN),  # the key is in the hello
     "record.devices": (record.devices, READ),
     "record.start_sampling": (record.start_sampling, KEY),

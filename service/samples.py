@@ -20,19 +20,9 @@ from werkzeug.wsgi import wrap_file
 from service.config import MAX_CSV_VALUES, MAX_PLOT_POINTS, PAGE, PLOT_POINTS
 from service.files import each_row
 from service.plots import open_sample, points
-from service.web import Rejected, text
+from service.web import Rejected, count_arg, text
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs as a formula
-
-
-def _count(request, name, default, most):
-    """A query argument that is a count: ASCII digits, 1 to `most` (default when absent)."""
-    value = request.args.get(name)
-    if value is None:
-        return default
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
-        raise Rejected(400, "%s must be a whole number, not %r" % (name, value[:40]))
-    return max(1, min(int(value), most)) if most else int(value)
 
 
 def listing(app, request):
@@ -40,8 +30,8 @@ def listing(app, request):
     category, label = request.args.get("category"), ()
     if "label" in request.args:
         label = request.args["label"] or None
-    limit = _count(request, "limit", PAGE, PAGE)
-    after = _count(request, "after", 0, None)
+    limit = count_arg(request, "limit", PAGE, PAGE)
+    after = count_arg(request, "after", 0, None)
     store, project = app.store, request.project.name
     ids, following = store.page(project, category, label, after, limit)
 
@@ -68,7 +58,7 @@ def _found(app, request, sample_id):
 def sample(app, request, sample_id):
     """One sample's metadata and its values over time, at most max_points rows (every step-th)."""
     meta = _found(app, request, sample_id)
-    asked = _count(request, "max_points", PLOT_POINTS, MAX_PLOT_POINTS)
+    asked = count_arg(request, "max_points", PLOT_POINTS, MAX_PLOT_POINTS)
     step, values = app.plots.get(app.store, meta, points(meta, asked))
     head = json.dumps(dict(meta, step=step), allow_nan=False).encode()
     pieces = [head[:-1], b', "values": ', values, b"}"]  # the cached bytes are sent, not copied

@@ -19,6 +19,7 @@ import collections
 import datetime
 import json
 import os
+import pathlib
 import sqlite3
 import threading
 
@@ -34,6 +35,8 @@ CREATE TABLE IF NOT EXISTS samples (
 """
 # A store from before projects gets the column, its samples in the default project.
 _PROJECT = "ALTER TABLE samples ADD COLUMN project TEXT NOT NULL DEFAULT '%s'" % DEFAULT_PROJECT
+# a recording's id, from what ei.record sends in x-metadata (recordings.py reads it; indexed)
+RECORDING = "json_extract(extra, '$.metadata.recording')"
 _INDEXES = """
 DROP INDEX IF EXISTS samples_label;
 DROP INDEX IF EXISTS samples_name;
@@ -42,7 +45,8 @@ CREATE INDEX IF NOT EXISTS samples_project ON samples (project, id);
 CREATE INDEX IF NOT EXISTS samples_project_label ON samples (project, category, label, id);
 CREATE INDEX IF NOT EXISTS samples_project_name ON samples (project, category, name);
 CREATE INDEX IF NOT EXISTS samples_project_sha256 ON samples (project, sha256);
-"""
+CREATE INDEX IF NOT EXISTS samples_project_recording ON samples (project, %s, id);
+""" % RECORDING
 _COLUMNS = "id, name, file_name, category, label, size, sha256, received_at, summary, extra, project"
 # what one entry weighs in a list, in bytes, without reading it
 _WEIGHT = ("length(CAST(name AS BLOB)) + length(CAST(file_name AS BLOB)) + length(CAST(summary AS BLOB))"
@@ -98,6 +102,8 @@ class Store:
         self.version = 0
         self.versions = collections.Counter()
         self._last_date_id = 0
+        self.read_lock = threading.Lock()
+        self.reader = None  # read()'s connection, opened on first use
         self.db = sqlite3.connect(os.path.join(self.data_dir, "index.sqlite3"), isolation_level=None,
                                   check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -116,8 +122,10 @@ class Store:
                 os.remove(entry.path)
 
     def close(self):
-        with self.lock:
+        with self.lock, self.read_lock:
             self.db.close()
+            if self.reader is not None:
+                self.reader.close()
 
     def path(self, sample_id):
         return os.path.join(self.files_dir, str(sample_id))
@@ -248,6 +256,16 @@ class Store:
             ids.append(sample_id)
             weight += size
         return ids, ids[-1] if len(rows) > limit else None
+
+    def read(self, sql, args=()):
+        """The rows of one read-only query (recordings.py's, over the index), on a connection
+        of its own: WAL lets it read while uploads are stored, so a long scan holds no upload."""
+        with self.read_lock:
+            if self.reader is None:
+                index = pathlib.Path(self.data_dir, "index.sqlite3").as_uri()
+                self.reader = sqlite3.connect(index + "?mode=ro", uri=True, isolation_level=None,
+                                              check_same_thread=False)
+            return self.reader.execute(sql, args).fetchall()
 
     def listing(self, project=None):
         """Every entry with its decoded data acquisition object: the test API's view (it reads

@@ -29,6 +29,17 @@ def json_answer(obj, status=200, **headers):
                     headers=headers)
 
 
+def count_arg(request, name, default, most):
+    """A query argument that is a count: ASCII digits, 1 to `most` (no bound: None; default
+    when absent); Rejected(400) naming it otherwise."""
+    value = request.args.get(name)
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        raise Rejected(400, "%s must be a whole number, not %r" % (name, value[:40]))
+    return max(1, min(int(value), most)) if most else int(value)
+
+
 def flag(headers, name):
     """A yes/no header: set when present, unless it says 0 or false."""
     value = headers.get(name)

@@ -2,12 +2,14 @@
 // API key), opens it, then starts each part of the page with the project's event stream
 // (/events: `change` when its samples change, `devices` when its devices do). A part is a
 // module with a start(events) function: samples.js (the list and the plot), devices.js (the
-// Devices panel and the Record form); another view is added the same way.
+// Devices panel and the Record form), timeline.js (the Recordings panel: a recording's windows
+// joined); another view is added the same way.
 "use strict";
 
 import {$, openProject, project, savedKey, status} from "./page.js";
 import * as devices from "./devices.js";
 import * as samples from "./samples.js";
+import * as timeline from "./timeline.js";
 
 // The project's events, for every part: an EventSource on /events, made again (with the
 // project opened again) when the service closed it for good, e.g. after a restart.
@@ -39,6 +41,7 @@ function show() {
   const events = listen();
   samples.start(events);
   devices.start(events, "ws://" + location.host);
+  timeline.start(events);
 }
 
 async function open(key) {

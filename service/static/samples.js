@@ -123,7 +123,8 @@ export async function select(id) {
 // ---- the page's state, in its address: #category=training&label=wave&sample=12 --------------------
 
 function saveHash() {
-  const p = new URLSearchParams();
+  const p = new URLSearchParams(location.hash.slice(1));   // other parts' keys stay (recording=)
+  for (const k of ["category", "label", "sample"]) p.delete(k);
   if (state.category) p.set("category", state.category);
   if (state.label) p.set("label", state.label === NO_LABEL ? "" : state.label);
   if (state.selected !== null) p.set("sample", state.selected);
