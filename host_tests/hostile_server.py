@@ -8,7 +8,8 @@ token keeps one test's /files state apart from another's):
     page-close                     the 200 KB page, delimited by the close
     endless-chunked                200, then chunks forever (until the client goes)
     endless-headers                200, then header lines forever
-    long-header                    a 5 KB header line
+    long-header                    200 and the stored name, after a 2 KB Report-To (as a CDN
+                                   sends) and a 100 KB Set-Cookie header line
     chunk-negative, chunk-0x       a chunk size of "-5" / "0x5"
     two-lengths                    Content-Length 5 and Content-Length 3
     length-and-chunked             both
@@ -159,7 +160,10 @@ class HostileServer:
             while True:
                 send(b"X-Padding: " + b"p" * 100 + b"\r\n" * 1)
         elif scenario == "long-header":
-            send(b"HTTP/1.1 200 OK\r\nSet-Cookie: " + b"c" * 5000 + b"\r\n\r\n")
+            report_to = b'{"group":"cf-nel","max_age":604800,"endpoints":[{"url":"' + \
+                b"https://a.nel.example/report/v4?s=" + b"x" * 2000 + b'"}]}'
+            send(_answer(200, b"long-header.cbor", extra=b"Report-To: " + report_to +
+                         b"\r\nSet-Cookie: " + b"c" * 100000 + b"\r\n"))
         elif scenario in ("chunk-negative", "chunk-0x"):
             size = b"-5" if scenario == "chunk-negative" else b"0x5"
             send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s\r\nhello\r\n0\r\n\r\n"

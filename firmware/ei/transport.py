@@ -7,10 +7,11 @@
 import socket
 
 from ei.compat import wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff, \
-    getaddrinfo, nodelay
+    getaddrinfo, nodelay, const
 from ei.errors import TransportError, Timeout, CertificateError
 
 _warned = False
+_LATE = const(-1)  # (an errno no socket raises) the deadline passed before a write
 
 
 def _fail(step, where, e):
@@ -72,23 +73,20 @@ class Connection:
         """From now on, the whole request (answer included) must end within ms."""
         self._end = ticks_add(ticks_ms(), ms)
 
-    def _over(self):
-        return Timeout("the request to %s did not end within its deadline (timeout + "
-                       "length / min_rate)" % self.where)
-
     def write(self, b):
-        if self._end is not None:
-            left = ticks_diff(self._end, ticks_ms())
-            if left <= 0:
-                raise self._over()
-            if left < self._ms:  # near the deadline: a write may not wait past it
-                self._settimeout(left / 1000)
-                self._short = True
         try:
+            if self._end is not None:
+                left = ticks_diff(self._end, ticks_ms())
+                if left <= 0:
+                    raise OSError(_LATE)
+                if left < self._ms:  # near the deadline: a write may not wait past it
+                    self._settimeout(left / 1000)
+                    self._short = True
             self._write(b)
         except (OSError, AttributeError) as e:
-            if self._short and is_timeout(e):
-                raise self._over()
+            if e.args and e.args[0] == _LATE or self._short and is_timeout(e):
+                raise Timeout("the request to %s did not end within its deadline (timeout "
+                              "+ length / min_rate)" % self.where)
             raise _fail("sending to", self.where, e)
 
     def begin_response(self):
@@ -107,7 +105,7 @@ class Connection:
         except (OSError, AttributeError) as e:
             raise _fail("reading from", self.where, e)
 
-    def _settimeout(self, t):
+    def _settimeout(self, t):  # (ei/websocket.py sets a connection's timeout with it)
         try:
             self._sock.settimeout(t)
         except AttributeError:  # MicroPython's TLS socket: its timeout is the TCP socket's

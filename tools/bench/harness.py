@@ -29,8 +29,10 @@ def build_mpy(dest, firmware=True):
         rel = src.relative_to(FIRMWARE) if src.is_relative_to(FIRMWARE) else src.name
         out = dest / pathlib.Path(rel).with_suffix(".mpy")
         out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(MPY_CROSS), "-o", str(out), str(src)], check=True,
-                       capture_output=True)
+        # named in the .mpy (for tracebacks) as `make mpy` names it, "ei/<module>.py": a
+        # board's .mpy is not named by this machine's path (its name is a qstr on the heap)
+        subprocess.run([str(MPY_CROSS), "-s", str(rel), "-o", str(out), str(src)],
+                       check=True, capture_output=True)
         sizes[str(pathlib.Path(rel).with_suffix(""))] = out.stat().st_size
     return sizes
 

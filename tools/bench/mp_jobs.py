@@ -109,9 +109,9 @@ def write_ratio(n, host, port, repeat, chunk="0", source="appended"):
     c = ei.Client(KEY, host=host, port=int(port), tls=False, retries=0,
                   **({"chunk": int(chunk)} if int(chunk) else {}))
     body = ram_body(s, c.encoding())
-    head = wire.request_head("/api/training/data", "%s:%s" % (host, port), KEY,
-                             [("X-File-Name", "t.cbor")], "application/cbor", len(body))
-    request = bytes(head) + bytes(body)
+    head = "".join(wire.head("/api/training/data", "%s:%s" % (host, port), KEY,
+                             [("X-File-Name", "t.cbor")], "application/cbor", len(body)))
+    request = head.encode() + bytes(body)
     body = None
 
     def one_write():
