@@ -55,34 +55,31 @@ class Sample:
             checked.append((check_text(s[0], "sensor name"), check_text(s[1], "sensor units")))
         self.sensors = checked
         self.width = len(checked)
-        self._values = None
-        self._source = None
+        self._values = self._source = None
         self._consumed = False
-        self._appended = False
-        if values is None:
-            if rows is not None and (not isinstance(rows, int) or rows < 0):
-                raise ValueError("rows must be a whole number >= 0, not %r" % (rows,))
-            from ei.rows import Rows  # loaded when rows are appended: saves RAM otherwise
-            self._source = Rows(self.width, rows or 0)
-            self._appended = True
-            self.rows = 0
-        elif isinstance(values, list):
+        if isinstance(values, list):
             if rows is not None and rows != len(values):
                 raise ValueError("rows=%d but values has %d rows" % (rows, len(values)))
             for i, row in enumerate(values):
                 self.check_row(row, i)
             self._values = values
             self.rows = len(values)
-        elif hasattr(values, "iter_rows"):
+            return
+        if hasattr(values, "iter_rows"):
             if rows is not None and rows != values.rows:
                 raise ValueError("rows=%d but the source has %d rows" % (rows, values.rows))
             self._source = values
             self.rows = values.rows
+            return
+        if values is not None and rows is None:
+            raise ValueError("an iterable of values needs rows=N, its number of rows")
+        if rows is not None and (not isinstance(rows, int) or rows < 0):
+            raise ValueError("rows must be a whole number >= 0, not %r" % (rows,))
+        if values is None:
+            from ei.rows import Rows  # loaded when rows are appended: saves RAM otherwise
+            self._source = Rows(self.width, rows or 0)
+            self.rows = 0
         else:
-            if rows is None:
-                raise ValueError("an iterable of values needs rows=N, its number of rows")
-            if not isinstance(rows, int) or rows < 0:
-                raise ValueError("rows must be a whole number >= 0, not %r" % (rows,))
             self._values = values
             self.rows = rows
 
@@ -117,7 +114,7 @@ class Sample:
         return self._source.cbor_rows(float32)
 
     def append(self, row):
-        if not self._appended:
+        if self._values is not None or not hasattr(self._source, "append"):
             raise TypeError("append() needs a Sample made without values")
         self._source.append(self.check_row(row, self.rows))  # into the room: no allocation
         self.rows += 1

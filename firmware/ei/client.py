@@ -83,30 +83,19 @@ class Client:
         name = self.name(file_name)
         label = self.label(label)
         length = encoder.encoded_len(sample, enc)
-        path = "/api/%s/data" % category
         room = max(self.chunk, encoder.room(sample, enc))
-
-        def request(retry):
-            headers = [("X-File-Name", name)] + self.options(
-                label, no_label, disallow_duplicates or retry, add_date_id)
-            return path, headers, enc.content_type, length, False, room
-
-        text = self.send(request, lambda ch: encoder.body(sample, enc, ch), sample.reusable)
+        text = self.send("/api/%s/data" % category, name,
+                         (label, no_label, disallow_duplicates, add_date_id), enc.content_type,
+                         length, room, lambda ch: encoder.body(sample, enc, ch),
+                         sample.reusable)
         return None if text is None else text.strip()
 
     def upload_files(self, *args, **kw):
         """upload_files(files, category="training", ...): POST files as multipart/form-data
         to /api/{category}/files. See ei/files.py for the arguments: its code is loaded when
-        used and forgotten after (what it returns keeps only ei/files_answer.py's)."""
-        import sys
-        import ei
+        used and forgotten after."""
         from ei.files import upload_files
-        try:
-            return upload_files(self, *args, **kw)
-        finally:
-            for name in ("files", "files_answer"):
-                if sys.modules.pop("ei." + name, None) is not None:
-                    delattr(ei, name)  # importing a submodule set the package's attribute
+        return upload_files(self, *args, **kw)
 
     def upload_encoded(self, *args, **kw):
         """upload_encoded(data, file_name, category="training", ...): POST a data
@@ -137,17 +126,21 @@ class Client:
         hello). Never print it."""
         return self._api_key
 
-    def send(self, request, body, reusable):
-        """Post, retrying failures worth a retry. request(retry) gives the request's
-        (path, headers, content type, length, length first, chunk buffer size); body(ch)
-        writes the body into ch, a stream.Chunker of that size, yielding as ch.put does
-        (what is left in ch at its end is sent after it). Returns the 200 answer's text, or
-        None when a retry was answered "duplicate" (an earlier attempt's 200 was lost)."""
+    def send(self, path, name, opts, ctype, length, room, body, reusable):
+        """POST a /data body (upload, upload_encoded), retrying failures worth a retry: its
+        file name, opts (label, no_label, disallow_duplicates, add_date_id: a retry always
+        disallows duplicates), content type and length; body(ch) writes it into ch, a
+        stream.Chunker of room bytes, yielding as ch.put does (what is left in ch at its end
+        is sent after it). Returns the 200 answer's text, or None when a retry was answered
+        "duplicate" (an earlier attempt's 200 was lost)."""
+        label, no_label, dup, date_id = opts
         attempt = 0
         while True:
             self.attempts = attempt + 1
             try:
-                status, text = self.post(request(attempt > 0), body)
+                status, text = self.post((path, [("X-File-Name", name)] + self.options(
+                    label, no_label, dup or attempt > 0, date_id), ctype, length, False, room),
+                    body)
                 if status == 200:
                     return text
                 raise for_status(status, text)
@@ -188,24 +181,30 @@ class Client:
         try:
             conn.deadline(self.deadline_ms(length))
             ch = stream.Chunker(room)
-            n = [0]  # the head's bytes
-            pieces = _pieces(ch, wire.head(path, wire.host_header(self.host, self.port,
-                                                                  self.tls), self._api_key,
-                                           headers, ctype, length, length_first), body, n)
-            req = headers = None  # not kept while the answer is read
-            sent = 0
             try:
-                # The one loop that writes a request, piece by piece.
-                for b in pieces:
-                    sent += len(b)
-                    if sent > n[0] + length:  # never let the server take more than it is told
-                        break
-                    conn.write(b)
+                for s in wire.head(path, wire.host_header(self.host, self.port, self.tls),
+                                   self._api_key, headers, ctype, length, length_first):
+                    for b in ch.put(s.encode()):  # (only a head over the buffer fills it)
+                        conn.write(b)
+                req = headers = s = None  # not kept while the body is written
+                # The one loop that writes a request's body, piece by piece (a small sample
+                # goes out with its head in one write).
+                sent = -ch.pos
+                pieces = body(ch)
+                try:
+                    for b in pieces:
+                        sent += len(b)
+                        if sent > length:  # never let the server take more than it is told
+                            break
+                        conn.write(b)
+                    if sent <= length and ch.pos:
+                        sent += ch.pos
+                        conn.write(ch.take())
+                finally:
+                    pieces.close()  # a file being streamed is closed now, not by the GC
+                    pieces = None
             finally:
-                pieces.close()  # a file being streamed is closed now, not by the GC
-                pieces = None
                 ch.release()  # the answer is read through the same buffer
-            sent -= n[0]
             if sent != length:  # a file changed while it was sent (or a bug here)
                 raise ValueError("the body came to %s bytes, not the %d announced: did a file "
                                  "change while it was sent?" % (
@@ -216,15 +215,3 @@ class Client:
             # also when the body fails half-way: the server sees a short body, never a
             # wrong sample
             conn.close()
-
-
-def _pieces(ch, head, body, n):
-    """A request's pieces: its head, then its body, packed into the chunk buffer ch (a small
-    sample goes out with its head in one write); n[0] counts the head's bytes."""
-    for s in head:
-        b = s.encode()
-        n[0] += len(b)
-        yield from ch.put(b)
-    yield from body(ch)
-    if ch.pos:
-        yield ch.take()

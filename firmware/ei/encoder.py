@@ -31,11 +31,7 @@ class Encoding:
         self.float32 = float32
         self.hmac_key = hmac_key
         self.iat = iat
-        self.content_type = "application/" + fmt
-
-    def __repr__(self):  # never shows the key
-        return "<Encoding %s%s%s>" % (self.fmt, " float32" if self.float32 else "",
-                                      " HS256" if self.hmac_key else "")
+        self.content_type = "application/" + fmt  # (its repr is object's: never the key)
 
 
 def _protected(enc):
@@ -56,10 +52,32 @@ def _payload_fields(sample):
 
 def _cbor_parts(sample, enc):
     """(head, middle, sig_head): the bytes before the rows, between the rows and the
-    signature's text, and the signature's own CBOR head. Small: built once per upload,
-    each into one bytearray (a list of the small pieces would hold ~40 objects at once)."""
-    head = bytearray()
-    w = head.extend
+    signature's text, and the signature's own CBOR head. Small, and made once per body: each
+    counted first, then written into one bytearray of its length (no list of the ~40 small
+    pieces, no bytearray grown piece by piece, each growth a copy on a crowded heap)."""
+    return (_built(_cbor_head, sample), _built(_cbor_middle, enc),
+            cbor.head(3, 64 if enc.hmac_key else 2))
+
+
+def _built(part, x):
+    n = [0]
+
+    def count(b):
+        n[0] += len(b)
+
+    part(x, count)
+    buf = bytearray(n[0])
+    n[0] = 0
+
+    def fill(b):
+        buf[n[0]:n[0] + len(b)] = b
+        n[0] += len(b)
+
+    part(x, fill)
+    return buf
+
+
+def _cbor_head(sample, w):
     d = cbor.dump
     w(b"\xa3")  # a map of 3: payload, protected, signature
     d("payload", w)
@@ -78,17 +96,16 @@ def _cbor_parts(sample, enc):
         d(units, w)
     d("values", w)
     cbor.write_head(w, 4, sample.rows)
-    middle = bytearray()
-    w = middle.extend
-    d("protected", w)
+
+
+def _cbor_middle(enc, w):
+    cbor.dump("protected", w)
     pairs = _protected(enc)
     cbor.write_head(w, 5, len(pairs))
     for k, v in pairs:
-        d(k, w)
-        d(v, w)
-    d("signature", w)
-    sig_head = cbor.head(3, 64 if enc.hmac_key else 2)
-    return head, middle, sig_head
+        cbor.dump(k, w)
+        cbor.dump(v, w)
+    cbor.dump("signature", w)
 
 
 def _cbor_row_len(sample, enc):
@@ -216,6 +233,7 @@ def body(sample, enc, ch):
         from ei.signing import HMAC
         ch.mac = HMAC(enc.hmac_key)
     yield from ch.put(head)
+    head = None  # not kept while the rows go out
     if enc.fmt == "cbor":
         yield from _cbor_rows(sample, enc, ch)
     else:

@@ -1,6 +1,6 @@
 # Stream helpers shared by the steps of the data flow, below the encoder, the wire, the capture
 # and /files: the one decode of a peer's text, and the one chunk buffer that bodies and
-# answers pass through (Chunker; copy() and source() read a file on flash into it).
+# answers pass through (Chunker; copy() reads a file on flash into it).
 from ei.compat import const
 
 # Bytes gathered before each socket write, and the buffer an answer is read through. 512 keeps
@@ -82,40 +82,6 @@ def copy(f, left, ch):
                              % left)
         ch.pos += got
         left -= got
-
-
-def extent(data, name):
-    """(size, pos) of the bytes a body or a /files part is made of: bytes (pos None), a path on
-    flash (pos None) or an open binary file (read from pos, where it stands now)."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return len(data), None
-    if isinstance(data, str):
-        import os
-        try:
-            return os.stat(data)[6], None
-        except OSError:
-            raise ValueError("file %r: no file at %s" % (name, data))
-    if hasattr(data, "readinto"):
-        pos = data.tell()
-        size = data.seek(0, 2) - pos
-        data.seek(pos)
-        return size, pos
-    raise TypeError("file %r: its data is a %s, not bytes, a path or a binary file"
-                    % (name, type(data).__name__))
-
-
-def source(data, pos, size, ch):
-    """Yield `size` bytes of a path, or of an open binary file from pos (extent()), through
-    ch as copy() does. A path is opened and closed here; an open file is the caller's."""
-    if isinstance(data, str):
-        f = open(data, "rb")
-        try:
-            yield from copy(f, size, ch)
-        finally:
-            f.close()  # also when the request fails half-way: not left for the GC
-    else:
-        data.seek(pos)  # a retry sends it again from the start
-        yield from copy(data, size, ch)
 
 
 def decode(b):
