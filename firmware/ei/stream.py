@@ -90,7 +90,7 @@ def decode(b):
     their ASCII, every other byte becoming U+FFFD. MicroPython ignores errors="replace" and
     raises UnicodeError, so every text a peer sends goes through this one function."""
     try:
-        return b.decode()
+        return str(b, "utf-8")  # (bytes, a bytearray or a view of one)
     except UnicodeError:
         pass
     n = len(b)
