@@ -168,6 +168,7 @@ def _rows3(rows, float32, ch):
 
 
 def _rows(rows, width, float32, ch):
+    from ei.rows import pack_row  # (rows of another width than three: rarer)
     head = cbor.head(4, width)
     fmt, tag, step = (">f", 0xFA, 5) if float32 else (">d", 0xFB, 9)
     n = len(head) + width * step
@@ -178,13 +179,7 @@ def _rows(rows, width, float32, ch):
                 ch.pos = p
                 yield ch.take()
                 p = 0
-            for b in head:  # item assignment: a slice would allocate on MicroPython
-                buf[p] = b
-                p += 1
-            for v in row:
-                buf[p] = tag
-                pack_into(fmt, buf, p + 1, v)
-                p += step
+            p = pack_row(buf, p, head, tag, fmt, step, row)
         ch.pos = p
     finally:
         if hasattr(rows, "close"):

@@ -12,6 +12,7 @@
 #   encode ROWS                        values/s: ei's CBOR vs the port's json.dumps
 #   sampler HZ ROWS [PATH]             period error, jitter and drift of ei.sample
 #   footprint                          heap kept by `import ei`
+#   modules NAME...                    heap each module keeps once loaded, in that order
 # Each job prints one line, "OK key=value ...", and exits with status 0; or it fails.
 import gc
 import sys
@@ -227,6 +228,21 @@ def sampler(hz, n, path=None):
           "interval_ms=%s" % (period, err, p99, drift, s.timing.late_rows, s.interval_ms))
 
 
+def modules(*names):
+    """The heap each module keeps once it is loaded (after a collect), in the order given
+    (each after the ones before it: its imports that are loaded already cost it nothing)."""
+    gc.collect()
+    a = gc.mem_alloc()
+    out = []
+    for name in names:
+        __import__(name)
+        gc.collect()
+        b = gc.mem_alloc()
+        out.append("%s=%d" % (name, b - a))
+        a = b
+    print("OK " + " ".join(out))
+
+
 def footprint():
     gc.collect()
     a = gc.mem_alloc()
@@ -236,6 +252,6 @@ def footprint():
 
 
 JOBS = {"capture": capture, "timing": timing, "encode": encode, "sampler": sampler,
-        "footprint": footprint, "write_ratio": write_ratio}
+        "footprint": footprint, "write_ratio": write_ratio, "modules": modules}
 
 JOBS[sys.argv[1]](*sys.argv[2:])
