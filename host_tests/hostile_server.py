@@ -25,6 +25,8 @@ token keeps one test's /files state apart from another's):
     files-invalid                  /files: files named bad* are refused as invalid (per file)
     files-long                     /files: stores every file, and answers 200 KB of JSON: a
                                    long "log" string before the per-file results
+    files-chunked                  /files: stores every file, and answers in chunks of 1 to 13
+                                   bytes, each with a chunk extension
 
 GET /_hostile/log?token=T answers, as JSON, {"requests": [[part file names], ...],
 "stored": [file names]} for that token: what each /files request carried and what is stored.
@@ -214,4 +216,14 @@ class HostileServer:
         body = json.dumps(doc).encode()
         if scenario == "files-long":  # a long member first: the results come after 200 KB
             body = b'{"log": "' + b"[x] {y}, " * 22000 + b'", ' + body[1:]
+        if scenario == "files-chunked":  # chunks of 1 to 13 bytes, with extensions
+            out = [b"HTTP/1.1 %d Hostile\r\nContent-Type: application/json\r\n"
+                   b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" % status]
+            i = k = 0
+            while i < len(body):
+                piece = body[i:i + 1 + k % 13]
+                out.append(b"%x;e=%s\r\n%s\r\n" % (len(piece), b"x" * (k % 40), piece))
+                i += len(piece)
+                k += 1
+            return b"".join(out) + b"0\r\n\r\n"
         return _answer(status, body, b"application/json")

@@ -197,9 +197,10 @@ class Client:
                         if sent > length:  # never let the server take more than it is told
                             break
                         conn.write(b)
-                    if sent <= length and ch.pos:
+                    if sent <= length and ch.pos:  # what is left in the buffer
                         sent += ch.pos
-                        conn.write(ch.take())
+                        if sent <= length:
+                            conn.write(ch.take())
                 finally:
                     pieces.close()  # a file being streamed is closed now, not by the GC
                     pieces = None
