@@ -7,10 +7,11 @@
 import socket
 
 from ei.compat import wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff, \
-    getaddrinfo, nodelay
+    getaddrinfo, nodelay, const
 from ei.errors import TransportError, Timeout, CertificateError
 
 _warned = False
+_LATE = const(-1)  # (an errno no socket raises) the deadline passed before a write
 
 
 def _fail(step, where, e):
@@ -28,7 +29,8 @@ class Connection:
 
     addr=(ip, port) connects there instead of resolving host (an IP needs no DNS lookup;
     MicroPython's getaddrinfo cannot be bounded, so give an IP where DNS is unreliable).
-    idle (Client.idle): run after each write and, while an answer is awaited, every idle_ms."""
+    idle (Client.idle): run every idle_ms while an answer is awaited (Client.post runs it
+    after each piece of a body it writes)."""
 
     idle = None
     idle_ms = 10
@@ -76,26 +78,21 @@ class Connection:
         """From now on, the whole request (answer included) must end within ms."""
         self._end = ticks_add(ticks_ms(), ms)
 
-    def _over(self):
-        return Timeout("the request to %s did not end within its deadline (timeout + "
-                       "length / min_rate)" % self.where)
-
     def write(self, b):
-        if self._end is not None:
-            left = ticks_diff(self._end, ticks_ms())
-            if left <= 0:
-                raise self._over()
-            if left < self._ms:  # near the deadline: a write may not wait past it
-                self._settimeout(left / 1000)
-                self._short = True
         try:
+            if self._end is not None:
+                left = ticks_diff(self._end, ticks_ms())
+                if left <= 0:
+                    raise OSError(_LATE)
+                if left < self._ms:  # near the deadline: a write may not wait past it
+                    self._settimeout(left / 1000)
+                    self._short = True
             self._write(b)
         except (OSError, AttributeError) as e:
-            if self._short and is_timeout(e):
-                raise self._over()
+            if e.args and e.args[0] == _LATE or self._short and is_timeout(e):
+                raise Timeout("the request to %s did not end within its deadline (timeout "
+                              "+ length / min_rate)" % self.where)
             raise _fail("sending to", self.where, e)
-        if self.idle is not None:
-            self.idle(0)
 
     def begin_response(self):
         """From now on, the answer must arrive within `timeout`, or by the request's deadline
@@ -119,7 +116,7 @@ class Connection:
                     raise _fail("reading from", self.where, e)
             self.idle(0)
 
-    def _settimeout(self, t):
+    def _settimeout(self, t):  # (ei/websocket.py sets a connection's timeout with it)
         try:
             self._sock.settimeout(t)
         except AttributeError:  # MicroPython's TLS socket: its timeout is the TCP socket's

@@ -173,3 +173,34 @@ def test_writer_refuses_a_bad_row_naming_it_and_leaves_the_file_unfinished():
     w.close()
     e = raises(CaptureError, ei.Sample.from_capture, p)
     assert "never finished" in str(e) and "1 whole rows" in str(e)
+
+
+def is_closed(f):
+    """A closed file refuses to be read (CPython: ValueError; MicroPython: OSError EBADF)."""
+    try:
+        f.read(1)
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def test_a_failed_write_closes_the_capture_file_it_was_reading():
+    # the offline queue writes a capture's body to flash: flash full, three times, must leave
+    # no file open (MicroPython's generators have no finaliser: only closing them closes it)
+    p, s = captured("failed-write", 40)
+    opened = []
+    source = s._source
+    real = source._open
+
+    def tracked():
+        f = real()
+        opened.append(f)
+        return f
+    source._open = tracked
+
+    def full(b):
+        raise OSError(28, "ENOSPC")
+    for f32 in (source.float32, not source.float32):  # copied from flash, and converted
+        for _ in range(3):
+            raises(OSError, encoder.write, s, Encoding(float32=f32), full)
+    assert len(opened) == 6 and all(is_closed(f) for f in opened)
