@@ -18,11 +18,10 @@ def upload_encoded(client, data, file_name, category="training", label=None,
     as x-metadata (Client.upload). Returns the stored file name, or None when a retry found
     the service already had it."""
     wire.check_category(category)
-    if metadata:  # x-metadata's text, made and checked once, before anything is sent
-        from ei.metadata import header
-        metadata = header(metadata)
     name = client.name(file_name)
-    label = client.label(label)
+    opts = (client.name(label, "label"), no_label, disallow_duplicates, add_date_id, metadata)
+    if metadata:  # checked before anything is sent
+        client.options(opts)
     ctype = content_type
     if ctype is None:  # from the extension
         low = file_name.lower()
@@ -47,9 +46,8 @@ def upload_encoded(client, data, file_name, category="training", label=None,
             return ch.put(memoryview(data)[:length])  # larger than ch: goes out as it is
         return source(data, pos, length, ch)
 
-    text = client.send("/api/%s/data" % category, name,
-                       (label, no_label, disallow_duplicates, add_date_id, metadata), ctype,
-                       length, client.chunk, body, True)
+    text = client.send("/api/%s/data" % category, name, opts, ctype, length, client.chunk, body,
+                       True)
     return None if text is None else text.strip()
 
 

@@ -76,7 +76,7 @@ def _upload_files(client, files, category, label, no_label, disallow_duplicates,
         from ei.compat import urandom
         boundary = hexlify(urandom(16)).decode()
     wire.check_header(boundary, "boundary")
-    return Upload(client, files, category, client.label(label), no_label,
+    return Upload(client, files, category, client.name(label, "label"), no_label,
                   disallow_duplicates, add_date_id, boundary).run()
 
 
@@ -89,7 +89,7 @@ class Upload:
         self.files = files
         self.path = "/api/%s/files" % category
         self.boundary = boundary
-        self.opts = (label, no_label, disallow_duplicates, add_date_id)
+        self.opts = (label, no_label, disallow_duplicates, add_date_id, None)
         self.reusable = True
         self.room = client.chunk
         self.pos = {}  # where each open file stood: a retry reads it again from there
@@ -159,9 +159,7 @@ class Upload:
             if not n:
                 break
             answer = Answer(self)
-            label, no_label, dup, date_id = self.opts
-            request = (self.path, client.options(label, no_label, dup or client.attempts,
-                                                 date_id),
+            request = (self.path, client.options(self.opts, client.attempts),
                        "multipart/form-data; boundary=" + self.boundary,
                        length + len(self.boundary) + 6, True, self.room)
             client.attempts += 1

@@ -29,11 +29,10 @@ class Connection:
 
     addr=(ip, port) connects there instead of resolving host (an IP needs no DNS lookup;
     MicroPython's getaddrinfo cannot be bounded, so give an IP where DNS is unreliable).
-    idle (Client.idle): run every idle_ms while an answer is awaited (Client.post runs it
-    after each piece of a body it writes)."""
+    idle (Client.idle): run every idle_ms while an answer is awaited (Client.post sets both,
+    and runs it after each piece of a body it writes)."""
 
-    idle = None
-    idle_ms = 10
+    idle = None  # (idle_ms is set with it: one class attribute fits the smallest dictionary)
 
     def __init__(self, host, port, tls=False, timeout=10, addr=None, cadata=None):
         global _warned
@@ -107,12 +106,13 @@ class Connection:
             if left <= 0:
                 raise Timeout("reading from %s timed out" % self.where)
             # with an idle hook, the wait is cut into idle_ms slices and the hook runs
-            # between them; the last slice's timeout is the answer's
-            wait = left if self.idle is None else min(left, self.idle_ms)
+            # between them; the last slice's timeout is the answer's (no local for the slice:
+            # the frame stays the size it was without the hook)
             try:
-                return self._readinto(buf, wait)
+                return self._readinto(buf, left if self.idle is None
+                                      else min(left, self.idle_ms))
             except (OSError, AttributeError) as e:
-                if wait == left or not is_timeout(e):
+                if self.idle is None or left <= self.idle_ms or not is_timeout(e):
                     raise _fail("reading from", self.where, e)
             self.idle(0)
 
