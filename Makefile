@@ -292,7 +292,7 @@ mpy: venv
 
 # The benchmark (README: Streaming, memory and benchmarks): this project against micropython-lib
 # requests on the unix port, printed as one table. Not a test: it asserts nothing.
-bench: venv
+bench: venv runtimes
 	$(BIN)/python -m tools.bench
 
 # The long soak (README: Reliability): the unix port queues and flushes 3000 samples through

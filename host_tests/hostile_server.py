@@ -8,7 +8,8 @@ token keeps one test's /files state apart from another's):
     page-close                     the 200 KB page, delimited by the close
     endless-chunked                200, then chunks forever (until the client goes)
     endless-headers                200, then header lines forever
-    long-header                    a 5 KB header line
+    long-header                    200 and the stored name, after a 2 KB Report-To (as a CDN
+                                   sends) and a 100 KB Set-Cookie header line
     chunk-negative, chunk-0x       a chunk size of "-5" / "0x5"
     two-lengths                    Content-Length 5 and Content-Length 3
     length-and-chunked             both
@@ -24,6 +25,8 @@ token keeps one test's /files state apart from another's):
     files-invalid                  /files: files named bad* are refused as invalid (per file)
     files-long                     /files: stores every file, and answers 200 KB of JSON: a
                                    long "log" string before the per-file results
+    files-chunked                  /files: stores every file, and answers in chunks of 1 to 13
+                                   bytes, each with a chunk extension
 
 GET /_hostile/log?token=T answers, as JSON, {"requests": [[part file names], ...],
 "stored": [file names]} for that token: what each /files request carried and what is stored.
@@ -159,7 +162,10 @@ class HostileServer:
             while True:
                 send(b"X-Padding: " + b"p" * 100 + b"\r\n" * 1)
         elif scenario == "long-header":
-            send(b"HTTP/1.1 200 OK\r\nSet-Cookie: " + b"c" * 5000 + b"\r\n\r\n")
+            report_to = b'{"group":"cf-nel","max_age":604800,"endpoints":[{"url":"' + \
+                b"https://a.nel.example/report/v4?s=" + b"x" * 2000 + b'"}]}'
+            send(_answer(200, b"long-header.cbor", extra=b"Report-To: " + report_to +
+                         b"\r\nSet-Cookie: " + b"c" * 100000 + b"\r\n"))
         elif scenario in ("chunk-negative", "chunk-0x"):
             size = b"-5" if scenario == "chunk-negative" else b"0x5"
             send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s\r\nhello\r\n0\r\n\r\n"
@@ -210,4 +216,14 @@ class HostileServer:
         body = json.dumps(doc).encode()
         if scenario == "files-long":  # a long member first: the results come after 200 KB
             body = b'{"log": "' + b"[x] {y}, " * 22000 + b'", ' + body[1:]
+        if scenario == "files-chunked":  # chunks of 1 to 13 bytes, with extensions
+            out = [b"HTTP/1.1 %d Hostile\r\nContent-Type: application/json\r\n"
+                   b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" % status]
+            i = k = 0
+            while i < len(body):
+                piece = body[i:i + 1 + k % 13]
+                out.append(b"%x;e=%s\r\n%s\r\n" % (len(piece), b"x" * (k % 40), piece))
+                i += len(piece)
+                k += 1
+            return b"".join(out) + b"0\r\n\r\n"
         return _answer(status, body, b"application/json")

@@ -95,19 +95,11 @@ class Capture:
 
 def copy_rows(f, left, ch):
     """Read `left` bytes of rows from the open capture file f straight into the encoder's
-    chunk buffer ch (encoder.Chunker), yielding it each time it is full: no float made or
+    chunk buffer ch (stream.Chunker), yielding it each time it is full: no float made or
     converted. Closes f."""
-    size = ch.size
+    from ei.stream import copy
     try:
-        while left:
-            if ch.pos == size:
-                yield ch.take()
-            n = min(size - ch.pos, left)
-            got = f.readinto(ch.mv[ch.pos:ch.pos + n])
-            if not got:
-                raise ValueError("the capture file ended %d bytes early" % left)
-            ch.pos += got
-            left -= got
+        yield from copy(f, left, ch)
     finally:
         f.close()
 

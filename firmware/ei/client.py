@@ -1,21 +1,17 @@
 # The client: checks an upload completely, works out its length, then streams the request
 # to the Ingestion API (/api/{category}/data or /files) and reads the answer, retrying what
 # is worth retrying without ever storing a sample twice.
-from ei import encoder, wire
+from ei import stream, transport, wire  # (each loaded into the holes before it: ei/__init__)
 from ei.api_key import check_api_key
 from ei.compat import FLOAT32, sleep_ms, random_below, const
 from ei.errors import for_status, CertificateError, Duplicate, ServerError, TransportError
-from ei.transport import Connection
 
 _MAX_BACKOFF_MS = const(30000)
 # The slowest a server may take a request's body, bytes a second: 1 KB/s is 8 kbit/s, which
 # a GPRS or NB-IoT uplink clears; a request may take timeout + length / min_rate seconds.
 MIN_RATE = const(1024)
 TRANSPORTS = ("socket", "urequests")
-
-
-def _flag(name, on):
-    return [(name, "1")] if on else []
+stream.reserve()  # the chunk buffer every request and answer passes through, made now
 
 
 class Client:
@@ -39,16 +35,24 @@ class Client:
 
     def __init__(self, api_key, host="ingestion.edgeimpulse.com", port=None, tls=True,
                  timeout=10, addr=None, hmac_key=None, float32=None, ca=None, retries=3,
-                 backoff_ms=500, iat=True, transport="socket", chunk=encoder.CHUNK,
+                 backoff_ms=500, iat=True, transport="socket", chunk=stream.CHUNK,
                  min_rate=MIN_RATE):
         self._api_key = check_api_key(api_key)
         self.host = wire.check_header(host, "host")
         self.tls = bool(tls)
         self.port = port if port is not None else (443 if self.tls else 80)
-        if not isinstance(self.port, int) or not 0 < self.port < 65536:
-            raise ValueError("port must be 1-65535, not %r" % (port,))
-        if not (isinstance(timeout, (int, float)) and timeout > 0):
-            raise ValueError("timeout must be a number of seconds > 0, not %r" % (timeout,))
+        for what, v, ok in (
+                ("port must be 1-65535", port, isinstance(self.port, int)
+                 and 0 < self.port < 65536),
+                ("timeout must be a number of seconds > 0", timeout,
+                 isinstance(timeout, (int, float)) and timeout > 0),
+                ("retries must be a whole number >= 0", retries,
+                 isinstance(retries, int) and retries >= 0),
+                ("transport must be socket or urequests", transport, transport in TRANSPORTS),
+                ("min_rate must be bytes a second > 0", min_rate,
+                 isinstance(min_rate, int) and min_rate > 0)):
+            if not ok:
+                raise ValueError("%s, not %r" % (what, v))
         self.timeout = timeout
         self.addr = addr
         self._hmac_key = wire.check_hmac_key(hmac_key)
@@ -56,23 +60,16 @@ class Client:
         # (43% fewer bytes for 3-axis rows), and a capture it wrote is copied from flash.
         self.float32 = FLOAT32 if float32 is None else bool(float32)
         self.ca = ca  # the CA certificate uploads verify against (not a secret)
-        if not isinstance(retries, int) or retries < 0:
-            raise ValueError("retries must be a whole number >= 0, not %r" % (retries,))
         self.retries = retries
         self.backoff_ms = backoff_ms
         self.iat = iat
-        if transport not in TRANSPORTS:
-            raise ValueError("transport must be one of %s, not %r" % (TRANSPORTS, transport))
         self.transport = transport
         self.chunk = chunk
-        if not (isinstance(min_rate, int) and min_rate > 0):
-            raise ValueError("min_rate must be bytes a second > 0, not %r" % (min_rate,))
         self.min_rate = min_rate
         self.attempts = 0  # how many attempts the last request took
 
     def __repr__(self):  # no keys
-        return "<Client %s://%s%s>" % ("https" if self.tls else "http", self.host,
-                                       "" if self.port in (80, 443) else ":%d" % self.port)
+        return "<Client %s://%s:%d>" % ("https" if self.tls else "http", self.host, self.port)
 
     def encoding(self, fmt="cbor", hmac_key=None):
         """The encoding of this client's uploads, signed with hmac_key instead of the client's
@@ -89,54 +86,53 @@ class Client:
         when a retry found the service already had it (its first 200 was lost). hmac_key
         signs this sample instead of the client's key (Studio's sample requests carry one).
         metadata: a dict of names to strings or numbers, sent as x-metadata."""
+        from ei import encoder  # not loaded by /files of files, nor by queued bodies
         file_name = wire.check_upload(sample, category, label, file_name, fmt)
-        self.options(None, False, False, False, metadata)  # checked before anything is sent
+        if metadata:  # checked before anything is sent
+            self.options((None, False, False, False, metadata))
         enc = self.encoding(fmt, hmac_key)
         name = self.name(file_name)
-        label = self.label(label)
+        label = self.name(label, "label")
         length = encoder.encoded_len(sample, enc)
-        path = "/api/%s/data" % category
-        chunk = self.chunk
-
-        def request(retry):
-            headers = [("X-File-Name", name)] + self.options(
-                label, no_label, disallow_duplicates or retry, add_date_id, metadata)
-            return path, headers, enc.content_type, length, False
-
-        def body():
-            return encoder.chunks(sample, enc, chunk)
-
-        text = self.send(request, body, sample.reusable)
+        room = max(self.chunk, encoder.room(sample, enc))
+        text = self.send("/api/%s/data" % category, name,
+                         (label, no_label, disallow_duplicates, add_date_id, metadata),
+                         enc.content_type, length, room,
+                         lambda ch: encoder.body(sample, enc, ch), sample.reusable)
         return None if text is None else text.strip()
 
     def upload_files(self, *args, **kw):
         """upload_files(files, category="training", ...): POST files as multipart/form-data
-        to /api/{category}/files. See ei/files.py (loaded when used) for the arguments."""
-        from ei.files import upload_files  # rarely used: loaded when used
+        to /api/{category}/files. See ei/files.py for the arguments: its code is loaded when
+        used and forgotten after."""
+        from ei.files import upload_files
         return upload_files(self, *args, **kw)
 
     def upload_encoded(self, *args, **kw):
         """upload_encoded(data, file_name, category="training", ...): POST a data
-        acquisition object encoded already to /api/{category}/data. See ei/files.py."""
-        from ei.files import upload_encoded
+        acquisition object encoded already to /api/{category}/data. See ei/encoded.py."""
+        from ei.encoded import upload_encoded
         return upload_encoded(self, *args, **kw)
 
     # --- the seam ei.files and ei.via_requests build requests with (not for applications) -
 
-    def name(self, file_name):
-        """A file name checked and percent-encoded for x-file-name or a part's filename."""
-        return wire.encode_uri_component(wire.check_header(file_name, "file_name"))
-
-    def label(self, label):
-        if label is None:
+    def name(self, text, what="file_name"):
+        """A file name, or a label (what="label": None is no label), checked and
+        percent-encoded for a header or a part. (One method for both: a Client's methods
+        fit the smallest class dictionary with idle and idle_ms beside them.)"""
+        if text is None and what == "label":
             return None
-        return wire.encode_uri_component(wire.check_header(label, "label"))
+        return wire.encode_uri_component(wire.check_header(text, what))
 
-    def options(self, label, no_label, disallow_duplicates, add_date_id, metadata=None):
-        """The optional headers; metadata (a dict, or its header text) goes as x-metadata."""
+    def options(self, opts, retry=False):
+        """The optional headers of opts (label, no_label, disallow_duplicates, add_date_id,
+        metadata: a dict, or x-metadata's text); a retry always disallows duplicates."""
+        label, no_label, dup, date_id, metadata = opts
         h = [("X-Label", label)] if label is not None else []
-        h += _flag("X-No-Label", no_label) + _flag(
-            "X-Disallow-Duplicates", disallow_duplicates) + _flag("X-Add-Date-Id", add_date_id)
+        for name, on in (("X-No-Label", no_label), ("X-Disallow-Duplicates", dup or retry),
+                         ("X-Add-Date-Id", date_id)):
+            if on:
+                h.append((name, "1"))
         if metadata:
             from ei.metadata import header  # loaded when used: a plain upload has none
             h.append(("X-Metadata", header(metadata)))
@@ -147,18 +143,18 @@ class Client:
         hello). Never print it."""
         return self._api_key
 
-    def send(self, request, body, reusable):
-        """Post, retrying failures worth a retry. request(retry) gives the request's
-        (path, headers, content type, length, length first); body() yields the body's pieces
-        (each a view that is good until the next is asked for: pull form, so that a transport
-        that iterates over a body, like micropython-lib requests, streams it too).
-        Returns the 200 answer's text, or None when a retry was answered "duplicate" (an
-        earlier attempt's 200 was lost)."""
+    def send(self, path, name, opts, ctype, length, room, body, reusable):
+        """POST a /data body (upload, upload_encoded), retrying failures worth a retry: its
+        file name, opts (options()), content type and length; body(ch) writes it into ch, a
+        stream.Chunker of room bytes, yielding as ch.put does (what is left in ch at its end
+        is sent after it). Returns the 200 answer's text, or None when a retry was answered
+        "duplicate" (an earlier attempt's 200 was lost)."""
         attempt = 0
         while True:
             self.attempts = attempt + 1
             try:
-                status, text = self.post(request(attempt > 0), body)
+                status, text = self.post((path, [("X-File-Name", name)] + self.options(
+                    opts, attempt > 0), ctype, length, False, room), body)
                 if status == 200:
                     return text
                 raise for_status(status, text)
@@ -188,30 +184,54 @@ class Client:
         return int(self.timeout * 1000) + length // r * 1000 + length % r * 1000 // r
 
     def post(self, req, body, sink=None):
-        """One attempt: (status, answer text); sink(view) sees the answer's body as it
-        streams past (see wire.read_response)."""
-        path, headers, ctype, length, length_first = req
+        """One attempt: (status, answer text); sink sees the answer's body as it streams
+        past (see wire.read_response)."""
+        path, headers, ctype, length, length_first, room = req
         if self.transport == "urequests":
             from ei.via_requests import post
-            return post(self, path, headers, ctype, length, body, sink)
-        head = wire.request_head(path, wire.host_header(self.host, self.port, self.tls),
-                                 self._api_key, headers, ctype, length, length_first)
-        conn = Connection(self.host, self.port, self.tls, self.timeout, self.addr,
-                          self.ca)
-        conn.idle, conn.idle_ms = self.idle, self.idle_ms
+            return post(self, path, headers, ctype, length, room, body, sink)
+        conn = transport.Connection(self.host, self.port, self.tls, self.timeout, self.addr,
+                                    self.ca)
+        if self.idle is not None:  # run while the answer is awaited
+            conn.idle, conn.idle_ms = self.idle, self.idle_ms
         try:
             conn.deadline(self.deadline_ms(length))
-            conn.write(head)
-            sent = 0
-            pieces = body()
+            ch = stream.Chunker(room)
             try:
-                for b in pieces:
-                    conn.write(b)
-                    sent += len(b)
+                for s in wire.head(path, wire.host_header(self.host, self.port, self.tls),
+                                   self._api_key, headers, ctype, length, length_first):
+                    for b in ch.put(s.encode()):  # (only a head over the buffer fills it)
+                        conn.write(b)
+                req = headers = s = None  # not kept while the body is written
+                # The one loop that writes a request's body, piece by piece (a small sample
+                # goes out with its head in one write); the idle hook runs after each piece.
+                # (Shaped so, its writes reuse the frame's stack slots where the head's loop
+                # left its last generator: otherwise 80 bytes more stay alive, measured on f32.)
+                sent = -ch.pos
+                pieces = body(ch)
+                try:
+                    for b in pieces:
+                        sent += len(b)
+                        if sent > length:  # never let the server take more than it is told
+                            break
+                        conn.write(b)
+                        if self.idle is not None:  # (a recording reads its sensor here)
+                            self.idle(0)
+                    if sent <= length and ch.pos:  # what is left in the buffer: the last piece
+                        sent += ch.pos
+                        if sent <= length:
+                            conn.write(ch.take())
+                            if self.idle is not None:
+                                self.idle(0)
+                finally:
+                    pieces.close()  # a file being streamed is closed now, not by the GC
+                    pieces = None
             finally:
-                pieces.close()  # a file being streamed is closed now, not by the GC
-            if sent != length:  # would be a bug here: never let the server take it
-                raise ValueError("body was %d bytes, not the announced %d" % (sent, length))
+                ch.release()  # the answer is read through the same buffer
+            if sent != length:  # a file changed while it was sent (or a bug here)
+                raise ValueError("the body came to %s bytes, not the %d announced: did a file "
+                                 "change while it was sent?" % (
+                                     sent if sent <= length else "over %d" % length, length))
             conn.begin_response()
             return wire.read_response(conn.readinto, sink)
         finally:

@@ -63,6 +63,13 @@ class Timeout(TransportError):
     """A connect, write or read did not finish within the client's timeout."""
 
 
+class NotDelivered(Exception):
+    """upload_files: some files are not on the service. results holds, for every file in
+    order, (file_name, delivered, detail); error is the last error of the request (None when
+    the service refused files as invalid). The message names the files not delivered (the
+    first ten) and why."""
+
+
 class QueueFull(Exception):
     """The offline queue has no room for an entry under its max_bytes (policy "refuse")."""
 

@@ -1,9 +1,19 @@
-# Files: multipart/form-data uploads to /api/{category}/files, and bodies that are encoded
-# already (the offline queue's entries) to /data, streamed from flash through one buffer.
-# Loaded only when used (Client.upload_files, Client.upload_encoded): RAM goes to samples.
-# /files' answer, read file by file, is ei/files_answer.py, loaded by upload_files only.
-from ei import encoder, wire
-from ei.acquisition import Sample
+# Files: multipart/form-data uploads to /api/{category}/files, every request of one
+# upload_files() call until each file is delivered or settled. Loaded only when used
+# (Client.upload_files) and forgotten after: RAM goes to samples. Nothing a file needs is
+# kept between requests but one byte of outcome (ei/files_answer.py): each part's head and
+# size are made again as it is sent, so 1,000 files need the heap 12 do.
+import sys
+
+import ei
+# what this module loads, forgotten with it after each call (it is itself, of course)
+_LOADED = ["files"] + [m for m in ("files_answer", "encoded") if "ei." + m not in sys.modules]
+from ei import wire  # noqa: E402
+from ei.encoded import extent, source  # noqa: E402
+from ei.compat import sleep_ms  # noqa: E402
+from ei.errors import (for_status, CertificateError, Duplicate, IngestionError, MissingHeader,
+                       NotDelivered, ServerError, TransportError, Unauthorized)
+from ei.files_answer import Answer, Results, PENDING, OTHER, ALREADY, STORED, REFUSED  # noqa
 
 MAX_FILES = 1000  # the page's limits for one /files request
 MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -28,147 +38,216 @@ def part_head(boundary, file_name, content_type):
             'Content-Type: %s\r\n\r\n' % (boundary, file_name, content_type)).encode()
 
 
-def closing(boundary):
-    return ("--%s--\r\n" % boundary).encode()
-
-
 def upload_files(client, files, category="training", label=None, no_label=False,
                  disallow_duplicates=False, add_date_id=False, boundary=None):
-    """POST files as multipart/form-data to /api/{category}/files. Each entry is
-    (file_name, data), data being a Sample, bytes, a path on flash or an open binary
-    file (read from where it stands); the content type follows the extension.
+    """POST files as multipart/form-data to /api/{category}/files. Each entry of the list
+    `files` is (file_name, data), data being a Sample, bytes, a path on flash or an open
+    binary file (read from where it stands); the content type follows the extension. The
+    list is read again for each request: leave it as it is until this returns.
 
-    The answer is read file by file: returns one (file_name, True, detail) a file, in order,
-    detail being the stored name (or sample id) or "already stored". A retry sends only the
-    files the service does not have yet; "already exists" is delivered for that file only.
-    Raises NotDelivered (its .results the same list, with False and the reason for each file
-    not delivered) when a file was refused as invalid (never retried) or the retries ran
-    out; a whole-request error (401, a bad label, a network that never came back) before any
-    file was delivered is raised as it is."""
+    The answer is read file by file: returns a sequence (ei.files_answer.Results) of one
+    (file_name, True, detail) a file, in order, detail being the stored name (or sample id)
+    or "already stored". A retry sends only the files the service does not have yet;
+    "already exists" is delivered for that file only. Raises NotDelivered (its .results the
+    same sequence, with False and the reason for each file not delivered) when a file was
+    refused as invalid (never retried) or the retries ran out; a whole-request error (401,
+    a bad label, a network that never came back) before any file was delivered is raised as
+    it is."""
+    try:
+        return _upload_files(client, files, category, label, no_label, disallow_duplicates,
+                             add_date_id, boundary)
+    finally:
+        for m in _LOADED:  # forgotten: what this returns keeps only ei/files_answer.py's code
+            if sys.modules.pop("ei." + m, None) is not None:
+                try:
+                    delattr(ei, m)  # importing a submodule set the package's attribute
+                except AttributeError:
+                    pass
+
+
+def _upload_files(client, files, category, label, no_label, disallow_duplicates, add_date_id,
+                  boundary):
     wire.check_category(category)
-    if not files:
-        raise ValueError("upload_files() needs at least one (file_name, data)")
-    if len(files) > MAX_FILES:
-        raise ValueError("%d files in one request; the service takes at most %d"
+    if not files or len(files) > MAX_FILES:
+        raise ValueError("%d files in one request; the service takes 1 to %d"
                          % (len(files), MAX_FILES))
     if boundary is None:
         from binascii import hexlify
         from ei.compat import urandom
         boundary = hexlify(urandom(16)).decode()
     wire.check_header(boundary, "boundary")
-    label = client.label(label)
-    parts = []
-    reusable = True
-    for entry in files:
-        given, data = entry
-        name = client.name(given)
-        ctype = content_type_for(name)
-        enc = None
-        if isinstance(data, Sample):
-            if ctype not in ("application/cbor", "application/json"):
+    return Upload(client, files, category, client.name(label, "label"), no_label,
+                  disallow_duplicates, add_date_id, boundary).run()
+
+
+class Upload:
+    """The requests of one upload_files() call, until every file is delivered or settled."""
+
+    def __init__(self, client, files, category, label, no_label, disallow_duplicates,
+                 add_date_id, boundary):
+        self.client = client
+        self.files = files
+        self.path = "/api/%s/files" % category
+        self.boundary = boundary
+        self.opts = (label, no_label, disallow_duplicates, add_date_id, None)
+        self.reusable = True
+        self.room = client.chunk
+        self.pos = {}  # where each open file stood: a retry reads it again from there
+        self.encs = None  # (CBOR, JSON): one Encoding for every Sample, iat stamped once
+        self.state = bytearray(len(files))  # each file's outcome (files_answer: PENDING...)
+        self.details = {}  # a file's detail when it is not its own name
+        self.one = False  # send the files one a request
+        acq = sys.modules.get("ei.acquisition")  # a Sample exists only once it is loaded:
+        self.sample = None if acq is None else acq.Sample  # /files of bytes never loads it
+        for i in range(len(files)):  # everything checked before anything is sent
+            data = files[i][1]
+            if self.sample is not None and isinstance(data, self.sample):
+                wire.check_sample(data, "upload_files()")
+            name, ctype, size = self.part(i)
+            if ctype is None:
                 raise ValueError("a Sample's file name must end in .cbor or .json, not %r"
                                  % (name,))
-            wire.check_sample(data, "upload_files()")
-            enc = client.encoding("json" if ctype == "application/json" else "cbor")
-            size = encoder.encoded_len(data, enc)
-            reusable = reusable and data.reusable
-            pos = None
-        else:
-            size, pos = _extent(data, name)
-        if size > MAX_FILE_BYTES:
-            raise ValueError("file %r is %d bytes; the service takes at most %d a file"
-                             % (name, size, MAX_FILE_BYTES))
-        parts.append((given, part_head(boundary, name, ctype), data, enc, size, pos))
-    from ei.files_answer import Upload  # its per-file reading: loaded with /files only
-    return Upload(client, parts, category, label, no_label, disallow_duplicates, add_date_id,
-                  boundary, reusable).run()
+            if size > MAX_FILE_BYTES:
+                raise ValueError("file %r is %d bytes; the service takes at most %d a file"
+                                 % (name, size, MAX_FILE_BYTES))
 
-
-def upload_encoded(client, data, file_name, category="training", label=None,
-                   no_label=False, disallow_duplicates=False, add_date_id=False,
-                   content_type=None, size=None, metadata=None):
-    """POST a data acquisition object that is encoded already (bytes, a path on flash,
-    or an open binary file read from where it stands, `size` bytes or to its end) to
-    /api/{category}/data, as upload() would send it: the offline queue's entries go this
-    way. content_type defaults from file_name's extension (.cbor or .json); metadata goes
-    as x-metadata (Client.upload). Returns the stored file name, or None when a retry found
-    the service already had it."""
-    wire.check_category(category)
-    client.options(None, False, False, False, metadata)  # checked before anything is sent
-    name = client.name(file_name)
-    label = client.label(label)
-    ctype = content_type or content_type_for(file_name)
-    if ctype not in ("application/cbor", "application/json"):
-        raise ValueError("/data takes application/cbor or application/json, not %r"
-                         % (ctype,))
-    length, pos = _extent(data, name)
-    if size is not None:
-        if size > length:
-            raise ValueError("size=%d but there are only %d bytes" % (size, length))
-        length = size
-    if not length:
-        raise ValueError("the encoded sample is empty; nothing to upload")
-    if length > MAX_FILE_BYTES:
-        raise ValueError("%d bytes; the service takes at most %d a file"
-                         % (length, MAX_FILE_BYTES))
-    path = "/api/%s/data" % category
-    chunk = client.chunk
-
-    def request(retry):
-        headers = [("X-File-Name", name)] + client.options(
-            label, no_label, disallow_duplicates or retry, add_date_id, metadata)
-        return path, headers, ctype, length, False
-
-    def body():
-        if pos is None and not isinstance(data, str):
-            yield memoryview(data)[:length]
-        else:
-            yield from _file_chunks(data, pos, length, bytearray(chunk))
-
-    text = client.send(request, body, True)
-    return None if text is None else text.strip()
-
-
-def _extent(data, name):
-    """(size, pos) of bytes, a path (pos None) or an open binary file (read from pos on)."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return len(data), None
-    if isinstance(data, str):
-        return _file_size(data, name), None
-    if hasattr(data, "readinto"):
-        pos = data.tell()
-        size = data.seek(0, 2) - pos
-        data.seek(pos)
-        return size, pos
-    raise TypeError("file %r: data must be a Sample, bytes, a path or a binary file, not %s"
-                    % (name, type(data).__name__))
-
-
-def _file_size(path, name):
-    import os
-    try:
-        return os.stat(path)[6]
-    except OSError:
-        raise ValueError("file %r: no file at %s" % (name, path))
-
-
-def _file_chunks(data, pos, size, buf):
-    """Yield a file (a path, or an open file from `pos`) in views of buf."""
-    f = open(data, "rb") if isinstance(data, str) else data
-    try:
+    def part(self, i):
+        """(name as sent, content type, size) of file i, made again for each request (none
+        is kept; a Sample's content type None when its name is not .cbor or .json)."""
+        given, data = self.files[i]
+        name = self.client.name(given)
+        ctype = content_type_for(name)
+        if self.sample is not None and isinstance(data, self.sample):
+            if ctype != "application/cbor" and ctype != "application/json":
+                return name, None, 0
+            from ei import encoder
+            if self.encs is None:
+                self.encs = (self.client.encoding("cbor"), self.client.encoding("json"))
+            enc = self.encs[ctype == "application/json"]
+            self.room = max(self.room, encoder.room(data, enc))
+            self.reusable = self.reusable and data.reusable
+            return name, ctype, encoder.encoded_len(data, enc)
+        if i in self.pos:
+            return name, ctype, data.seek(0, 2) - self.pos[i]
+        size, pos = extent(data, name)
         if pos is not None:
-            f.seek(pos)  # a retry sends it again from the start
-        mv = memoryview(buf)
-        n = 0
-        while n < size:
-            got = f.readinto(mv[:min(len(buf), size - n)])
-            if not got:
+            self.pos[i] = pos
+        return name, ctype, size
+
+    def batch(self):
+        """The indexes of this request's files, in order: every file not settled yet, or the
+        first of them alone."""
+        state = self.state
+        for i in range(len(state)):
+            if state[i] & 15 == PENDING:
+                yield i
+                if self.one:
+                    return
+
+    def run(self):
+        client = self.client
+        state = self.state
+        attempt = 0
+        error = None
+        client.attempts = 0
+        while True:
+            n = length = 0
+            for i in self.batch():
+                name, ctype, size = self.part(i)
+                length += len(part_head(self.boundary, name, ctype)) + size + 2
+                n += 1
+            if not n:
                 break
-            yield mv[:got]
-            n += got
-        if n != size:
-            raise ValueError("a file changed size while it was uploaded (%d of %d bytes)"
-                             % (n, size))
-    finally:
-        if f is not data:
-            f.close()
+            answer = Answer(self)
+            request = (self.path, client.options(self.opts, client.attempts),
+                       "multipart/form-data; boundary=" + self.boundary,
+                       length + len(self.boundary) + 6, True, self.room)
+            client.attempts += 1
+            try:
+                status, text = client.post(request, self.body, answer.feed)
+                failed = self.settle(n, status, text, answer)
+            except CertificateError:
+                raise  # the same certificate would come back
+            except TransportError as e:
+                failed = e
+            for i in range(len(state)):  # what the answer said of files it did not settle
+                state[i] &= 15
+            if failed is None:
+                continue
+            if failed == "alone":  # send the files one a request from now on
+                self.one = True
+                if self.reusable:
+                    continue
+                failed = IngestionError(400, text)
+            error = failed
+            if not isinstance(failed, (TransportError, ServerError)) or not self.reusable \
+                    or attempt >= client.retries:
+                break
+            attempt += 1
+            sleep_ms(client.retry_delay_ms(attempt))
+        results = Results(self.files, state, self.details, error)
+        bad = [r for r in results if not r[1]]
+        if not bad:
+            return results
+        if error is not None and all(s == PENDING for s in state):
+            raise error  # nothing was delivered, for one reason
+        e = NotDelivered("%d of %d files not delivered: %s%s" % (
+            len(bad), len(results), ", ".join("%s (%s)" % (r[0], r[2]) for r in bad[:10]),
+            " and %d more" % (len(bad) - 10) if len(bad) > 10 else ""))
+        e.results = results
+        e.error = error
+        raise e
+
+    def settle(self, n, status, text, answer):
+        """Record what the answer says of each of the n files sent; None, "alone" (send the
+        files one at a time) or the error that stopped this request."""
+        state = self.state
+        if status == 200 or (400 <= status < 500 and status not in (401, 421)) \
+                or status >= 500:
+            if answer.count == n and not answer.broken:  # per file, in the order sent
+                for i in self.batch():
+                    said = state[i] >> 4
+                    if said != REFUSED:
+                        state[i] = said  # delivered: NAMED, OTHER or ALREADY
+                    elif status < 500:
+                        state[i] = REFUSED  # invalid: not retried
+                    if state[i] == OTHER or state[i] == REFUSED:
+                        self.details[i] = answer.said[i]
+                return ServerError(status, text) if status >= 500 else None
+        if status == 200:
+            if answer.count or answer.broken:  # files the answer does not say the fate of
+                return TransportError("the /files answer lists %d files for %d sent"
+                                      % (answer.count, n))
+            for i in self.batch():  # a 200 with no per-file results: all of them were stored
+                state[i] = STORED
+                if n == 1:
+                    state[i] = OTHER
+                    self.details[i] = text.strip()
+            return None
+        err = for_status(status, text)
+        if isinstance(err, (ServerError, Unauthorized, MissingHeader)) or status < 400:
+            return err
+        # 4xx about a file, not naming which: alone, the file is the one
+        if n > 1:
+            return "alone"
+        for i in self.batch():
+            state[i] = ALREADY if isinstance(err, Duplicate) else REFUSED
+            self.details[i] = text
+        return None
+
+    def body(self, ch):
+        """The request's body, every part through the one chunk buffer ch (small files go
+        out together, in one write)."""
+        for i in self.batch():
+            name, ctype, size = self.part(i)
+            yield from ch.put(part_head(self.boundary, name, ctype))
+            data = self.files[i][1]
+            if self.sample is not None and isinstance(data, self.sample):
+                from ei import encoder
+                yield from encoder.body(data, self.encs[ctype == "application/json"], ch)
+            elif isinstance(data, (bytes, bytearray, memoryview)):
+                yield from ch.put(data)
+            else:
+                yield from source(data, self.pos.get(i), size, ch)
+            yield from ch.put(b"\r\n")
+        yield from ch.put(("--%s--\r\n" % self.boundary).encode())

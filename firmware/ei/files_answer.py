@@ -1,210 +1,126 @@
-# /files' answer, read file by file, and the requests of one upload_files() call: a retry
-# sends only the files the service does not have yet. Loaded by upload_files only (the offline
-# queue's /data uploads go through ei/files.py without it).
-from ei import encoder
-from ei.compat import const, sleep_ms
-from ei.errors import (for_status, CertificateError, Duplicate, IngestionError, MissingHeader,
-                       ServerError, TransportError, Unauthorized)
-from ei.files import _file_chunks, closing
+# /files' answer, read file by file as it streams past, and what upload_files() returns: one
+# byte of outcome a file. Loaded by ei/files.py only; it imports nothing of it.
+import json
+
+from ei.compat import const
+
+# A file's outcome, in its byte of Upload.state: the low 4 bits are settled, the high 4 what
+# the answer being read says (settled once the answer is known to name every file sent).
+PENDING = const(0)
+NAMED = const(1)    # stored under the name it was sent with (the usual answer)
+OTHER = const(2)    # stored; its detail (another name, a sample id) is in `details`
+ALREADY = const(3)  # the service had it already
+STORED = const(4)   # stored, in a request whose 200 named no file
+REFUSED = const(5)  # refused as invalid; the reason is in `details`
+
+_ENTRY = const(384)  # longest per-file result parsed: the answer's buffer (stream.CHUNK)
+                     # less a line (wire._LINE), which the reader must still have room for
 
 
-class NotDelivered(Exception):  # here: loaded with /files, not with every upload
-    """upload_files: some files are not on the service. results holds, for every file in
-    order, (file_name, delivered, detail); error is the last error of the request (None when
-    the service refused files as invalid). The message names each file not delivered."""
-
-    def __init__(self, results, error=None):
-        bad = ["%s (%s)" % (r[0], r[2]) for r in results if not r[1]]
-        super().__init__("%d of %d files not delivered: %s" % (len(bad), len(results),
-                                                               ", ".join(bad)))
-        self.results = results
-        self.error = error
-
-
-
-class Upload:
-    """The requests of one upload_files() call, until every file is delivered or settled."""
-
-    def __init__(self, client, parts, category, label, no_label, disallow_duplicates,
-                 add_date_id, boundary, reusable):
-        self.client = client
-        self.parts = parts
-        self.path = "/api/%s/files" % category
-        self.ctype = "multipart/form-data; boundary=" + boundary
-        self.end = closing(boundary)
-        self.opts = (label, no_label, disallow_duplicates, add_date_id)
-        self.reusable = reusable
-        self.results = [None] * len(parts)  # (file_name, delivered, detail) once settled
-
-    def run(self):
-        client = self.client
-        pending = list(range(len(self.parts)))
-        alone = False  # send one file a request: an answer about "a file" names none
-        sent = False
-        attempt = 0
-        error = None
-        client.attempts = 0
-        while pending:
-            batch = pending[:1] if alone else pending
-            found = _Results()
-            client.attempts += 1
-            try:
-                status, text = client.post(self._request(batch, sent), self._body(batch),
-                                           found.feed)
-                failed = self._settle(batch, status, text, found)
-            except CertificateError:
-                raise  # the same certificate would come back
-            except TransportError as e:
-                failed = e
-            sent = True
-            pending = [i for i in pending if self.results[i] is None]
-            if failed is None:
-                continue
-            if failed == "alone":
-                alone = True
-                if not self.reusable:
-                    failed = IngestionError(400, text)
-                else:
-                    continue
-            error = failed
-            if not isinstance(failed, (TransportError, ServerError)) or not self.reusable \
-                    or attempt >= client.retries:
-                break
-            attempt += 1
-            sleep_ms(client.retry_delay_ms(attempt))
-        return self._outcome(pending, error)
-
-    def _settle(self, batch, status, text, found):
-        """Record what the answer says of each file of batch; None, "alone" (send the files
-        one at a time) or the error that stopped this attempt."""
-        entries = found.files
-        per_file = len(entries) == len(batch)
-        if status == 200 or (400 <= status < 500 and status not in (401, 421)) \
-                or status >= 500:
-            if per_file:  # the answer's files, in the order they were sent
-                for i, (ok, detail, why) in zip(batch, entries):
-                    if ok or "already exists" in why:
-                        self._done(i, True, detail if ok else "already stored")
-                    elif status < 500:
-                        self._done(i, False, "refused: " + why)  # invalid: not retried
-                return ServerError(status, text) if status >= 500 else None
-        if status == 200:
-            if entries or found.broken:  # files the answer does not say the fate of
-                return TransportError("the /files answer lists %d files for %d sent"
-                                      % (len(entries), len(batch)))
-            for i in batch:  # a 200 with no per-file results: all of them were stored
-                self._done(i, True, text.strip() if len(batch) == 1 else "stored")
-            return None
-        err = for_status(status, text)
-        if isinstance(err, (ServerError, Unauthorized, MissingHeader)) or status < 400:
-            return err
-        # 4xx about a file, not naming which: alone, the file is the one
-        if len(batch) > 1:
-            return "alone"
-        self._done(batch[0], isinstance(err, Duplicate),
-                   "already stored" if isinstance(err, Duplicate) else "refused: " + text)
-        return None
-
-    def _done(self, i, delivered, detail):
-        self.results[i] = (self.parts[i][0], delivered, detail)
-
-    def _outcome(self, pending, error):
-        for i in pending:
-            self._done(i, False, "not delivered: %s" % (error,))
-        if all(r[1] for r in self.results):
-            return self.results
-        if error is not None and not any(r[1] for r in self.results) and \
-                len(pending) == len(self.results):
-            raise error  # nothing was delivered, for one reason
-        raise NotDelivered(self.results, error)
-
-    def _request(self, batch, retry):
-        length = len(self.end)
-        for i in batch:
-            p = self.parts[i]
-            length += len(p[1]) + p[4] + 2
-        label, no_label, dup, date_id = self.opts
-        return (self.path, self.client.options(label, no_label, dup or retry, date_id),
-                self.ctype, length, True)
-
-    def _body(self, batch):
-        chunk = self.client.chunk
-
-        def body():
-            buf = None
-            for i in batch:
-                _, ph, data, enc, size, pos = self.parts[i]
-                yield ph
-                if enc is not None:
-                    yield from encoder.chunks(data, enc, chunk)
-                elif pos is None and not isinstance(data, str):
-                    yield data
-                else:
-                    if buf is None:
-                        buf = bytearray(chunk)  # one buffer streams every file
-                    yield from _file_chunks(data, pos, size, buf)
-                yield b"\r\n"
-            yield self.end
-
-        return body
-
-
-_ENTRY = const(512)  # longest per-file result kept to parse (a name, an id, an error line)
-
-
-class _Results:
+class Answer:
     """The per-file results of a /files answer, {"success", "files": [{"success",
-    "fileName" or "sampleId", "error"}, ...]}, read as the answer streams past: each object
-    of the "files" array is parsed alone, so a 1000-file answer needs _ENTRY bytes, not the
-    whole answer. files: (ok, name or id, error) in the answer's order."""
+    "fileName" or "sampleId", "error"}, ...]}, read as the answer streams past: each object of
+    the "files" array is kept in the buffer the answer is read through (feed is a
+    wire.read_response sink) until it ends, then parsed alone, so a 1000-file answer needs no
+    buffer of its own. Each is the fate of the next file of the upload's batch: what it says
+    goes in that file's state (the high 4 bits), its detail in `said` when it is not the
+    file's name. count: entries read; broken: one was over _ENTRY bytes or not JSON."""
 
-    def __init__(self):
-        self.files = []
-        self.broken = False  # an entry over _ENTRY bytes or not JSON
-        self._depth = 0
-        self._str = self._esc = False
-        self._buf = None
-        self._n = -1  # bytes of the entry being gathered; -1 between entries
+    def __init__(self, upload):
+        self.up = upload
+        self.files = upload.batch()
+        self.count = 0
+        self.broken = False
+        self.said = {}
+        self.depth = 0
+        self.mode = 0  # 1: in a string, 2: after its backslash, 4: in an entry too long
 
-    def feed(self, view):
-        for c in view:
-            if self._n >= 0:
-                if self._n < _ENTRY:
-                    self._buf[self._n] = c
-                self._n += 1
-            if self._str:
-                if self._esc:
-                    self._esc = False
-                elif c == 0x5C:  # backslash
-                    self._esc = True
+    def feed(self, buf, keep, a, b):
+        depth, mode = self.depth, self.mode
+        for i in range(a, b):
+            c = buf[i]
+            if mode & 2:
+                mode &= ~2
+            elif mode & 1:
+                if c == 0x5C:  # backslash
+                    mode |= 2
                 elif c == 0x22:
-                    self._str = False
+                    mode &= ~1
             elif c == 0x22:
-                self._str = True
+                mode |= 1
             elif c == 0x7B or c == 0x5B:  # { [
-                self._depth += 1
-                if self._depth == 3 and c == 0x7B:  # an object in the top object's array
-                    if self._buf is None:
-                        self._buf = bytearray(_ENTRY)
-                    self._buf[0] = c
-                    self._n = 1
+                depth += 1
+                if depth == 3 and c == 0x7B:  # an object in the top object's array
+                    keep = i
             elif c == 0x7D or c == 0x5D:  # } ]
-                if self._depth == 3 and self._n >= 0:
-                    self._entry()
-                self._depth -= 1
+                if depth == 3 and (keep >= 0 or mode & 4):
+                    self.count += 1
+                    if keep < 0 or not self.entry(bytes(buf[keep:i + 1])):
+                        self.broken = True
+                    keep = -1
+                    mode &= ~4
+                depth -= 1
+        if keep >= 0 and b - keep > _ENTRY:
+            mode |= 4
+            keep = -1
+        self.depth, self.mode = depth, mode
+        return keep
 
-    def _entry(self):
-        n, self._n = self._n, -1
-        if n > _ENTRY:
-            self.broken = True
-            return
-        import json
+    def entry(self, text):
         try:
-            f = json.loads(bytes(self._buf[:n]))
+            f = json.loads(text)
             ok = f.get("success") is True
             detail = f.get("fileName") or f.get("sampleId")
-            why = f.get("error") or ""
+            why = str(f.get("error") or "")
         except (ValueError, AttributeError):
-            self.broken = True
-            return
-        self.files.append((ok, "" if detail is None else str(detail), str(why)))
+            return False
+        for i in self.files:
+            if ok:
+                detail = "" if detail is None else str(detail)
+                said = NAMED if detail == self.up.files[i][0] else OTHER
+            else:
+                said = ALREADY if "already exists" in why else REFUSED
+                detail = why
+            if said == OTHER or said == REFUSED:
+                self.said[i] = detail
+            self.up.state[i] |= said << 4
+            break  # (more entries than files: count says so)
+        return True
+
+
+class Results:
+    """What upload_files() returns (and NotDelivered.results): one (file_name, delivered,
+    detail) a file, in order, read as from a list (len, index, slices, iteration, ==), made
+    when asked for from a byte a file, the caller's list of files and the details that are
+    not a file's own name: 1,000 results need 1 KB, not 1,000 tuples."""
+
+    def __init__(self, files, state, details, error):
+        self.files = files
+        self.state = state
+        self.details = details
+        self.error = error
+
+    def __len__(self):
+        return len(self.state)
+
+    def __getitem__(self, i):
+        n = len(self.state)
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(n))]
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("results index out of range")
+        name = self.files[i][0]
+        s = self.state[i]
+        if s == PENDING:
+            return name, False, "not delivered: %s" % (self.error,)
+        if s == REFUSED:
+            return name, False, "refused: " + self.details[i]
+        return name, True, (name, self.details.get(i), "already stored", "stored")[s - 1]
+
+    def __eq__(self, other):
+        return list(self) == other
+
+    def __repr__(self):
+        return repr(list(self))

@@ -33,6 +33,11 @@ def rows_len(sample):
 
 def rows(sample, ch):
     sep = ""
-    for row in sample.iter_rows():
-        yield from ch.put(_json_row(row, sep))
-        sep = ","
+    it = sample.iter_rows()
+    try:
+        for row in it:
+            yield from ch.put(_json_row(row, sep))
+            sep = ","
+    finally:
+        if hasattr(it, "close"):
+            it.close()  # a capture file being read is closed now, also when the write fails

@@ -5,14 +5,29 @@
 # time is free; an upload of the same float size then hands these bytes to the socket as they
 # are, with no float made or converted, and takes about as long as one write of the body
 # (README: Streaming, memory and benchmarks). A value costs one byte more than in an array of
-# floats. Loaded only when rows are appended: an upload of a list, an iterable or a capture
-# never loads it.
+# floats. Loaded when rows are appended, and by the encoder to pack rows of a width other
+# than three (pack_row): an upload of an accelerometer's list, iterable or capture never
+# loads it.
 from struct import pack_into, unpack_from
 
 from ei import cbor
 from ei.compat import FLOAT32
 
 _TAG, _FMT, _STEP = (0xFA, ">f", 5) if FLOAT32 else (0xFB, ">d", 9)
+
+
+def pack_row(buf, p, head, tag, fmt, step, row):
+    """Pack a row of numbers into buf at p as a CBOR array: its head, then each value as tag
+    (0xFA or 0xFB) and fmt (">f" or ">d"), step (5 or 9) bytes a value. Returns where it
+    ends. Allocates nothing: item assignment (a slice would allocate on MicroPython)."""
+    for b in head:
+        buf[p] = b
+        p += 1
+    for v in row:
+        buf[p] = tag
+        pack_into(fmt, buf, p + 1, v)
+        p += step
+    return p
 
 
 class Rows:
@@ -41,15 +56,7 @@ class Rows:
 
     def pack(self, i, row):
         """Pack a checked row into slot i, which must be inside the room made."""
-        buf = self._buf
-        p = i * self.row_len
-        for b in self._head:  # item assignment: a slice would allocate on MicroPython
-            buf[p] = b
-            p += 1
-        for v in row:
-            buf[p] = _TAG
-            pack_into(_FMT, buf, p + 1, v)
-            p += _STEP
+        pack_row(self._buf, i * self.row_len, self._head, _TAG, _FMT, _STEP, row)
 
     def row(self, i):
         """Slot i's row as a tuple of floats."""

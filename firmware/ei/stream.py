@@ -1,5 +1,87 @@
-# Stream helpers shared by the steps of the data flow, below the encoder, the wire and the
-# capture: what every reader of a peer's bytes needs, in one place.
+# Stream helpers shared by the steps of the data flow, below the encoder, the wire, the capture
+# and /files: the one decode of a peer's text, and the one chunk buffer that bodies and
+# answers pass through (Chunker; copy() reads a file on flash into it).
+from ei.compat import const
+
+# Bytes gathered before each socket write, and the buffer an answer is read through. 512 keeps
+# an upload's heap small (a larger buffer costs heap one for one); it costs little time:
+# appended rows, the usual sample, pass to the socket as their stored CBOR, not through it.
+CHUNK = const(512)
+
+# One chunk buffer is made by reserve() (ei.encoder calls it at import, while the heap still
+# has room in one piece: once a program has run a while, its free memory is in small pieces,
+# and 512 bytes in one piece may not be found). One body or answer at a time takes it; another
+# makes its own. Not made here at import: the daemon and remote management load this module
+# for decode() alone.
+_spare = None
+
+
+def reserve():
+    global _spare
+    if _spare is None:
+        _spare = bytearray(CHUNK)
+
+
+class Chunker:
+    """One buffer that small pieces are gathered into. take() hands out what it holds as a
+    view, valid until the buffer is written again; put(b) is a generator that yields the
+    buffer first when b does not fit. A `mac` (HMAC) sees every byte handed out while it is
+    set. release() gives the module's buffer back for the next body."""
+
+    def __init__(self, size=CHUNK):
+        global _spare
+        self.size = size
+        if _spare is not None and len(_spare) == size:
+            self.buf, _spare = _spare, None
+        else:
+            self.buf = bytearray(size)
+        self.mv = memoryview(self.buf)
+        self.pos = 0
+        self.mac = None
+
+    def release(self):
+        global _spare
+        if self.buf is not None and len(self.buf) == CHUNK:
+            _spare = self.buf
+        self.buf = self.mv = None
+
+    def take(self):
+        v = self.mv[:self.pos]
+        self.pos = 0
+        if self.mac is not None:
+            self.mac.update(v)
+        return v
+
+    def put(self, b):
+        n = len(b)
+        if self.pos + n > self.size:
+            if self.pos:
+                yield self.take()
+            if n > self.size:  # a large piece goes out as it is
+                if self.mac is not None:
+                    self.mac.update(b)
+                yield b
+                return
+        self.mv[self.pos:self.pos + n] = b
+        self.pos += n
+
+
+def copy(f, left, ch):
+    """Read `left` bytes of the open binary file f straight into ch's buffer (a Chunker), after
+    what it holds, yielding the buffer each time it is full: a file on flash (a capture's
+    rows, a /files part, a queued body) reaches the socket with no buffer of its own and no
+    copy. The caller closes f."""
+    size = ch.size
+    while left:
+        if ch.pos == size:
+            yield ch.take()
+        n = min(size - ch.pos, left)
+        got = f.readinto(ch.mv[ch.pos:ch.pos + n])
+        if not got:
+            raise ValueError("the file ended %d bytes early (did it change while it was sent?)"
+                             % left)
+        ch.pos += got
+        left -= got
 
 
 def decode(b):
@@ -8,7 +90,7 @@ def decode(b):
     their ASCII, every other byte becoming U+FFFD. MicroPython ignores errors="replace" and
     raises UnicodeError, so every text a peer sends goes through this one function."""
     try:
-        return b.decode()
+        return str(b, "utf-8")  # (bytes, a bytearray or a view of one)
     except UnicodeError:
         pass
     n = len(b)

@@ -7,10 +7,11 @@
 import socket
 
 from ei.compat import wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff, \
-    getaddrinfo, nodelay
+    getaddrinfo, nodelay, const
 from ei.errors import TransportError, Timeout, CertificateError
 
 _warned = False
+_LATE = const(-1)  # (an errno no socket raises) the deadline passed before a write
 
 
 def _fail(step, where, e):
@@ -28,10 +29,10 @@ class Connection:
 
     addr=(ip, port) connects there instead of resolving host (an IP needs no DNS lookup;
     MicroPython's getaddrinfo cannot be bounded, so give an IP where DNS is unreliable).
-    idle (Client.idle): run after each write and, while an answer is awaited, every idle_ms."""
+    idle (Client.idle): run every idle_ms while an answer is awaited (Client.post sets both,
+    and runs it after each piece of a body it writes)."""
 
-    idle = None
-    idle_ms = 10
+    idle = None  # (idle_ms is set with it: one class attribute fits the smallest dictionary)
 
     def __init__(self, host, port, tls=False, timeout=10, addr=None, cadata=None):
         global _warned
@@ -76,26 +77,21 @@ class Connection:
         """From now on, the whole request (answer included) must end within ms."""
         self._end = ticks_add(ticks_ms(), ms)
 
-    def _over(self):
-        return Timeout("the request to %s did not end within its deadline (timeout + "
-                       "length / min_rate)" % self.where)
-
     def write(self, b):
-        if self._end is not None:
-            left = ticks_diff(self._end, ticks_ms())
-            if left <= 0:
-                raise self._over()
-            if left < self._ms:  # near the deadline: a write may not wait past it
-                self._settimeout(left / 1000)
-                self._short = True
         try:
+            if self._end is not None:
+                left = ticks_diff(self._end, ticks_ms())
+                if left <= 0:
+                    raise OSError(_LATE)
+                if left < self._ms:  # near the deadline: a write may not wait past it
+                    self._settimeout(left / 1000)
+                    self._short = True
             self._write(b)
         except (OSError, AttributeError) as e:
-            if self._short and is_timeout(e):
-                raise self._over()
+            if e.args and e.args[0] == _LATE or self._short and is_timeout(e):
+                raise Timeout("the request to %s did not end within its deadline (timeout "
+                              "+ length / min_rate)" % self.where)
             raise _fail("sending to", self.where, e)
-        if self.idle is not None:
-            self.idle(0)
 
     def begin_response(self):
         """From now on, the answer must arrive within `timeout`, or by the request's deadline
@@ -110,16 +106,17 @@ class Connection:
             if left <= 0:
                 raise Timeout("reading from %s timed out" % self.where)
             # with an idle hook, the wait is cut into idle_ms slices and the hook runs
-            # between them; the last slice's timeout is the answer's
-            wait = left if self.idle is None else min(left, self.idle_ms)
+            # between them; the last slice's timeout is the answer's (no local for the slice:
+            # the frame stays the size it was without the hook)
             try:
-                return self._readinto(buf, wait)
+                return self._readinto(buf, left if self.idle is None
+                                      else min(left, self.idle_ms))
             except (OSError, AttributeError) as e:
-                if wait == left or not is_timeout(e):
+                if self.idle is None or left <= self.idle_ms or not is_timeout(e):
                     raise _fail("reading from", self.where, e)
             self.idle(0)
 
-    def _settimeout(self, t):
+    def _settimeout(self, t):  # (ei/websocket.py sets a connection's timeout with it)
         try:
             self._sock.settimeout(t)
         except AttributeError:  # MicroPython's TLS socket: its timeout is the TCP socket's

@@ -4,8 +4,7 @@
 # is never built in RAM. Unlike the raw socket it is not byte-exact (requests writes its
 # headers from a dict, which keeps no order), it bounds each socket operation, not the whole
 # request (no min_rate deadline) or response, and it cannot verify a server certificate (it sets CERT_NONE), so ca= is refused.
-from ei import wire
-from ei.stream import decode
+from ei import stream, wire
 from ei.compat import is_timeout
 from ei.errors import TransportError, Timeout
 from ei.log import log, WARNING
@@ -27,22 +26,30 @@ def _requests():
     return requests
 
 
-def _pieces(body, length):
+def _pieces(body, ch, length):
     n = 0
+    gen = body(ch)
     try:
-        for b in body:
+        for b in gen:
+            n += len(b)
+            yield b
+        if ch.pos:
+            b = ch.take()
             n += len(b)
             yield b
     except Exception as e:
         raise _Stop(e)
+    finally:
+        gen.close()  # when requests stops early too: a file being read is closed now
     if n != length:  # would be a bug here: never let the server take it
         raise _Stop(ValueError("body was %d bytes, not the announced %d" % (n, length)))
 
 
-def post(client, path, headers, ctype, length, body, sink=None):
-    """One POST of body() (an iterator of pieces, `length` bytes) to the client's server;
+def post(client, path, headers, ctype, length, room, body, sink=None):
+    """One POST of body(ch) (Client.send's, through a chunk buffer of room bytes: `length`
+    bytes) to the client's server;
     returns (status, response text): its first wire.KEEP bytes, as the socket transport
-    keeps; sink(view) sees the whole body as it streams past."""
+    keeps; sink sees the whole body as it streams past (wire.read_response)."""
     if client.ca is not None:  # a CA was given (the check lives here: RAM goes to samples)
         raise ValueError("transport='urequests' cannot verify a certificate (micropython-lib "
                          "requests turns checks off); use transport='socket' with ca=")
@@ -60,10 +67,10 @@ def post(client, path, headers, ctype, length, body, sink=None):
     h["Content-Type"] = ctype
     h["Content-Length"] = str(length)  # with this set, requests streams an iterator as is
     where = "%s:%d" % (client.host, client.port)
-    pieces = body()
+    ch = stream.Chunker(room)
+    pieces = _pieces(body, ch, length)
     try:
-        r = _requests().post(url, data=_pieces(pieces, length), headers=h,
-                             timeout=client.timeout)
+        r = _requests().post(url, data=pieces, headers=h, timeout=client.timeout)
     except _Stop as e:
         raise e.args[0]
     except OSError as e:
@@ -76,30 +83,33 @@ def post(client, path, headers, ctype, length, body, sink=None):
         raise TransportError("bad response from %s: %s" % (where, e))
     finally:
         pieces.close()  # a file being streamed is closed now, not by the GC
+        ch.release()  # the answer is read through the same buffer
     try:
-        # Read here, bounded, through one buffer: Response.content would take whatever the
-        # server sends, until it closes the connection.
+        # Read here, bounded, through the chunk buffer, as the socket transport reads:
+        # Response.content would take whatever the server sends, until it closes.
         n = None
         for k in getattr(r, "headers", None) or ():
             if k.lower() == "content-length":
                 n = int(r.headers[k])
         if n is not None and n > wire.MAX_DROP:
             raise TransportError("response body of %d bytes, over %d" % (n, wire.MAX_DROP))
-        keep = bytearray(wire.KEEP)
-        kept = got = 0
-        while n is None or got < n:
-            b = r.raw.read(256 if n is None else min(256, n - got))
-            if not b:
-                break
-            got += len(b)
-            if got > wire.MAX_DROP:
-                raise TransportError("response body over %d bytes" % wire.MAX_DROP)
-            c = min(len(b), wire.KEEP - kept)
-            keep[kept:kept + c] = b[:c]
-            kept += c
-            if sink is not None:
-                sink(memoryview(b))
-        return r.status_code, decode(bytes(keep[:kept]))
+        left = [wire.MAX_DROP + 1 if n is None else n]
+        raw = r.raw
+
+        def readinto(buf):
+            # no more than the body holds: a socket's readinto waits for a full buffer
+            k = min(len(buf), left[0], 256)
+            b = raw.read(k) if k else b""
+            buf[:len(b)] = b
+            left[0] -= len(b)
+            return len(b)
+
+        rd = wire.Reader(readinto)
+        try:
+            rd.read(n, sink)
+            return r.status_code, wire.decode(rd.text)
+        finally:
+            rd.release()
     except OSError as e:
         if isinstance(e, TransportError):
             raise

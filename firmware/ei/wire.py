@@ -2,15 +2,19 @@
 # the response. Headers go out in the order and casing of the Ingestion API page's examples.
 from ei.compat import const
 from ei.errors import TransportError
+from ei import stream
+from ei.stream import decode
 
 CATEGORIES = ("training", "testing", "anomaly")
-# The response is read through one fixed buffer (the encoder's chunk buffer, CHUNK bytes: a
-# status or header line must fit in it), whatever the server sends: a proxy's 200 KB error
-# page costs no more heap than a 9-byte file name.
+# The response is read through one fixed buffer (the chunk buffer, stream.CHUNK bytes),
+# whatever the server sends: a proxy's 200 KB error page, or a CDN's 2 KB header line, costs no
+# more heap than a 9-byte file name.
 KEEP = const(256)        # body text kept: the service's error messages are a line (under
                          # 200 bytes); /files' per-file results are read as they pass. Kept
                          # small: it is allocated in one piece, then its str and the error's
 _MAX_HEADERS = const(64) # header lines in one answer (a real one has about ten)
+_LINE = const(128)       # bytes kept of a status, header or chunk-size line: every header read
+                         # (Content-Length, Transfer-Encoding) fits; the rest of a line is dropped
 _MAX_INTERIM = const(8)  # answers read at most: 1xx interim ones are skipped
 MAX_DROP = const(1048576)  # body bytes read at all (kept or dropped): an endless body ends here
 _MAX_HEX = const(7)      # hex digits of a chunk size: under 256 MB, a small int on a board
@@ -89,142 +93,184 @@ def host_header(host, port, tls):
     return "%s:%d" % (host, port)
 
 
-def request_head(path, host, api_key, headers, content_type, length, length_first=False):
-    """The request line and headers. `headers` is a list of (name, value) that go after
-    X-Api-Key; /data puts Content-Type before Content-Length, /files after (as the page)."""
-    lines = ["POST %s HTTP/1.1" % path, "Host: " + host, "X-Api-Key: " + api_key]
+def head(path, host, api_key, headers, content_type, length, length_first=False):
+    """The request line and headers, a piece (str) at a time: the client packs them into the
+    chunk buffer, so a request head costs no allocation of its length. `headers` is a list of
+    (name, value) that go after X-Api-Key; /data puts Content-Type before Content-Length,
+    /files after (as the page)."""
+    yield "POST %s HTTP/1.1\r\n" % path  # (three pieces: no 150 bytes in one piece needed)
+    yield "Host: %s\r\n" % host
+    yield "X-Api-Key: %s\r\n" % api_key
     for name, value in headers:
-        lines.append(name + ": " + value)
-    ct = "Content-Type: " + content_type
-    cl = "Content-Length: %d" % length
-    lines += [cl, ct] if length_first else [ct, cl]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+        yield "%s: %s\r\n" % (name, value)
+    ct = "Content-Type: %s\r\n" % content_type
+    cl = "Content-Length: %d\r\n\r\n" % length
+    if length_first:
+        yield cl[:-2]
+        yield ct + "\r\n"
+    else:
+        yield ct
+        yield cl
 
 
 # --- response ---------------------------------------------------------------------------
 
 class Reader:
     """An HTTP/1.x response read from a readinto(buf) callable through one fixed buffer, the
-    encoder's chunk buffer (made at import, idle once the body is sent: the answer costs no
-    buffer of its own). Lines are parsed in it, body bytes pass through it, and the first
-    KEEP body bytes are kept (allocated as they come: a 9-byte file name costs 9 bytes)."""
+    chunk buffer (stream.Chunker: idle once the body is sent, so the answer costs no buffer of
+    its own). Lines are parsed in it, their first _LINE bytes kept and the rest read and
+    dropped (a CDN's 2 KB Report-To costs nothing); body bytes pass through it, the first KEEP
+    kept as text (allocated as they come: a 9-byte file name costs 9 bytes), and a sink may
+    keep a run of them there while it needs them (see read_response)."""
 
     def __init__(self, readinto):
-        from ei.encoder import Chunker
         self._readinto = readinto
-        self._ch = Chunker()
+        self._ch = stream.Chunker()
         self.buf = self._ch.buf
         self.mv = self._ch.mv
-        self._pos = self._end = self.body = 0
+        self.pos = self.end = self.body = 0
+        self.keep = -1  # where a sink's kept bytes start in buf (they end at pos), or -1
+        self.cut = False  # the last line was longer than _LINE: its end was dropped
         self.text = b""
 
     def release(self):
         self._ch.release()
 
     def _fill(self):
-        """Read more after what the buffer holds: bytes read, 0 at the end of the stream,
-        -1 when the buffer is full."""
-        if self._pos == self._end:
-            self._pos = self._end = 0
-        elif self._end == len(self.buf):  # slide what is left to the buffer's start
-            n = self._end - self._pos
-            if not self._pos:
-                return -1
-            self.mv[:n] = self.mv[self._pos:self._end]
-            self._pos, self._end = 0, n
-        got = self._readinto(self.mv[self._end:])
-        self._end += got
+        """Read more after what the buffer holds: bytes read, 0 at the end of the stream."""
+        k = self.pos if self.keep < 0 else self.keep
+        if k and len(self.buf) - self.end < _LINE:  # slide what is wanted to the start
+            n = self.end - k
+            self.mv[:n] = self.mv[k:self.end]
+            self.pos -= k
+            self.end = n
+            if self.keep >= 0:
+                self.keep = 0
+        if self.end == len(self.buf):  # only a sink's kept bytes can fill it
+            raise TransportError("a sink kept over %d bytes of the response's body"
+                                 % (len(self.buf) - _LINE))
+        got = self._readinto(self.mv[self.end:])
+        self.end += got
         return got
 
     def line(self, what):
-        """The next line, without its CRLF, as bytes."""
+        """The next line, without its CRLF, as bytes: its first _LINE bytes (self.cut tells
+        whether there were more). While a sink keeps bytes (chunked framing between body
+        bytes), the line is cut out of the buffer, so that what it keeps stays in one run."""
+        dropped = 0
         while True:
-            i = self.buf.find(b"\n", self._pos, self._end)
+            i = self.buf.find(b"\n", self.pos, self.end)
             if i >= 0:
-                out = bytes(self.mv[self._pos:i])
-                self._pos = i + 1
-                return out[:-1] if out[-1:] == b"\r" else out
-            got = self._fill()
-            if got < 0:
-                raise TransportError("the server sent a %s line over %d bytes"
-                                     % (what, len(self.buf)))
-            if not got:
+                break
+            over = self.end - self.pos - _LINE
+            if over > 0:  # past what is kept of a line: dropped, in fixed memory
+                self.end -= over
+                dropped += over
+                if dropped > MAX_DROP:
+                    raise TransportError("a response %s line over %d bytes" % (what, MAX_DROP))
+            if not self._fill():
                 raise TransportError("connection closed in the response's %s" % what)
+        p = self.pos
+        n = i - p
+        self.cut = dropped > 0 or n > _LINE
+        if self.cut:
+            n = _LINE
+        elif n and self.buf[i - 1] == 13:  # CR
+            n -= 1
+        out = bytes(self.mv[p:p + n])
+        if self.keep < 0:
+            self.pos = i + 1
+        else:
+            n = self.end - i - 1
+            self.mv[p:p + n] = self.mv[i + 1:self.end]
+            self.end = p + n
+        return out
 
     def drain(self, n, sink):
-        """Read n body bytes (keeping the first KEEP, sink(view) seeing each); False if the
+        """Read n body bytes (keeping the first KEEP, a sink seeing each run); False if the
         stream ended first."""
         while n:
-            if self._pos == self._end and not self._fill():
+            if self.pos == self.end and not self._fill():
                 return False
-            k = min(n, self._end - self._pos)
-            v = self.mv[self._pos:self._pos + k]
-            self._pos += k
+            a = self.pos
+            k = min(n, self.end - a)
+            self.pos = a + k
             self.body += k
             n -= k
             if self.body > MAX_DROP:
                 raise TransportError("a response body over %d bytes" % MAX_DROP)
             c = min(KEEP - len(self.text), k)
             if c > 0:
-                self.text = bytes(v[:c]) if not self.text else self.text + v[:c]
+                v = self.mv[a:a + c]
+                self.text = bytes(v) if not self.text else self.text + v
             if sink is not None:
-                sink(v)
+                keep = sink(self.mv, self.keep, a, a + k)
+                self.keep = -1 if keep is None else keep
         return True
 
-
-def _fields(r, what):
-    """The header (or trailer) lines up to the blank one: at most _MAX_HEADERS."""
-    for _ in range(_MAX_HEADERS):
-        line = r.line(what)
-        if not line:
-            return
-        yield line
-    raise TransportError("over %d %s lines in the response" % (_MAX_HEADERS, what))
-
-
-def _head(r):
-    """(status, Content-Length or None, chunked) of the first answer that is not 1xx."""
-    for _ in range(_MAX_INTERIM):
-        line = r.line("status")
-        p = line.split(None, 2)
-        if len(p) < 2 or not p[0].startswith(b"HTTP/1.") or len(p[1]) != 3 \
-                or not p[1].isdigit() or not 100 <= int(p[1]) <= 599:
-            raise TransportError("not an HTTP response (a status 100-599): %r" % (line[:60],))
+    def fields(self, what):
+        """Read the header (or trailer) lines up to the blank one, at most _MAX_HEADERS:
+        (Content-Length or None, chunked). Only these two are kept; every other line is
+        dropped as it is read, whatever its length."""
         length = None
         chunked = False
-        for line in _fields(r, "header"):
+        for _ in range(_MAX_HEADERS):
+            line = self.line(what)
+            if not line:
+                return length, chunked
             name, _, value = line.partition(b":")
             name = name.strip().lower()
             value = value.strip()
             if name == b"content-length":
-                if not value.isdigit() or len(value) > 12 or (
+                if self.cut or not value.isdigit() or len(value) > 12 or (
                         length is not None and int(value) != length):
                     raise TransportError("bad or two different Content-Lengths: %r"
                                          % (value[:20],))
                 length = int(value)
             elif name == b"transfer-encoding":
-                if value.lower() != b"chunked":
+                if value.lower() != b"chunked":  # (a cut line is not "chunked")
                     raise TransportError("Transfer-Encoding %r is not chunked" % (value[:40],))
                 chunked = True
-        if p[1][0] != 49:  # not 1xx (100 Continue, 103 Early Hints: the real answer follows)
-            if chunked and length is not None:
-                raise TransportError("both Content-Length and chunked in the response")
-            if p[1] in (b"204", b"304"):  # no body, whatever the headers say
-                length = 0
-            if length is not None and length > MAX_DROP:
-                raise TransportError("a response body of %d bytes (over %d)" % (length,
-                                                                              MAX_DROP))
-            return int(p[1]), length, chunked
-    raise TransportError("over %d interim (1xx) answers" % _MAX_INTERIM)
+        raise TransportError("over %d %s lines in the response" % (_MAX_HEADERS, what))
+
+    def read(self, length, sink=None):
+        """Read a body of `length` bytes (None: to the end of the stream)."""
+        if length is None:
+            self.drain(MAX_DROP + 1, sink)
+        elif not self.drain(length, sink):
+            raise TransportError("connection closed after %d of %d body bytes"
+                                 % (self.body, length))
 
 
 def read_response(readinto, sink=None):
     """Read one HTTP/1.x response: (status, body text). The body is delimited by
     Content-Length, chunked transfer coding, or the end of the connection; its first KEEP
-    bytes are kept as text, and sink(view), when given, sees every body byte as it passes."""
+    bytes are kept as text. sink, when given, sees every body byte as it passes:
+    sink(buf, keep, a, b) is called with the new bytes at buf[a:b] and returns where in buf
+    the bytes it still needs start (they end at b), or None; those are kept in buf, in one
+    run, until the next call, where keep says where they are now (-1: none). The /files
+    answer is parsed this way, file by file, in the buffer the answer is read through."""
     r = Reader(readinto)
     try:
-        status, length, chunked = _head(r)
+        for _ in range(_MAX_INTERIM):
+            line = r.line("status")
+            p = line.split(None, 2)
+            if len(p) < 2 or not p[0].startswith(b"HTTP/1.") or len(p[1]) != 3 \
+                    or not p[1].isdigit() or not 100 <= int(p[1]) <= 599:
+                raise TransportError("not an HTTP response (a status 100-599): %r"
+                                     % (line[:60],))
+            status = int(p[1])
+            length, chunked = r.fields("header")
+            if status >= 200:  # 1xx (100 Continue, 103 Early Hints): the answer follows
+                break
+        else:
+            raise TransportError("over %d interim (1xx) answers" % _MAX_INTERIM)
+        if chunked and length is not None:
+            raise TransportError("both Content-Length and chunked in the response")
+        if status == 204 or status == 304:  # no body, whatever the headers say
+            length = 0
+        if length is not None and length > MAX_DROP:
+            raise TransportError("a response body of %d bytes (over %d)" % (length, MAX_DROP))
         if chunked:
             while True:
                 line = r.line("chunk size")
@@ -236,20 +282,9 @@ def read_response(readinto, sink=None):
                     break
                 if not r.drain(size, sink) or r.line("chunk"):
                     raise TransportError("a response chunk is not as long as its size")
-            for _ in _fields(r, "trailer"):
-                pass
-        elif length is not None:
-            if not r.drain(length, sink):
-                raise TransportError("connection closed after %d of %d body bytes"
-                                     % (r.body, length))
+            r.fields("trailer")
         else:
-            while r.drain(MAX_DROP, sink):
-                pass
-        try:
-            return status, r.text.decode()
-        except UnicodeError:
-            # loaded only for an answer that is not UTF-8: an upload's heap stays as it was
-            from ei.stream import decode
-            return status, decode(r.text)
+            r.read(length, sink)
+        return status, decode(r.text)
     finally:
         r.release()

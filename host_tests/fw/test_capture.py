@@ -202,3 +202,34 @@ def test_writer_commits_its_header_at_once_and_its_rows_every_4_kb():
         assert len(kept) == 8 * per_block, len(kept)
     finally:
         w.close()
+
+
+def is_closed(f):
+    """A closed file refuses to be read (CPython: ValueError; MicroPython: OSError EBADF)."""
+    try:
+        f.read(1)
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def test_a_failed_write_closes_the_capture_file_it_was_reading():
+    # the offline queue writes a capture's body to flash: flash full, three times, must leave
+    # no file open (MicroPython's generators have no finaliser: only closing them closes it)
+    p, s = captured("failed-write", 40)
+    opened = []
+    source = s._source
+    real = source._open
+
+    def tracked():
+        f = real()
+        opened.append(f)
+        return f
+    source._open = tracked
+
+    def full(b):
+        raise OSError(28, "ENOSPC")
+    for f32 in (source.float32, not source.float32):  # copied from flash, and converted
+        for _ in range(3):
+            raises(OSError, encoder.write, s, Encoding(float32=f32), full)
+    assert len(opened) == 6 and all(is_closed(f) for f in opened)

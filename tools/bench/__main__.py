@@ -5,9 +5,10 @@ as one table (Markdown, for README's "Streaming, memory and benchmarks").
   steps): ei over its raw socket and through requests (transport="urequests"), against
   requests.post with the same CBOR body built whole in RAM, as its users do today;
 - upload time at default settings against writing the same request, encoded beforehand, in
-  one write, on the unix port and on the 32-bit single-precision f32 build (below), of
-  appended rows (kept as their CBOR: handed to the socket as they are) and of a list of rows
-  (packed as the body streams);
+  one write, on the unix port and on the 32-bit single-precision f32 build (below), of every
+  row source: appended rows (kept as their CBOR: handed to the socket as they are), a list
+  and an iterable (packed as the body streams), a capture file in the board's float size
+  (copied from flash) and in the other (converted as it streams);
 - upload time of the same 18,000-row sample to the same local mock server, median of 8,
   the ways taking turns in one process, each going first in turn (a ratio measured in one
   run); ei also with chunk=4096 (the same for appended rows, which bypass the buffer);
@@ -21,10 +22,12 @@ Everything above runs from .mpy files (tools/bench/harness.py) on the 64-bit uni
 boards are (a second table): the smallest heap that uploads 100 and 18,000 rows on the
 32-bit, single-precision build of MicroPython 1.28.0 (`make runtimes`: build/mp/), with ei
 from .py, from .mpy and frozen in (the f32-frozen build), over plain HTTP and over TLS to a
-local TLS server whose certificate is verified against its CA; and the smallest heap that
-serves ei.daemon() through a 10 s sample, read back and unlinked (tools/bench/daemon_heap.py). The unix port's mbedtls
-allocates with the C library's calloc, not from the MicroPython heap: its TLS figures hold
-the upload's heap only. A build whose mbedtls allocates from the MicroPython heap, as the
+local TLS server whose certificate is verified against its CA; /files of 12 and of 1,000
+small files (the caller's own list of files measured apart); the heap each module of the
+upload path keeps once loaded, from .mpy and frozen; and the smallest heap that serves
+ei.daemon() through a 10 s sample, read back and unlinked (tools/bench/daemon_heap.py).
+The unix port's mbedtls allocates with the C library's calloc, not from the MicroPython
+heap: its TLS figures hold the upload's heap only. A build whose mbedtls allocates from the MicroPython heap, as the
 Pico W's does (EI_MP_F32_TLS_HEAP, see README), adds that column's cost when given.
 Then continuous recording (a third table, `--record-only` prints it alone): on the unix port
 and on f32, from .mpy, in real time, the highest rate (Hz, a 1.25x ladder, bisected) at which
@@ -66,6 +69,19 @@ F32_FROZEN = pathlib.Path(os.environ.get("EI_MP_F32_FROZEN",
 # -DMICROPY_TRACKED_ALLOC=1, as the rp2 port builds it): optional
 F32_TLS_HEAP = os.environ.get("EI_MP_F32_TLS_HEAP")
 BOARD_HI_KB = 256  # the bisection's top for the f32 heaps
+# The row sources whose upload is timed against one write (mp_jobs.row_source)
+SOURCES = {"appended": "appended (as ei.sample keeps them)", "list": "from a list",
+           "iterable": "from an iterable", "capture": "from a capture in the board's float size",
+           "capture-other": "from a capture in the other float size (converted)"}
+# What an upload loads, in the order it loads them (mp_jobs.modules): /data's, then /files'
+UPLOAD_MODULES = ("ei", "ei.acquisition", "ei.compat", "ei.stream", "ei.transport", "ei.wire",
+                  "ei.api_key", "ei.client", "ei.cbor", "ei.encoder", "ei.encoded",
+                  "ei.files_answer", "ei.files")
+# Issue 18's figures before its work (2026-11-30's code, the same runs), beside this run's
+BEFORE = {("data", "from .mpy"): "38-39 KB", ("data", "frozen (f32-frozen)"): "13-14 KB",
+          ("tls", "from .mpy"): "42 KB", ("tls", "frozen (f32-frozen)"): "17 KB",
+          ("files", "from .mpy"): "58 KB (64-bit port: 86 KB)",
+          ("files1000", "from .mpy"): "over 512 KB"}
 
 
 def kb(n):
@@ -138,16 +154,16 @@ def table(mpy, sizes, server, tmp):
 
     say("upload against one write ...")
     for name, binary in (("unix port", harness.MICROPYTHON), ("f32", F32)):
-        for source in ("appended", "list"):
-            label = ("upload time, 18000 %s at default settings, against writing the same "
+        for source in SOURCES:
+            label = ("upload time, 18000 rows %s at default settings, against writing the same "
                      "request encoded beforehand in one write (median of %d), %s" % (
-                         "appended rows" if source == "appended" else "rows from a list",
-                         WRITE_REPEAT, name))
+                         SOURCES[source], WRITE_REPEAT, name))
             if not pathlib.Path(binary).is_file():
                 rows.append((label, "not measured: no %s (make runtimes)" % binary, "", ""))
                 continue
             j = harness.Job(mpy, ["write_ratio", ROWS, server.host, server.port, WRITE_REPEAT,
-                                  0, source], 8192 * 2, timeout=600, binary=binary)
+                                  0, source, tmp / "ratio.eic"], 8192 * 2, timeout=900,
+                            binary=binary)
             assert j.ok, j
             v = {k: int(x) for k, x in j.values.items()}
             rows.append((label, "%d ms" % v["upload_ms"], "%d ms (one write)" % v["write_ms"],
@@ -216,6 +232,7 @@ def board_table(tmp):
         ways.append(("from .mpy, mbedtls on the MicroPython heap", F32_TLS_HEAP,
                      "%s:.frozen" % mpy))
     rows = []
+    files_rows = []
     try:
         for label, binary, path in ways:
             cells = []
@@ -233,6 +250,40 @@ def board_table(tmp):
                                            binary=binary, path=path, timeout=300).ok
                     cells.append(kb(harness.smallest_heap(ok, 4, BOARD_HI_KB)))
             rows.append((label,) + tuple(cells))
+            if label == "from .py":
+                continue
+            cells = []
+            for n in (12, 1000):
+                say("f32 smallest heap, %s, /files of %d files ..." % (label, n))
+                listed = {}
+
+                def ok(heap_kb):
+                    http.store.reset()
+                    j = harness.Job(None, [n, http.host, http.port], heap_kb, module="mp_files",
+                                    binary=binary, path=path, timeout=300)
+                    listed.update(j.values)
+                    return j.ok
+                got = harness.smallest_heap(ok, 4, 1024)
+                list_kb = int(listed.get("list_bytes", 0)) / 1024
+                cells.append(kb(got) if n == 12 else "%s (%s less its list of %.0f KB)" % (
+                    kb(got), kb(got - round(list_kb)) if got else "-", list_kb))
+            files_rows.append((label,) + tuple(cells))
+        say("64-bit port smallest heap, /files of 12 files ...")
+
+        def ok64(heap_kb):
+            http.store.reset()
+            return harness.Job(mpy, [12, http.host, http.port], heap_kb, module="mp_files",
+                               timeout=300).ok
+        files_rows.append(("from .mpy, 64-bit unix port", kb(harness.smallest_heap(ok64, 16,
+                                                                                     1024)),
+                           ""))
+        say("what each module keeps once loaded ...")
+        costs = {}
+        for label, binary, path in ways[1:3]:
+            j = harness.Job(None, ["modules"] + list(UPLOAD_MODULES), 512, binary=binary,
+                            path=path)
+            assert j.ok, j
+            costs[label] = j.values
     finally:
         http.stop()
         https.stop()
@@ -241,6 +292,18 @@ def board_table(tmp):
            "", "| ei | HTTP, 100 rows | HTTP, 18,000 rows | TLS, 100 rows | TLS, 18,000 rows |",
            "|---|---|---|---|---|"]
     out += ["| %s | %s | %s | %s | %s |" % r for r in rows]
+    out += ["", "/files of small CSV files (f32 unless said; issue 18's figures before it: 12 files "
+            "%s, 1,000 files %s)" % (BEFORE[("files", "from .mpy")],
+                                     BEFORE[("files1000", "from .mpy")]),
+            "", "| ei | 12 files | 1,000 files |", "|---|---|---|"]
+    out += ["| %s | %s | %s |" % r for r in files_rows]
+    out += ["", "Heap each module keeps once loaded, in the order an upload loads them (bytes, "
+            "f32)", "", "| module | from .mpy | frozen |", "|---|---|---|"]
+    out += ["| %s | %s | %s |" % (m, costs["from .mpy"].get(m, "-"),
+                                  costs["frozen (f32-frozen)"].get(m, "-"))
+            for m in UPLOAD_MODULES]
+    out += ["| total | %d | %d |" % tuple(sum(int(v) for v in costs[k].values())
+                                          for k in ("from .mpy", "frozen (f32-frozen)"))]
     from tools.bench import daemon_heap
     out += daemon_heap.table(tmp, F32, F32_FROZEN, say)
     print("\n".join(out))

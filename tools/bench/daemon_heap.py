@@ -24,9 +24,18 @@ def prepare(home):
 
 
 def run(home, heap_kb, binary, path):
-    """mp_daemon at heap_kb KB on `binary` with MICROPYPATH `path`: the harness.Job."""
-    return harness.Job(None, [prepare(home), SECONDS, HMAC_KEY], heap_kb, module="mp_daemon",
-                       binary=binary, path=path, timeout=300)
+    """mp_daemon at heap_kb KB on `binary` with MICROPYPATH `path`: the harness.Job. It runs
+    in home, the board's flash, with ei/ at its root as a board has it (a link to the first
+    folder of path that holds ei/; frozen, none): the daemon's files are relative to it, and
+    the harness finds modules in the job's working directory (their paths are heap qstrs)."""
+    home = prepare(home)
+    for folder in path.split(":"):
+        ei = pathlib.Path(folder) / "ei"
+        if folder != ".frozen" and ei.is_dir():
+            (home / "ei").symlink_to(ei.resolve())
+            break
+    return harness.Job(None, [home, SECONDS, HMAC_KEY], heap_kb, module="mp_daemon",
+                       binary=binary, path="%s:%s" % (home, path), timeout=300)
 
 
 def served(job):

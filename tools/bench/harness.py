@@ -23,15 +23,17 @@ def build_mpy(dest, firmware=True):
     dest = pathlib.Path(dest)
     sizes = {}
     sources = (sorted((FIRMWARE / "ei").rglob("*.py")) if firmware else []) + [
-        HERE / "mp_jobs.py", HERE / "mp_upload.py", HERE / "mp_requests.py",
-        HERE / "mp_hostile.py", HERE / "mp_daemon.py",
+        HERE / "mp_jobs.py", HERE / "mp_upload.py", HERE / "mp_files.py",
+        HERE / "mp_requests.py", HERE / "mp_hostile.py", HERE / "mp_daemon.py",
         HERE / "mp_record.py", HERE / "timing.py"]
     for src in sources:
         rel = src.relative_to(FIRMWARE) if src.is_relative_to(FIRMWARE) else src.name
         out = dest / pathlib.Path(rel).with_suffix(".mpy")
         out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(MPY_CROSS), "-o", str(out), str(src)], check=True,
-                       capture_output=True)
+        # named in the .mpy (for tracebacks) as `make mpy` names it, "ei/<module>.py": a
+        # board's .mpy is not named by this machine's path (its name is a qstr on the heap)
+        subprocess.run([str(MPY_CROSS), "-s", str(rel), "-o", str(out), str(src)],
+                       check=True, capture_output=True)
         sizes[str(pathlib.Path(rel).with_suffix(""))] = out.stat().st_size
     return sizes
 
@@ -43,11 +45,15 @@ class Job:
 
     def __init__(self, mpy_dir, args, heap_kb, module="mp_jobs", timeout=120, binary=None,
                  path=None):
-        env = {"MICROPYPATH": path or "%s:.frozen" % mpy_dir, "PATH": "/usr/bin:/bin"}
+        # The first folder of the path is the job's working directory, found as "" (as a
+        # board finds ei/ at its root): each loaded module's path is a qstr on the heap, and
+        # is "ei/client.mpy" there, not this machine's long temporary path.
+        first, _, rest = (path or "%s:.frozen" % mpy_dir).partition(":")
+        env = {"MICROPYPATH": ":" + rest, "PATH": "/usr/bin:/bin"}
         r = subprocess.run([str(binary or MICROPYTHON), "-X", "heapsize=%dk" % heap_kb, "-m",
                             module]
                            + [str(a) for a in args], env=env, capture_output=True, text=True,
-                           timeout=timeout)
+                           timeout=timeout, cwd=first)
         self.heap_kb = heap_kb
         self.output = r.stdout + r.stderr
         line = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""

@@ -4,13 +4,15 @@
 #   micropython -X heapsize=N -m mp_jobs JOB ARG...
 #   capture PATH ROWS [f32]            write a capture file of ROWS rows
 #   timing ROWS HOST PORT REPEAT       upload times of each way, in this one process
-#   write_ratio ROWS HOST PORT REPEAT [CHUNK] [list]
+#   write_ratio ROWS HOST PORT REPEAT [CHUNK] [SOURCE] [PATH]
 #                                      upload time at default settings vs writing the same
-#                                      request, encoded beforehand, in one write; appended
-#                                      rows (as ei.sample keeps them), or a list of rows
+#                                      request, encoded beforehand, in one write, of each
+#                                      row source (row_source: appended, list, iterable,
+#                                      capture, capture-other; a capture file at PATH)
 #   encode ROWS                        values/s: ei's CBOR vs the port's json.dumps
 #   sampler HZ ROWS [PATH]             period error, jitter and drift of ei.sample
 #   footprint                          heap kept by `import ei`
+#   modules NAME...                    heap each module keeps once loaded, in that order
 # Each job prints one line, "OK key=value ...", and exits with status 0; or it fails.
 import gc
 import sys
@@ -93,25 +95,53 @@ def timing(n, host, port, repeat):
     print("OK " + " ".join("%s_ms=%d" % (w, _median(t[w])) for w in order))
 
 
-def write_ratio(n, host, port, repeat, chunk="0", source="appended"):
+def row_source(source, n, path=None):
+    """The sample of n rows of one row source (write_ratio's):
+    appended   kept as their CBOR as they are appended (ei/rows.py): passed as they are
+    list       a list of rows, packed as the body streams
+    iterable   a one-pass iterable (a generator over rows made beforehand), checked and
+               packed as the body streams; made again for each upload
+    capture    a capture file in the board's float size: copied from flash as it is stored
+    capture-other   a capture file in the other float size: converted as it streams"""
+    import ei
+    from ei.compat import FLOAT32
+    if source == "list":
+        return ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES,
+                         values=[row(i) for i in range(n)])
+    if source == "iterable":
+        rows = [row(i) for i in range(n)]
+        return lambda: ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES,
+                                 values=(r for r in rows), rows=n)
+    if source.startswith("capture"):
+        from ei.capture_writer import Writer
+        meta = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES)
+        w = Writer(path, meta, float32=FLOAT32 != (source == "capture-other"))
+        for i in range(n):
+            w.append(row(i))
+        w.finish()
+        return ei.Sample.from_capture(path)
+    s = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES)
+    for i in range(n):
+        s.append(row(i))
+    return s
+
+
+def write_ratio(n, host, port, repeat, chunk="0", source="appended", path="/tmp/ei-bench.eic"):
     import socket
     from time import ticks_ms, ticks_diff
     import ei
     from ei import wire
     n = int(n)
-    if source == "list":  # packed as the body streams
-        s = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES,
-                      values=[row(i) for i in range(n)])
-    else:  # kept as their CBOR as they are appended (ei/rows.py)
-        s = ei.Sample(device_type="BENCH", interval_ms=10, sensors=AXES)
-        for i in range(n):
-            s.append(row(i))
+    made = row_source(source, n, path)
+    s = made() if callable(made) else made
     c = ei.Client(KEY, host=host, port=int(port), tls=False, retries=0,
                   **({"chunk": int(chunk)} if int(chunk) else {}))
     body = ram_body(s, c.encoding())
-    head = wire.request_head("/api/training/data", "%s:%s" % (host, port), KEY,
-                             [("X-File-Name", "t.cbor")], "application/cbor", len(body))
-    request = bytes(head) + bytes(body)
+    if callable(made):
+        s = made()  # that one is read
+    head = "".join(wire.head("/api/training/data", "%s:%s" % (host, port), KEY,
+                             [("X-File-Name", "t.cbor")], "application/cbor", len(body)))
+    request = head.encode() + bytes(body)
     body = None
 
     def one_write():
@@ -133,6 +163,10 @@ def write_ratio(n, host, port, repeat, chunk="0", source="appended"):
             else:
                 one_write()
             t[w].append(ticks_diff(ticks_ms(), a))
+            if w == "upload" and callable(made):
+                s = None
+                gc.collect()
+                s = made()  # a one-pass iterable is made again, outside the clock
     print("OK upload_ms=%d write_ms=%d bytes=%d" % (_median(t["upload"]), _median(t["write"]),
                                                    len(request)))
 
@@ -174,6 +208,21 @@ def sampler(hz, n, path=None):
     print("OK " + timing.report(sensor.times, 1000000 // hz, s))
 
 
+def modules(*names):
+    """The heap each module keeps once it is loaded (after a collect), in the order given
+    (each after the ones before it: its imports that are loaded already cost it nothing)."""
+    gc.collect()
+    a = gc.mem_alloc()
+    out = []
+    for name in names:
+        __import__(name)
+        gc.collect()
+        b = gc.mem_alloc()
+        out.append("%s=%d" % (name, b - a))
+        a = b
+    print("OK " + " ".join(out))
+
+
 def footprint():
     gc.collect()
     a = gc.mem_alloc()
@@ -183,6 +232,6 @@ def footprint():
 
 
 JOBS = {"capture": capture, "timing": timing, "encode": encode, "sampler": sampler,
-        "footprint": footprint, "write_ratio": write_ratio}
+        "footprint": footprint, "write_ratio": write_ratio, "modules": modules}
 
 JOBS[sys.argv[1]](*sys.argv[2:])
