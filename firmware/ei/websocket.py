@@ -1,11 +1,15 @@
 # A WebSocket client (RFC 6455) over the transport (ei.transport.Connection): ws:// and wss://
 # (TLS with ca= as uploads), the handshake's Sec-WebSocket-Accept checked, masked frames,
 # ping/pong, close, fragmented messages. Fixed buffers: a message longer than max_size is
-# refused with close 1009, never assembled. Every blocking step has a timeout.
+# refused with close 1009, never assembled. Every blocking step has a timeout, and a message,
+# fragmented or not, is whole within `timeout` of its first byte (else close 1008). What the
+# server sends that RFC 6455 forbids (a close code no endpoint may send, text that is not
+# UTF-8) is answered with the close it calls for; its text is decoded by ei.stream.decode.
 from binascii import b2a_base64
 
 from ei.compat import urandom, ticks_ms, ticks_add, ticks_diff, sha1, const
 from ei.errors import TransportError, Timeout
+from ei.stream import decode
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _TEXT = const(1)
@@ -22,6 +26,7 @@ _OUT = const(256)        # bytes masked at a time on the way out
 NORMAL = const(1000)
 PROTOCOL_ERROR = const(1002)
 INVALID_DATA = const(1007)
+POLICY = const(1008)
 TOO_BIG = const(1009)
 
 
@@ -87,7 +92,7 @@ def accept_key(key):
 
 class WebSocket:
     """One WebSocket connection. send(str or bytes) sends a text or binary message;
-    recv(timeout) returns the next message (str or bytes), or None when none came within
+    recv(timeout) returns the next message (str or bytes), or None when none was whole within
     timeout seconds; pings are answered as they arrive. A close from the server, or a
     protocol error, raises ConnectionClosed after the closing handshake.
 
@@ -111,6 +116,8 @@ class WebSocket:
         self._out = bytearray(_OUT)
         self._head = bytearray(14)
         self._deadline = None
+        self._kind = self._size = 0              # the message being assembled: its opcode, bytes
+        self._msg_end = None                     # ... and when it must be whole
         self.last_pong = None                # ticks_ms of the last pong
         self.closed = None                   # ConnectionClosed once closed
         self._sent_close = False             # nothing is sent after our close frame
@@ -174,7 +181,7 @@ class WebSocket:
         parts = status.split(None, 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or parts[1] != b"101":
             raise HandshakeError("%s refused the WebSocket upgrade: %s" % (
-                self._conn.where, status.decode("utf-8", "replace")[:80]))
+                self._conn.where, decode(status[:80])))
         upgrade = connection = accept = None
         for _ in range(_MAX_HEADERS + 1):
             line = self._readline()
@@ -250,26 +257,35 @@ class WebSocket:
     # --- receiving -----------------------------------------------------------------------
 
     def recv(self, timeout=None):
-        """The next message (str for text, bytes for binary), or None if none began within
-        `timeout` seconds (default: the connection's), or a pong came (last_pong). Pings are
-        answered and a close is answered and raised here."""
+        """The next message (str for text, bytes for binary), or None if none was whole
+        within `timeout` seconds (default: the connection's), or a pong came (last_pong).
+        Pings are answered and a close is answered and raised here. A message begun and not
+        yet whole is kept for the next call, so a caller keeps its own pace (its keep-alive)
+        while a message trickles in; the message must be whole within the connection's
+        timeout of its first byte, or the connection is closed with 1008."""
         if self.closed is not None:
             raise self.closed
         wait = ticks_add(ticks_ms(), int((self.timeout if timeout is None else timeout) * 1000))
-        size = 0
-        kind = 0
         try:
             while True:
-                h = memoryview(self._head)
-                if not kind and self._pos == self._end:
-                    # between messages (control frames included): wait up to `timeout`
+                kind = self._kind
+                if self._pos == self._end:
+                    # wait for a frame: until `wait`, and within a message, its deadline
                     self._deadline = wait
+                    if kind and ticks_diff(self._msg_end, wait) < 0:
+                        self._deadline = self._msg_end
                     try:
                         self._fill()
                     except Timeout:
-                        return None  # nothing began: no frame half-read
-                # the rest of a frame, and of a message, within timeout
-                self._bound(self.timeout)
+                        if kind and ticks_diff(self._msg_end, ticks_ms()) <= 0:
+                            self._fail(POLICY, "a message not whole within %s s" % self.timeout)
+                        return None  # no frame begun: nothing is half-read
+                # a frame, once begun, within timeout; a message's frames within its deadline
+                if kind:
+                    self._deadline = self._msg_end
+                else:
+                    self._bound(self.timeout)
+                h = memoryview(self._head)
                 self._read_into(h[:2])
                 b0, b1 = h[0], h[1]
                 fin = b0 & 0x80
@@ -284,14 +300,15 @@ class WebSocket:
                     n = (h[0] << 8) | h[1]
                 elif n == 127:
                     self._read_into(h[:8])
-                    n = 0
-                    for j in range(8):
-                        n = (n << 8) | h[j]
+                    # 16 MB or more is over any max_size: said without a long int
+                    if h[0] or h[1] or h[2] or h[3] or h[4]:
+                        self._fail(TOO_BIG, "a message over %d bytes" % self.max_size)
+                    n = (h[5] << 16) | (h[6] << 8) | h[7]
                 if op >= 8:
                     if not fin or n > 125:
                         self._fail(PROTOCOL_ERROR, "a fragmented or long control frame")
-                    if self._control(op, n) and not kind:
-                        return None  # a pong between messages: the caller may want to know
+                    if self._control(op, n):
+                        return None  # a pong: the caller may want to know
                     continue
                 if op == 0:
                     if not kind:
@@ -299,19 +316,23 @@ class WebSocket:
                 elif op in (_TEXT, _BINARY):
                     if kind:
                         self._fail(PROTOCOL_ERROR, "a new message inside a fragmented one")
-                    kind = op
+                    self._kind = kind = op
+                    self._size = 0
+                    self._msg_end = self._deadline  # timeout from its first byte
                 else:
                     self._fail(PROTOCOL_ERROR, "unknown opcode %d" % op)
+                size = self._size
                 if size + n > self.max_size:
                     self._fail(TOO_BIG, "a message over %d bytes" % self.max_size)
                 self._read_into(memoryview(self._msg)[size:size + n])
-                size += n
+                self._size = size = size + n
                 if fin:
-                    data = bytes(memoryview(self._msg)[:size])
+                    self._kind = 0
+                    data = memoryview(self._msg)[:size]
                     if kind == _BINARY:
-                        return data
+                        return bytes(data)
                     try:
-                        return data.decode()
+                        return str(data, "utf-8")  # one copy, checked as it is made
                     except UnicodeError:
                         self._fail(INVALID_DATA, "a text message that is not UTF-8")
         except Timeout:
@@ -333,7 +354,13 @@ class WebSocket:
             if n == 1:
                 self._fail(PROTOCOL_ERROR, "a close frame with half a code")
             code = (payload[0] << 8) | payload[1] if n >= 2 else 1005
-            reason = payload[2:].decode("utf-8", "replace") if n > 2 else ""
+            # codes an endpoint may send (RFC 6455 7.4): not 1004-1006, 1015, nor unassigned
+            if n >= 2 and not (1000 <= code <= 1003 or 1007 <= code <= 1014
+                               or 3000 <= code <= 4999):
+                self._fail(PROTOCOL_ERROR, "an invalid close code, %d" % code)
+            reason = decode(payload[2:])
+            if reason.encode() != payload[2:]:
+                self._fail(INVALID_DATA, "a close reason that is not UTF-8")
             if not self._sent_close:
                 try:
                     self._frame(_CLOSE, payload[:2])

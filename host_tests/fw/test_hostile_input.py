@@ -1,0 +1,187 @@
+# Hostile bytes at every input the firmware takes from a peer or from flash (issue 16), on
+# every runtime: remote management's messages, frames and handshake (Studio's side on
+# loopback, host_tests/peer_scenarios.py), the offline queue's files, and the clocks the
+# sampler and the forwarder keep. Each input ends in the protocol's answer, a close with the
+# right code, a reconnection or an entry moved aside, never in an exception that stops the
+# board: non-UTF-8 at every text input, inf, nan, 1e309 and bignums in every number, messages
+# of 100 KB, deep nesting, and clocks started near the wrap of ticks_us and ticks_ms.
+# (The daemon's serial input is test_hostile_daemon.py's.)
+from fwtest import RUNTIME, peer_log, peer_script, peer_url, raises
+from remote_checks import remote, request, settled, statuses
+
+_SOCKET = "opens a socket: the no-network build has none"
+ONLY = {}
+
+
+def _socket(fn):
+    ONLY[fn.__name__] = ("socket", _SOCKET)
+    return fn
+
+
+def _token(name):
+    # the peer's log of this token is this runtime's alone
+    return "%s-%s" % (name, RUNTIME)
+
+
+def _sample_text(fields):
+    """A sample request's text, numbers as written (JSON from a dict cannot say 1e309)."""
+    return ('{"sample":{"label":"hostile","path":"/api/training/data","hmacKey":"",'
+            '"sensor":"Accelerometer",%s}}' % fields)
+
+
+def _closes(token, n=1):
+    from ei.compat import sleep_ms
+    for _ in range(50):
+        log = peer_log(token)
+        if len(log["closes"]) >= n:
+            return log
+        sleep_ms(100)
+    return log
+
+
+# --- numbers in a sample request ---------------------------------------------------------
+
+# (the number fields as written, the field the answer must name)
+NUMBERS = [
+    ('"length":1e309,"interval":10', "length"),
+    ('"length":-1e309,"interval":10', "length"),
+    ('"length":1e39,"interval":10', "length"),    # inf where floats are single precision
+    ('"length":1%s,"interval":10' % ("0" * 400), "length"),  # a 401-digit bignum
+    ('"length":100,"interval":1e309', "interval"),
+    ('"length":100,"interval":1e-309', "interval"),
+    ('"length":100,"interval":1%s' % ("0" * 400), "interval"),
+    ('"length":100,"interval":1000', "interval"),  # longer than the sample: not one value
+    ('"length":true,"interval":10', "length"),
+    ('"length":100,"interval":"10"', "interval"),
+    ('"length":NaN,"interval":10', "length"),     # CPython's json takes it; MicroPython's not
+    ('"length":100,"interval":Infinity', "interval"),
+]
+
+
+@_socket
+def test_hostile_numbers_in_a_sample_request_are_refused_naming_the_field():
+    token = _token("numbers")
+    peer_script(token, [{"sample_text": _sample_text(f)} for f, _ in NUMBERS]
+                + [request("after-numbers", 100, 10)])
+    assert remote(token).serve(len(NUMBERS) + 1) == len(NUMBERS) + 1
+    log = settled(token, len(NUMBERS) + 1)
+    assert log["connections"] == 1, log
+    for entry, (fields, name) in zip(log["samples"], NUMBERS):
+        assert statuses(entry) == ["sample=False"], (fields[:40], entry)
+        error = entry["error"]
+        # a number JSON does not have (NaN, Infinity on MicroPython) is named as not JSON
+        assert name in error or "not JSON" in error, (fields[:40], error)
+        assert len(error) < 200, error  # a 401-digit number is not echoed whole
+    assert log["samples"][-1]["state"] == "finished", log["samples"][-1]
+
+
+@_socket
+def test_a_sample_request_nested_2_kb_deep_is_refused_and_serving_goes_on():
+    # json.loads of 1,000 nested lists: a RecursionError on CPython, 1,000 lists on a board
+    token = _token("nested")
+    deep = "[" * 1000 + "]" * 1000
+    many = ",".join(["{}"] * 600)  # 600 dicts: as heavy for a board's heap, as shallow as can be
+    peer_script(token, [{"text": deep}, {"text": '{"a":%s}' % deep},
+                        {"sample_text": '{"sample":%s}' % deep},
+                        {"sample_text": '{"sample":{"label":[%s]}}' % many},
+                        request("after-nesting", 100, 10)])
+    assert remote(token).serve(3) == 3
+    log = settled(token, 3)
+    assert log["connections"] == 1, log
+    for entry in log["samples"][:2]:
+        assert statuses(entry) == ["sample=False"], entry
+        assert "nested" in entry["error"] or "values" in entry["error"], entry
+    assert log["samples"][2]["state"] == "finished", log["samples"][2]
+
+
+@_socket
+def test_text_that_is_not_utf8_closes_with_1007_and_serving_goes_on():
+    token = _token("utf8")
+    text = b'{"sample":{"label":"\xff\xfe"}}'
+    frame = bytes([0x81, len(text)]) + text
+    peer_script(token, [{"raw": "".join("%02x" % b for b in frame)},
+                        request("after-bad-text", 100, 10)])
+    assert remote(token).serve(1) == 1
+    log = settled(token)
+    assert log["connections"] == 2 and log["closes"][0][0] == 1007, log
+    assert log["samples"][0]["state"] == "finished", log
+
+
+@_socket
+def test_a_close_whose_reason_is_not_utf8_is_answered_1007_and_serving_goes_on():
+    token = _token("close-reason")
+    peer_script(token, [{"raw": "880603e8c328ff41"}, request("after-bad-close", 100, 10)])
+    assert remote(token).serve(1) == 1
+    log = settled(token)
+    assert log["connections"] == 2 and log["closes"][0][0] == 1007, log
+    assert log["samples"][0]["state"] == "finished", log
+
+
+@_socket
+def test_a_close_whose_reason_is_not_utf8_fails_the_connection_with_1007():
+    from ei.websocket import ConnectionClosed, WebSocket
+    token = _token("close-reason-ws")
+    ws = WebSocket(peer_url("echo", token), timeout=5)
+    ws.send("!raw:880503e9c3ff41")
+    e = raises(ConnectionClosed, ws.recv)
+    assert e.code == 1007, (e.code, e.reason)
+    ws.close()
+    assert _closes(token)["closes"][0][0] == 1007
+
+
+# codes an endpoint may not send (RFC 6455 7.4.1 and 7.4.2), and codes it may
+INVALID_CLOSE_CODES = (0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535)
+VALID_CLOSE_CODES = (1000, 1001, 1003, 1007, 1011, 1013, 3000, 4999)  # wsproto's: not 1014
+
+
+@_socket
+def test_invalid_close_codes_are_answered_with_1002_not_echoed():
+    from ei.websocket import ConnectionClosed, WebSocket
+    for code in INVALID_CLOSE_CODES + VALID_CLOSE_CODES:
+        token = _token("code%d" % code)
+        ws = WebSocket(peer_url("echo", token), timeout=5)
+        ws.send("!raw:8802%04x" % code)
+        raises(ConnectionClosed, ws.recv)
+        ws.close()
+        answer = _closes(token)["closes"][0][0]
+        assert answer == (1002 if code in INVALID_CLOSE_CODES else code), (code, answer)
+
+
+@_socket
+def test_a_refused_upgrade_whose_status_line_is_not_utf8_is_a_handshake_error():
+    from ei.websocket import HandshakeError
+    r = remote(_token("garbled"))
+    r.url = peer_url("garbled", _token("garbled"))
+    e = raises(HandshakeError, r.connect)  # a TransportError: serve() reconnects after it
+    assert "400" in str(e), e
+
+
+@_socket
+def test_an_empty_continuation_every_half_second_ends_at_the_timeout_and_pings_go_on():
+    # the message must be whole within timeout (2 s), however often its frames come; meanwhile
+    # the keep-alive pings go out; then the device closes, reconnects and serves
+    token = _token("trickle")
+    peer_script(token, [{"trickle": {"every_ms": 500, "for_ms": 6000}},
+                        request("after-trickle", 100, 10)])
+    r = remote(token, timeout=2, ping_ms=300, pong_ms=2000)
+    assert r.serve(1) == 1
+    log = settled(token)
+    assert log["connections"] == 2 and log["closes"][0][0] == 1008, log
+    assert log["pings"] >= 3, log  # about 2 s at one every 300 ms, while the message trickled
+    assert log["samples"][0]["state"] == "finished", log
+
+
+@_socket
+def test_messages_of_100_kb_close_with_1009_and_serving_goes_on():
+    # 100 KB, then frame heads announcing 4 GB and 2**63 bytes: each is refused from its head
+    token = _token("big")
+    gone = {"wait_ms": 2000}  # the device's close ends the wait: the next step is on a new link
+    peer_script(token, [{"text": "x", "repeat": 100000}, gone, {"raw": "827f0000000100000000"},
+                        gone, {"raw": "827f8000000000000000"}, gone,
+                        request("after-big", 100, 10)])
+    assert remote(token).serve(1) == 1
+    log = settled(token)
+    assert log["connections"] == 4, log
+    # 1009 as the peer read it; or a reset, when the close met the peer still sending 100 KB
+    assert [c[0] in (1009, 1006) for c in log["closes"][:3]] == [True] * 3, log
+    assert log["samples"][0]["state"] == "finished", log
