@@ -19,6 +19,11 @@ _MAX_BACKOFF_MS = const(30000)
 _TOLERANCE = 0.01              # an interval this close to the sensor's is the sensor's
 _STARTED = '{"sampleStarted":true}'
 _MAX_MESSAGE = const(2048)     # a sample request is a few hundred bytes
+# A sample request nests 2 deep and holds about 10 values; a message past these bounds is
+# refused before json.loads makes an object of each value (ei/peer_json.py).
+_MAX_DEPTH = const(4)
+_MAX_VALUES = const(32)
+_INF = float("inf")
 
 
 class HelloRefused(Exception):
@@ -32,7 +37,24 @@ def log(text):
 
 
 def _num(v):
+    """A finite number as JSON writes it: 100 for 100.0."""
     return int(v) if v == int(v) else v
+
+
+def _short(v):
+    """A peer's value in an error message: its repr, at most 40 characters."""
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _positive(req, name):
+    """The request's field `name`: milliseconds, a finite number > 0. 1e309 is inf on every
+    runtime, and so is anything over 3.4e38 where floats are single precision."""
+    v = req.get(name)
+    if not _is_number(v) or not 0 < v < _INF:
+        raise ValueError("%s must be a finite number of milliseconds > 0, not %s" % (
+            name, _short(v)))
+    return v
 
 
 def failed(error):
@@ -45,8 +67,8 @@ def category_of(path):
     parts = path.split("/") if isinstance(path, str) else ()
     if len(parts) != 4 or parts[0] or parts[1] != "api" or parts[3] != "data" \
             or parts[2] not in wire.CATEGORIES:
-        raise ValueError("path must be /api/<%s>/data, not %r" % (
-            "|".join(wire.CATEGORIES), path))
+        raise ValueError("path must be /api/<%s>/data, not %s" % (
+            "|".join(wire.CATEGORIES), _short(path)))
     return parts[2]
 
 
@@ -81,11 +103,11 @@ class Remote:
         self.fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
         if frequencies is None:
             frequencies = [sensor.rate_hz] if self.fifo else [62.5, 100]
-        if not frequencies or not all(_is_number(f) and f > 0 for f in frequencies):
+        if not frequencies or not all(_is_number(f) and 0 < f < _INF for f in frequencies):
             raise ValueError("frequencies must list rates in Hz > 0, not %r" % (frequencies,))
         self.frequencies = frequencies
         self.sensor_name = wire.check_header(sensor_name, "sensor_name")
-        if not _is_number(max_sample_s) or max_sample_s <= 0:
+        if not _is_number(max_sample_s) or not 0 < max_sample_s < _INF:
             raise ValueError("max_sample_s must be seconds > 0, not %r" % (max_sample_s,))
         self.max_sample_s = max_sample_s
         self.device_type = wire.check_header(device_type or "MICROPYTHON", "device_type")
@@ -130,14 +152,17 @@ class Remote:
             end = ticks_add(ticks_ms(), int(self.timeout * 1000))
             while True:
                 left = ticks_diff(end, ticks_ms())
-                msg = ws.recv(left / 1000) if left > 0 else None
-                if msg is None:
+                text = ws.recv(left / 1000) if left > 0 else None
+                if text is None:
                     raise TransportError("no answer to the hello from %s" % self.url)
-                msg = _decode(msg)
+                try:
+                    msg = _decode(text)
+                except ValueError:
+                    continue
                 if isinstance(msg, dict) and "hello" in msg:
                     break
             if msg["hello"] is not True:
-                raise HelloRefused("%s refused the hello: %s" % (self.url, msg.get("err")))
+                raise HelloRefused("%s refused the hello: %s" % (self.url, _short(msg.get("err"))))
         except BaseException:
             ws.close()
             raise
@@ -196,13 +221,21 @@ class Remote:
                 wait = ticks_diff(next_ping, now)
             else:  # one ping at a time: its pong is due pong_ms after it
                 wait = self.pong_ms - ticks_diff(now, ping_at)
-            msg = ws.recv(max(wait, 1) / 1000)
-            if msg is not None and self._message(ws, _decode(msg)):
+            text = ws.recv(max(wait, 1) / 1000)
+            if text is not None and self._message(ws, text):
                 handled += 1
         return handled
 
-    def _message(self, ws, msg):
+    def _message(self, ws, text):
         """Answer one message from the service; True if it was a sample request."""
+        try:
+            msg = _decode(text)
+        except ValueError as e:
+            if '"sample"' in text:  # a sample request, it seems: Studio waits for its answer
+                log("sample request refused: %s" % e)
+                ws.send(failed("the request is not JSON this device takes: %s" % e))
+                return True
+            msg = None
         if not isinstance(msg, dict):
             log("ignored a message that is not a JSON object")
             return False
@@ -229,35 +262,32 @@ class Remote:
         if not isinstance(label, str) or not label:
             raise ValueError("label must be a non-empty string")
         wire.check_header(label, "label")
-        length = req.get("length")
-        if not _is_number(length) or length <= 0:
-            raise ValueError("length must be milliseconds > 0, not %r" % (length,))
+        # numbers as the service checks them: finite, > 0, within the device's limits
+        length = _positive(req, "length")
         if length > self.max_sample_s * 1000:
             raise ValueError("length %s ms is over this device's %s s" % (
-                _num(length), _num(self.max_sample_s)))
-        interval = req.get("interval")
-        if not _is_number(interval) or interval <= 0:
-            raise ValueError("interval must be milliseconds > 0, not %r" % (interval,))
+                _short(length), _num(self.max_sample_s)))
+        interval = _positive(req, "interval")
+        if interval > length:
+            raise ValueError("interval %s ms is longer than the sample's %s ms: not one "
+                             "value" % (_short(interval), _num(length)))
         if self.fifo:
             chip = 1000 / self.sensor.rate_hz
             if abs(interval - chip) > _TOLERANCE * chip:
                 raise ValueError("interval %s ms: the sensor's FIFO gives %s ms" % (
-                    _num(interval), chip))
+                    _short(interval), chip))
         elif 1000 / interval > max(self.frequencies) * (1 + _TOLERANCE):
             raise ValueError("interval %s ms is faster than the sensor's %s Hz" % (
-                _num(interval), _num(max(self.frequencies))))
+                _short(interval), _num(max(self.frequencies))))
         category = category_of(req.get("path"))
         key = req.get("hmacKey")
         if not isinstance(key, str):
             raise ValueError("hmacKey must be a string")  # never its value
         sensor = req.get("sensor", self.sensor_name)
         if sensor != self.sensor_name:
-            raise ValueError("unknown sensor %r (this device has %r)" % (sensor,
-                                                                         self.sensor_name))
-        rows = int(length / interval + 0.5)
-        if rows < 1:
-            raise ValueError("length %s ms is less than one interval" % _num(length))
-        return label, category, interval, rows, key or None
+            raise ValueError("unknown sensor %s (this device has %r)" % (
+                _short(sensor), self.sensor_name))
+        return label, category, interval, int(length / interval + 0.5), key or None
 
     def _sample(self, ws, req):
         try:
@@ -267,7 +297,7 @@ class Remote:
             ws.send(failed(str(e)))
             return
         ws.send('{"sample":true}')
-        log("sampling %r: %d rows at %s ms, in %d ms" % (label, rows, _num(interval),
+        log("sampling %s: %d rows at %s ms, in %d ms" % (_short(label), rows, _num(interval),
                                                          self.start_delay_ms))
         sleep_ms(self.start_delay_ms)
         ws.send(_STARTED)
@@ -303,13 +333,12 @@ class Remote:
                                   hmac_key=key)
 
 
-def _decode(msg):
-    if isinstance(msg, bytes):
-        return None  # this session is JSON (its hello was): binary frames are not ours
-    try:
-        return json.loads(msg)
-    except ValueError:
-        return None
+def _decode(text):
+    """A message's JSON, within bounds; ValueError if it is not JSON or past them."""
+    if not isinstance(text, str):
+        raise ValueError("binary")  # this session is JSON (its hello was)
+    from ei.peer_json import loads
+    return loads(text, _MAX_DEPTH, _MAX_VALUES)
 
 
 def _board_id():
