@@ -25,6 +25,9 @@ def ticks_ms():
 
 
 def ticks_add(t, delta):
+    # as MicroPython's: a delta of half the period or more could not be told from one behind
+    if not -_HALF < delta < _HALF:
+        raise OverflowError("ticks interval overflow")
     return (t + delta) % _PERIOD
 
 

@@ -10,10 +10,12 @@ from ei.compat import ticks_add
 class Clock:
     """Use as `with Clock(...) as clock:`. Each ticks_us() call takes read_us; jumps maps a
     call's number (1 = the first) to µs the clock jumps forward after it: {1: 25000} makes
-    the first row 25 ms late, since the sampler's first call sets the first deadline."""
+    the first row 25 ms late, since the sampler's first call sets the first deadline.
+    modules: others whose ticks_us is swapped too (ei.forwarder)."""
 
-    def __init__(self, before_wrap_us=1000000, read_us=10, jumps=None):
+    def __init__(self, before_wrap_us=1000000, read_us=10, jumps=None, modules=()):
         self.now = ticks_add(0, -before_wrap_us)
+        self.modules = modules
         self.elapsed_us = 0  # since the start, unwrapped (a long int past 2**30: tests only)
         self.read_us = read_us
         self.jumps = jumps or {}
@@ -32,17 +34,25 @@ class Clock:
 
     def stall(self, us):
         """The clock moves on by us: a read, a write or a pause that took that long."""
-        self.now = ticks_add(self.now, us)
         self.elapsed_us += us
+        while us:  # ticks_add takes under half the period at a time, as a board's
+            step = min(us, 1 << 28)
+            self.now = ticks_add(self.now, step)
+            us -= step
 
     def __enter__(self):
-        self._saved = (sampler.ticks_us, sampler.sleep_us)
+        self._saved = [(m, m.ticks_us) for m in self.modules] + [
+            (sampler, (sampler.ticks_us, sampler.sleep_us))]
+        for m in self.modules:
+            m.ticks_us = self.ticks_us
         sampler.ticks_us = self.ticks_us
         sampler.sleep_us = self.sleep_us
         return self
 
     def __exit__(self, *exc):
-        sampler.ticks_us, sampler.sleep_us = self._saved
+        for m, saved in self._saved[:-1]:
+            m.ticks_us = saved
+        sampler.ticks_us, sampler.sleep_us = self._saved[-1][1]
         return False
 
 

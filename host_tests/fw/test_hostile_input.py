@@ -185,3 +185,54 @@ def test_messages_of_100_kb_close_with_1009_and_serving_goes_on():
     # 1009 as the peer read it; or a reset, when the close met the peer still sending 100 KB
     assert [c[0] in (1009, 1006) for c in log["closes"][:3]] == [True] * 3, log
     assert log["samples"][0]["state"] == "finished", log
+
+
+# --- clocks near the wrap ----------------------------------------------------------------
+
+class _Noting:
+    """One axis; notes the virtual clock's elapsed µs at each read."""
+    axes = (("t", "us"),)
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.at = []
+
+    def read(self):
+        self.at.append(self.clock.elapsed_us)
+        return (1.0,)
+
+
+def test_a_sample_at_one_reading_every_10_minutes_or_an_hour_keeps_its_deadlines():
+    # intervals over 2**29 µs, half a 32-bit board's ticks period, from a clock one second
+    # before ticks_us wraps (a virtual clock: it takes a moment)
+    import ei
+    from clock import Clock
+    for interval_ms in (600000, 3600000):
+        with Clock(before_wrap_us=1000000) as clock:
+            sensor = _Noting(clock)
+            s = ei.sample(sensor, interval_ms, 3)
+        period = interval_ms * 1000
+        assert s.interval_ms == interval_ms and s.timing.late_rows == 0, interval_ms
+        for i, t in enumerate(sensor.at):  # each read within 1 ms of its deadline
+            late = t - sensor.at[0] - i * period
+            assert -1000 < late < 1000, (interval_ms, i, late)
+
+
+def test_the_forwarder_at_one_line_an_hour_keeps_its_deadlines():
+    import ei.forwarder
+    from clock import Clock
+
+    class Out:
+        def __init__(self, clock):
+            self.clock = clock
+            self.at = []
+
+        def write(self, text):
+            self.at.append(self.clock.elapsed_us)
+
+    with Clock(before_wrap_us=1000000, modules=(ei.forwarder,)) as clock:
+        out = Out(clock)
+        assert ei.forward(_Noting(clock), 3600000, seconds=3 * 3600, out=out) == 3
+    for i, t in enumerate(out.at):
+        late = t - out.at[0] - i * 3600000000
+        assert -1000 < late < 1000, (i, late)
