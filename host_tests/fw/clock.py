@@ -72,3 +72,28 @@ class Sensor:
         self.clock.stall(self.cost_us + self.stalls.get(self.reads, 0))
         self.reads += 1
         return self.row
+
+
+class NearWrap:
+    """`with NearWrap(modules, before_ms=500):` the ticks_ms of each module reads before_ms
+    before the ticks wrap, then runs on at the real clock's pace: the deadlines and
+    keep-alive of a connection (ei.remote_mgmt, ei.websocket, ei.transport) cross the wrap."""
+
+    def __init__(self, modules, before_ms=500):
+        from ei.compat import ticks_diff, ticks_ms
+        self.modules = modules
+        self.real = ticks_ms
+        self.offset = ticks_diff(ticks_add(0, -before_ms), ticks_ms())
+
+    def ticks_ms(self):
+        return ticks_add(self.real(), self.offset)
+
+    def __enter__(self):
+        for m in self.modules:
+            m.ticks_ms = self.ticks_ms
+        return self
+
+    def __exit__(self, *exc):
+        for m in self.modules:
+            m.ticks_ms = self.real
+        return False

@@ -236,3 +236,18 @@ def test_the_forwarder_at_one_line_an_hour_keeps_its_deadlines():
     for i, t in enumerate(out.at):
         late = t - out.at[0] - i * 3600000000
         assert -1000 < late < 1000, (i, late)
+
+
+@_socket
+def test_remote_management_keeps_its_pings_and_deadlines_over_the_ticks_ms_wrap():
+    import ei.remote_mgmt
+    import ei.transport
+    import ei.websocket
+    from clock import NearWrap
+    token = _token("wrap-ms")
+    peer_script(token, [{"wait_ms": 1500}, request("after-wrap", 100, 10)])
+    with NearWrap((ei.remote_mgmt, ei.websocket, ei.transport), before_ms=500):
+        assert remote(token, ping_ms=200, pong_ms=1000).serve(1) == 1
+    log = settled(token)
+    assert log["connections"] == 1 and log["pings"] >= 4, log
+    assert log["samples"][0]["state"] == "finished", log
