@@ -10,7 +10,7 @@ FLOAT32 = 1.0 + 2.0 ** -30 == 1.0
 if MICROPYTHON:
     from micropython import const
     from time import ticks_us, ticks_ms, ticks_add, ticks_diff, sleep_ms, sleep_us
-    from os import urandom
+    from os import urandom, ilistdir
 
     def writer(sock):
         # socket.write loops until all is sent on a blocking socket; send may not.
@@ -88,7 +88,7 @@ if MICROPYTHON:
 else:
     # the CPython half; not loaded on a board, so its code costs a board no RAM
     from ei.compat_cpython import (const, ticks_us, ticks_ms, ticks_add, ticks_diff, sleep_ms,
-                                   sleep_us, urandom, writer, reader, sync, getaddrinfo,
+                                   sleep_us, urandom, ilistdir, writer, reader, sync, getaddrinfo,
                                    wrap_tls)
 
 

@@ -57,6 +57,15 @@ def reader(sock, raw):
     return readinto
 
 
+def ilistdir(path):
+    """MicroPython's os.ilistdir: (name, type, inode) of each entry as the folder is read,
+    its listing never held whole."""
+    import os
+    with os.scandir(path) as entries:
+        for e in entries:
+            yield e.name, 0x4000 if e.is_dir() else 0x8000, 0
+
+
 def sync(f):
     import os
     f.flush()

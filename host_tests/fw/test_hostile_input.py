@@ -251,3 +251,111 @@ def test_remote_management_keeps_its_pings_and_deadlines_over_the_ticks_ms_wrap(
     log = settled(token)
     assert log["connections"] == 1 and log["pings"] >= 4, log
     assert log["samples"][0]["state"] == "finished", log
+
+
+# --- the offline queue's files -----------------------------------------------------------
+
+QUEUE = "/tmp/ei-hostile-queue-" + RUNTIME
+
+
+def _queue():
+    from fwtest import remove_tree
+    from ei.queue import Queue
+    remove_tree(QUEUE)
+    return Queue(QUEUE)
+
+
+def _write(name, data):
+    with open(QUEUE + "/" + name, "wb") as f:
+        f.write(data)
+
+
+def _entry(seq, header, body=b"\xa0"):
+    """An entry file: the EIQ1 line (header: bytes of JSON, or a dict whose size is body's)."""
+    import json
+    if isinstance(header, dict):
+        header = dict(header, size=len(body))
+        header = json.dumps(header).encode()
+    _write("%08d.eiq" % seq, b"EIQ1 " + header + b"\n" + body)
+
+
+def _good(**changes):
+    h = {"category": "training", "label": None, "file_name": "hostile.cbor",
+         "content_type": "application/cbor", "no_label": False, "add_date_id": True}
+    h.update(changes)
+    return h
+
+
+# headers no entry of ours has, each with the body its size (if any) would need
+HEADERS = [
+    b'{"category": "training", "file_name": "a.cbor", "content_type": "application/cbor", '
+    b'"label": "\xff\xfe", "size": 1}',
+    b'{"category": "training", "file_name": "a.cbor", "content_type": "application/cbor", '
+    b'"size": 1e309}',
+    b'{"category": "training", "file_name": "a.cbor", "content_type": "application/cbor", '
+    b'"size": -1}',
+    b'{"category": "training", "file_name": "a.cbor", "content_type": "application/cbor", '
+    b'"size": 1.0}',
+    b'{"category": "training", "file_name": "a.cbor", "content_type": "application/cbor", '
+    b'"size": true}',
+    b'{"category": "training", "file_name": "a.cbor", "content_type": "application/cbor", '
+    b'"size": 1' + b"0" * 400 + b"}",
+    b'{"category": "training", "file_name": "a.cbor", "content_type": "application/cbor", '
+    b'"size": NaN}',
+    b'{"category": "training", "file_name": "a.cbor", "content_type": "application/cbor", '
+    b'"size": 1, "x": ' + b"[" * 450 + b"]" * 450 + b"}",
+    b'{"category": "training", "file_name": ["a"], "content_type": "application/cbor", '
+    b'"size": 1}',
+    b'{"category": "training", "file_name": "a.cbor", "content_type": "text/plain", '
+    b'"size": 1}',
+    b'{"category": "training", "file_name": "a.cbor", "content_type": "application/cbor", '
+    b'"no_label": "yes", "size": 1}',
+    b"[1, 2, 3]",
+]
+
+
+def test_queue_files_with_hostile_headers_are_moved_aside_on_open_and_the_rest_kept():
+    from ei.queue import Queue
+    _queue()
+    _entry(1, _good())
+    for i, header in enumerate(HEADERS):
+        _entry(10 + i, header)
+    with open(QUEUE + "/00000090.eiq", "wb") as f:  # a 100 KB line: no header in its 1 KB
+        f.write(b"EIQ1 {")
+        for _ in range(100):
+            f.write(b"x" * 1000)
+    _write("%08d.eiq" % 91, b"\xff" * 5000)
+    _entry(99, _good())
+    q = Queue(QUEUE)
+    assert len(q) == 2 and [e["name"] for e in q] == ["00000001.eiq", "00000099.eiq"]
+    reasons = dict(q.aside)
+    assert len(q.aside) == 14 and all("not a queue entry" in r for r in reasons.values()), \
+        q.aside
+    assert q.put(_sample()) == "00000100.eiq"
+
+
+def _sample():
+    import ei
+    return ei.Sample(device_type="TEST", interval_ms=10, sensors=[("x", "u")],
+                     values=[[1.0], [2.0]])
+
+
+@_socket
+def test_a_queue_entry_that_cannot_be_sent_is_moved_aside_and_the_rest_flush():
+    # headers that pass the queue's own check but not the client's: an empty file name
+    # (the issue's), a control character, an empty body
+    from remote_checks import client
+    q = _queue()
+    q.put(_sample(), label="hostile-first")
+    _entry(2, _good(file_name=""), b"\xa0")
+    _entry(3, _good(label="a\r\nX-Evil: 1"), b"\xa0")
+    _entry(4, _good(), b"")
+    from ei.queue import Queue
+    q = Queue(QUEUE)
+    assert q.put(_sample(), label="hostile-last") == "00000005.eiq"
+    assert len(q) == 4 and q.aside == [  # the empty name, on open; the others, sent
+        ("00000002.eiq", "not a queue entry (bad EIQ1 header: no file name)")], q.aside
+    assert q.flush(client()) == 2 and len(q) == 0
+    assert [name for name, _ in q.aside] == ["00000002.eiq", "00000003.eiq", "00000004.eiq"]
+    assert "control character" in q.aside[1][1] and "empty" in q.aside[2][1], q.aside
+    assert q.delivered == ["00000001.eiq", "00000005.eiq"]
