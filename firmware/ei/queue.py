@@ -19,6 +19,7 @@
 # safe: every queued upload carries x-disallow-duplicates, so an entry that was stored but not
 # yet removed when the power went is answered "already exists" next time: delivered, removed.
 # Byte-identical samples are one sample to the service for the same reason.
+import gc
 import os
 
 from ei import encoder, wire
@@ -355,6 +356,10 @@ class Queue:
             if limit is not None and sent >= limit:
                 break
             name = _name(seq)
+            # each upload starts on a heap with no garbage of the last (the folder's names,
+            # a header, an answer) between its blocks: 1,000 entries then flush in the heap
+            # that 10 need, not in one the holes have grown
+            gc.collect()
             why = self._send(client, name)
             if why is None:
                 self._remove(name)
