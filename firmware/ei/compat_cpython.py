@@ -66,6 +66,12 @@ def ilistdir(path):
             yield e.name, 0x4000 if e.is_dir() else 0x8000, 0
 
 
+def json_loads(view):
+    """json.loads of a memoryview, which CPython's takes only as bytes."""
+    import json
+    return json.loads(bytes(view))
+
+
 def sync(f):
     import os
     f.flush()

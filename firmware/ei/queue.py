@@ -210,7 +210,7 @@ class Queue:
             return "not a queue entry (no EIQ1 header)"
         try:
             # a flat object of 7 fields: nothing deeper, nothing more, is decoded
-            meta = loads(str(memoryview(line)[5:end], "utf-8"), 1, 16)
+            meta = loads(line, 1, 16, 5, end)
             why = _check(meta)
         except ValueError:  # not JSON, not UTF-8, or past those bounds
             why = "not JSON"

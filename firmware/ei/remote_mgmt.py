@@ -5,11 +5,13 @@
 # sampleUploading, the upload (signed with the request's hmacKey), sampleFinished. What cannot
 # be done is {"sample":false,"error":...} and the connection stays up. A dropped connection is
 # reopened with backoff; a ping every 30 s, and no pong in 6 s is a dropped connection.
+import gc
 import json
 
 from ei import wire
 from ei.compat import FLOAT32, sleep_ms, ticks_ms, ticks_add, ticks_diff, random_below, const
 from ei.errors import TransportError
+from ei.websocket import WebSocket, buffer, parse_url
 
 URL = "ws://remote-mgmt.edgeimpulse.com"  # what the CLI gives devices (protocol notes 1.1)
 _START_DELAY_MS = const(2000)  # every official firmware waits this long before sampling
@@ -93,8 +95,10 @@ class Remote:
                  device_name=None, ca=None, addr=None, timeout=10, start_delay_ms=_START_DELAY_MS,
                  ping_ms=_PING_MS, pong_ms=_PONG_MS, backoff_ms=1000,
                  capture_path="capture.eic", ram_bytes=16384):
+        # one buffer for every connection, made first, while the heap is in one piece: a
+        # reconnection on a fragmented heap needs no new block
+        self._buf = buffer(_MAX_MESSAGE)
         from ei.sampler import check_sensor
-        from ei.websocket import parse_url
         parse_url(url)  # a wrong URL is named now, not at the first connection
         self.axes = check_sensor(sensor)
         self.client = client
@@ -124,9 +128,8 @@ class Remote:
         self.ram_bytes = ram_bytes
         self.connected = False
         self.connections = 0  # WebSockets opened that got {"hello":true}
-        # one message buffer for every connection: a reconnection on a fragmented heap
-        # needs no new large block
-        self._buf = bytearray(_MAX_MESSAGE)
+        self._handled = 0     # sample requests answered by serve()
+        self._hello = None
 
     def __repr__(self):  # no key
         return "<Remote %s as %s>" % (self.url, self.device_id)
@@ -145,18 +148,19 @@ class Remote:
 
     def connect(self):
         """Open the WebSocket and say hello; the open WebSocket once {"hello":true} came."""
-        from ei.websocket import WebSocket
         ws = WebSocket(self.url, self.timeout, self.ca, self.addr, _MAX_MESSAGE, self._buf)
         try:
-            ws.send(self.hello())
+            if self._hello is None:  # made once: a reconnection on a fragmented heap reuses it
+                self._hello = self.hello()
+            ws.send(self._hello)
             end = ticks_add(ticks_ms(), int(self.timeout * 1000))
             while True:
                 left = ticks_diff(end, ticks_ms())
-                text = ws.recv(left / 1000) if left > 0 else None
-                if text is None:
+                got = ws.recv_view(left / 1000) if left > 0 else None
+                if got is None:
                     raise TransportError("no answer to the hello from %s" % self.url)
                 try:
-                    msg = _decode(text)
+                    msg = self._decode(got)
                 except ValueError:
                     continue
                 if isinstance(msg, dict) and "hello" in msg:
@@ -172,30 +176,34 @@ class Remote:
     def serve(self, count=None):
         """Serve sample requests until `count` of them were answered (None: until
         interrupted); returns how many were. The connection is reopened when it drops,
-        after 1 s, then doubling waits up to 30 s with jitter; HelloRefused ends it."""
-        handled = 0
+        after 1 s, then doubling waits up to 30 s with jitter; HelloRefused ends it. A
+        heap too fragmented for a step (MemoryError) is a dropped connection too: what
+        the step held is freed, and the board serves on."""
+        self._handled = 0
         failures = 0
-        while count is None or handled < count:
+        while count is None or self._handled < count:
             try:
                 ws = self.connect()
-            except TransportError as e:
+            except (TransportError, MemoryError) as e:
                 failures += 1
-                log("cannot connect to %s: %s" % (self.url, e))
+                log("cannot connect to %s: %s: %s" % (self.url, type(e).__name__, e))
+                gc.collect()
                 sleep_ms(self.retry_delay_ms(failures))
                 continue
             failures = 0
             self.connected = True
             log("connected to %s as %s" % (self.url, self.device_id))
             try:
-                handled = self._session(ws, handled, count)
-            except TransportError as e:
-                log("connection lost: %s" % e)
+                self._session(ws, count)
+            except (TransportError, MemoryError) as e:
+                log("connection lost: %s: %s" % (type(e).__name__, e))
             finally:
                 self.connected = False
+                gc.collect()  # what the session left, before the close frame needs room
                 ws.close()
-            if count is None or handled < count:
+            if count is None or self._handled < count:
                 sleep_ms(self.retry_delay_ms(1))
-        return handled
+        return self._handled
 
     def retry_delay_ms(self, attempt):
         """The wait before reconnection `attempt` (1, 2, ...): backoff_ms doubled each time,
@@ -203,10 +211,10 @@ class Remote:
         delay = min(self.backoff_ms << min(attempt - 1, 16), _MAX_BACKOFF_MS)
         return delay // 2 + random_below(delay // 2 + 1)
 
-    def _session(self, ws, handled, count):
+    def _session(self, ws, count):
         next_ping = ticks_add(ticks_ms(), self.ping_ms)
         ping_at = None
-        while count is None or handled < count:
+        while count is None or self._handled < count:
             now = ticks_ms()
             if ping_at is not None:
                 if ws.last_pong is not None and ticks_diff(ws.last_pong, ping_at) >= 0:
@@ -221,19 +229,30 @@ class Remote:
                 wait = ticks_diff(next_ping, now)
             else:  # one ping at a time: its pong is due pong_ms after it
                 wait = self.pong_ms - ticks_diff(now, ping_at)
-            text = ws.recv(max(wait, 1) / 1000)
-            if text is not None and self._message(ws, text):
-                handled += 1
-        return handled
+            got = ws.recv_view(max(wait, 1) / 1000)
+            if got is not None and self._message(ws, got):
+                self._handled += 1
 
-    def _message(self, ws, text):
+    def _decode(self, got):
+        """A message's JSON, decoded where it lies (the start of the connection's buffer),
+        within bounds; ValueError if it is binary, not JSON or past them."""
+        if not got[0]:
+            raise ValueError("binary")  # this session is JSON (its hello was)
+        from ei.peer_json import loads
+        return loads(self._buf, _MAX_DEPTH, _MAX_VALUES, 0, len(got[1]))
+
+    def _message(self, ws, got):
         """Answer one message from the service; True if it was a sample request."""
         try:
-            msg = _decode(text)
-        except ValueError as e:
-            if '"sample"' in text:  # a sample request, it seems: Studio waits for its answer
-                log("sample request refused: %s" % e)
-                ws.send(failed("the request is not JSON this device takes: %s" % e))
+            msg = self._decode(got)
+        except (ValueError, MemoryError) as e:
+            if got[0] and self._buf.find(b'"sample"', 0, len(got[1])) >= 0:
+                # a sample request, it seems: Studio waits for its answer
+                why = "the request is not JSON this device takes: %s" % e
+                if isinstance(e, MemoryError):  # its strings, on a fragmented heap
+                    why = "the request does not fit in this device's heap"
+                log("sample request refused: %s" % why)
+                ws.send(failed(why))
                 return True
             msg = None
         if not isinstance(msg, dict):
@@ -331,14 +350,6 @@ class Remote:
         # The request's hmacKey signs this sample (Studio sends the project's).
         return self.client.upload(s, category=category, label=label, add_date_id=True,
                                   hmac_key=key)
-
-
-def _decode(text):
-    """A message's JSON, within bounds; ValueError if it is not JSON or past them."""
-    if not isinstance(text, str):
-        raise ValueError("binary")  # this session is JSON (its hello was)
-    from ei.peer_json import loads
-    return loads(text, _MAX_DEPTH, _MAX_VALUES)
 
 
 def _board_id():

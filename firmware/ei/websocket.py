@@ -21,6 +21,7 @@ _MAX_LINE = const(512)   # longest handshake line accepted
 _MAX_HEADERS = const(32)
 _IN = const(512)         # bytes read from the socket at a time
 _OUT = const(256)        # bytes masked at a time on the way out
+_EXTRA = const(512 + 256 + 14)  # _IN + _OUT + a frame's head: buffer()'s bytes past max_size
 
 # close codes
 NORMAL = const(1000)
@@ -85,6 +86,13 @@ def parse_url(url):
     return tls, host, port, path
 
 
+def buffer(max_size=4096):
+    """The bytearray a WebSocket works in (its message, at the start, then its input, output
+    and a frame's head), for a caller that keeps one for all its connections (buf=): a
+    reconnection on a fragmented heap then needs no new block."""
+    return bytearray(max_size + _EXTRA)
+
+
 def accept_key(key):
     """The Sec-WebSocket-Accept a server must answer for Sec-WebSocket-Key `key` (bytes)."""
     return b2a_base64(sha1(key + _GUID))[:-1]
@@ -97,7 +105,7 @@ class WebSocket:
     protocol error, raises ConnectionClosed after the closing handshake.
 
     max_size: the longest message taken (bytes); its buffer is allocated once, here, or is
-    `buf` (a bytearray of at least max_size: a caller that reconnects keeps one for all).
+    `buf` (buffer(max_size): a caller that reconnects keeps one for all).
     timeout: seconds for connecting, the handshake, each write, and the rest of a frame
     once its first byte has arrived. addr=(ip, port) connects there instead of resolving."""
 
@@ -107,14 +115,18 @@ class WebSocket:
             raise ValueError("max_size must be a whole number >= 125, not %r" % (max_size,))
         self.timeout = timeout
         self.max_size = max_size
-        if buf is not None and len(buf) < max_size:
-            raise ValueError("buf must hold max_size=%d bytes" % max_size)
-        self._msg = bytearray(max_size) if buf is None else buf  # the message being assembled
-        self._in = bytearray(_IN)
-        self._in_mv = memoryview(self._in)
+        if buf is None:
+            buf = buffer(max_size)
+        elif len(buf) < max_size + _EXTRA:
+            raise ValueError("buf must be buffer(max_size=%d)" % max_size)
+        # one block for the message being assembled, what the socket gave, what goes out
+        # masked and a frame's head: one allocation, or none when the caller keeps buf
+        mv = memoryview(buf)
+        self._msg = mv[:max_size]
+        self._in = self._in_mv = mv[max_size:max_size + _IN]
         self._pos = self._end = 0
-        self._out = bytearray(_OUT)
-        self._head = bytearray(14)
+        self._out = mv[max_size + _IN:max_size + _IN + _OUT]
+        self._head = mv[max_size + _IN + _OUT:max_size + _EXTRA]
         self._deadline = None
         self._kind = self._size = 0              # the message being assembled: its opcode, bytes
         self._msg_end = None                     # ... and when it must be whole
@@ -236,7 +248,7 @@ class WebSocket:
             i = 10
         mask = urandom(4)
         h[i:i + 4] = mask
-        self._write(memoryview(h)[:i + 4])
+        self._write(h[:i + 4])
         out = self._out
         mv = memoryview(data)
         done = 0
@@ -244,7 +256,7 @@ class WebSocket:
             k = min(n - done, _OUT)
             for j in range(k):
                 out[j] = mv[done + j] ^ mask[(done + j) & 3]
-            self._write(memoryview(out)[:k])
+            self._write(out[:k])
             done += k
 
     def send(self, data):
@@ -263,6 +275,14 @@ class WebSocket:
         yet whole is kept for the next call, so a caller keeps its own pace (its keep-alive)
         while a message trickles in; the message must be whole within the connection's
         timeout of its first byte, or the connection is closed with 1008."""
+        got = self.recv_view(timeout)
+        if got is None:
+            return None
+        return str(got[1], "utf-8") if got[0] else bytes(got[1])
+
+    def recv_view(self, timeout=None):
+        """As recv(), with no copy: (True for text, a memoryview of the message), the view
+        good until the next call. The message is at the start of the connection's buffer."""
         if self.closed is not None:
             raise self.closed
         wait = ticks_add(ticks_ms(), int((self.timeout if timeout is None else timeout) * 1000))
@@ -285,7 +305,7 @@ class WebSocket:
                     self._deadline = self._msg_end
                 else:
                     self._bound(self.timeout)
-                h = memoryview(self._head)
+                h = self._head
                 self._read_into(h[:2])
                 b0, b1 = h[0], h[1]
                 fin = b0 & 0x80
@@ -324,17 +344,18 @@ class WebSocket:
                 size = self._size
                 if size + n > self.max_size:
                     self._fail(TOO_BIG, "a message over %d bytes" % self.max_size)
-                self._read_into(memoryview(self._msg)[size:size + n])
+                self._read_into(self._msg[size:size + n])
                 self._size = size = size + n
                 if fin:
                     self._kind = 0
-                    data = memoryview(self._msg)[:size]
-                    if kind == _BINARY:
-                        return bytes(data)
-                    try:
-                        return str(data, "utf-8")  # one copy, checked as it is made
-                    except UnicodeError:
-                        self._fail(INVALID_DATA, "a text message that is not UTF-8")
+                    data = self._msg[:size]
+                    if kind == _TEXT and size and max(data) > 127:
+                        # more than ASCII: checked as UTF-8 (a copy, for that alone)
+                        try:
+                            str(data, "utf-8")
+                        except UnicodeError:
+                            self._fail(INVALID_DATA, "a text message that is not UTF-8")
+                    return kind == _TEXT, data
         except Timeout:
             self._fail(PROTOCOL_ERROR, "a frame that stopped half-way")
         except ConnectionClosed as e:
@@ -342,7 +363,7 @@ class WebSocket:
             raise
 
     def _control(self, op, n):
-        payload = memoryview(self._out)[:n]  # control payloads fit in the out buffer
+        payload = self._out[:n]  # control payloads fit in the out buffer
         self._read_into(payload)
         payload = bytes(payload)
         if op == _PING:

@@ -11,6 +11,9 @@ from remote_checks import remote, request, settled, statuses
 
 _SOCKET = "opens a socket: the no-network build has none"
 ONLY = {}
+# The tests' own side (the peer's scripts and logs of 2 KB messages, 100 KB lines written to
+# flash) is not the firmware's: its heap is bounded in test_board_heap.py.
+MP_HEAPSIZE = "512k"
 
 
 def _socket(fn):

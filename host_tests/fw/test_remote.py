@@ -245,3 +245,17 @@ def test_ei_remote_on_a_board_without_network_points_to_the_daemon():
 
 ONLY["test_ei_remote_on_a_board_without_network_points_to_the_daemon"] = (
     "socket", "config.check loads the client on this branch (main loads ei.api_key alone)")
+
+
+def test_requests_served_before_a_dropped_connection_count_toward_serve_s_count():
+    peer_script("count1", [request("remote-count-a", 100, 10), {"drop": True},
+                           request("remote-count-b", 100, 10), request("remote-count-c", 100, 10)])
+    assert remote("count1").serve(2) == 2
+    log = settled("count1", 2)
+    # two requests answered, over two connections; the third was never taken
+    assert [s["state"] for s in log["samples"]] == ["finished", "finished"], log
+    assert log["connections"] == 2, log
+
+
+ONLY["test_requests_served_before_a_dropped_connection_count_toward_serve_s_count"] = (
+    "socket", _SOCKET)
