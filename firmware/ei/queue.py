@@ -106,8 +106,8 @@ class Queue:
         self.chunk = chunk
         self.keep = keep
         self.aside = []
-        self.dropped = []
-        self.delivered = []
+        self._dropped = []    # sequence numbers: small ints, nothing on the heap an entry
+        self._delivered = []
         self._count = 0   # entries on flash
         self.used = 0     # their bytes
         self._next = 1
@@ -136,6 +136,14 @@ class Queue:
                 meta["name"] = name
                 meta["bytes"] = found[2]
                 yield meta
+
+    @property
+    def delivered(self):
+        return [_name(seq) for seq in self._delivered]
+
+    @property
+    def dropped(self):
+        return [_name(seq) for seq in self._dropped]
 
     def _note(self, names, item):
         names.append(item)
@@ -227,26 +235,29 @@ class Queue:
         the folder each (its listing is never held whole): entries removed meanwhile are
         passed over, entries put meanwhile come last."""
         after = -1
+        batch = [0] * _BATCH  # the n smallest numbers above `after`, in order: one list for all
         while True:
-            batch = []  # the _BATCH smallest numbers above `after`, in order
+            n = 0
             for entry in ilistdir(self.path):
                 name = entry[0]
                 seq = _seq(name)
                 if seq is None or seq <= after or not name.endswith(_EXT):
                     continue
-                if len(batch) == _BATCH:
-                    if seq > batch[-1]:
+                if n == _BATCH:
+                    if seq > batch[n - 1]:
                         continue
-                    batch.pop()
-                i = len(batch)
-                while i and batch[i - 1] > seq:
+                    n -= 1
+                i = n
+                while i and batch[i - 1] > seq:  # insertion, in place
+                    batch[i] = batch[i - 1]
                     i -= 1
-                batch.insert(i, seq)
-            for seq in batch:
-                yield seq
-            if len(batch) < _BATCH:
+                batch[i] = seq
+                n += 1
+            for i in range(n):
+                yield batch[i]
+            if n < _BATCH:
                 return
-            after = batch[-1]
+            after = batch[n - 1]
 
     def _move_aside(self, name, why):
         folder = self._file(_ASIDE)
@@ -321,7 +332,7 @@ class Queue:
             for seq in self._ordered():
                 name = _name(seq)
                 size = self._remove(name)
-                self._note(self.dropped, name)
+                self._note(self._dropped, seq)
                 log(WARNING, "queue: dropped %s (%d bytes), the oldest, to make room"
                     % (name, size))
                 break
@@ -363,7 +374,7 @@ class Queue:
             why = self._send(client, name)
             if why is None:
                 self._remove(name)
-                self._note(self.delivered, name)
+                self._note(self._delivered, seq)
                 sent += 1
             else:
                 try:

@@ -11,7 +11,6 @@ import json
 from ei import wire
 from ei.compat import FLOAT32, sleep_ms, ticks_ms, ticks_add, ticks_diff, random_below, const
 from ei.errors import TransportError
-from ei.websocket import WebSocket, buffer, parse_url
 
 URL = "ws://remote-mgmt.edgeimpulse.com"  # what the CLI gives devices (protocol notes 1.1)
 _START_DELAY_MS = const(2000)  # every official firmware waits this long before sampling
@@ -21,6 +20,7 @@ _MAX_BACKOFF_MS = const(30000)
 _TOLERANCE = 0.01              # an interval this close to the sensor's is the sensor's
 _STARTED = '{"sampleStarted":true}'
 _MAX_MESSAGE = const(2048)     # a sample request is a few hundred bytes
+_WS_ROOM = const(1024)         # a WebSocket's input, output and frame head (782 bytes) past it
 # A sample request nests 2 deep and holds about 10 values; a message past these bounds is
 # refused before json.loads makes an object of each value (ei/peer_json.py).
 _MAX_DEPTH = const(4)
@@ -35,7 +35,10 @@ class HelloRefused(Exception):
 
 def log(text):
     from ei.log import log as say, INFO
-    say(INFO, "remote: " + text)
+    try:
+        say(INFO, "remote: " + text)
+    except MemoryError:  # a line is not worth the board: on a heap that full, it is dropped
+        pass
 
 
 def _num(v):
@@ -87,18 +90,19 @@ class Remote:
     device_type: shown in Studio (default MICROPYTHON). frequencies: the rates offered in
     Studio, in Hz (default: the sensor's FIFO rate, or 62.5 and 100 as the daemon's built-in
     accelerometer); a polling sensor takes any interval down to the fastest of them.
-    max_sample_s: the longest sample accepted. Samples over ram_bytes go to a capture file
-    at capture_path on flash, not to RAM."""
+    max_sample_s: the longest sample accepted. Samples over ram_bytes, or that do not fit in
+    the heap, go to a capture file at capture_path on flash, not to RAM."""
 
     def __init__(self, client, sensor, url=URL, device_id=None, device_type=None,
                  sensor_name="Accelerometer", frequencies=None, max_sample_s=300,
                  device_name=None, ca=None, addr=None, timeout=10, start_delay_ms=_START_DELAY_MS,
                  ping_ms=_PING_MS, pong_ms=_PONG_MS, backoff_ms=1000,
                  capture_path="capture.eic", ram_bytes=16384):
-        # one buffer for every connection, made first, while the heap is in one piece: a
-        # reconnection on a fragmented heap needs no new block
-        self._buf = buffer(_MAX_MESSAGE)
+        # one buffer for every connection (ei.websocket.buffer's), made first, while the
+        # heap is in one piece: a reconnection on a fragmented heap needs no new block
+        self._buf = bytearray(_MAX_MESSAGE + _WS_ROOM)
         from ei.sampler import check_sensor
+        from ei.websocket import parse_url  # here: the daemon imports this module's names
         parse_url(url)  # a wrong URL is named now, not at the first connection
         self.axes = check_sensor(sensor)
         self.client = client
@@ -148,6 +152,7 @@ class Remote:
 
     def connect(self):
         """Open the WebSocket and say hello; the open WebSocket once {"hello":true} came."""
+        from ei.websocket import WebSocket
         ws = WebSocket(self.url, self.timeout, self.ca, self.addr, _MAX_MESSAGE, self._buf)
         try:
             if self._hello is None:  # made once: a reconnection on a fragmented heap reuses it
@@ -186,8 +191,8 @@ class Remote:
                 ws = self.connect()
             except (TransportError, MemoryError) as e:
                 failures += 1
-                log("cannot connect to %s: %s: %s" % (self.url, type(e).__name__, e))
                 gc.collect()
+                log("cannot connect to %s: %s: %s" % (self.url, type(e).__name__, e))
                 sleep_ms(self.retry_delay_ms(failures))
                 continue
             failures = 0
@@ -196,11 +201,13 @@ class Remote:
             try:
                 self._session(ws, count)
             except (TransportError, MemoryError) as e:
+                gc.collect()
                 log("connection lost: %s: %s" % (type(e).__name__, e))
             finally:
                 self.connected = False
                 gc.collect()  # what the session left, before the close frame needs room
                 ws.close()
+                ws = None  # freed before the next connection is made, not beside it
             if count is None or self._handled < count:
                 sleep_ms(self.retry_delay_ms(1))
         return self._handled
@@ -343,8 +350,16 @@ class Remote:
         from ei.sampler import sample
         itemsize = 4 if FLOAT32 else 8  # the board's float, in RAM
         path = self.capture_path if rows * len(self.axes) * itemsize > self.ram_bytes else None
-        return sample(self.sensor, interval, rows, device_type=self.device_type,
-                      device_name=self.device_name or self.device_id, path=path)
+        while True:
+            try:
+                return sample(self.sensor, interval, rows, device_type=self.device_type,
+                              device_name=self.device_name or self.device_id, path=path)
+            except MemoryError:
+                if path is not None:
+                    raise
+                # the rows' room, made before the first read, is not in this heap: flash
+                gc.collect()
+                path = self.capture_path
 
     def _upload(self, s, category, label, key):
         # The request's hmacKey signs this sample (Studio sends the project's).
