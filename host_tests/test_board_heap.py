@@ -92,8 +92,8 @@ def serve(mpy, mock, peer, token, script, heap_kb, timeout):
     peer.scripts[token] = {"steps": steps, "next": 0}
     try:
         return harness.Job(None, ["127.0.0.1", mock.port, "ws://127.0.0.1:%d/studio/%s" % (
-            peer.port, token), count], heap_kb, module="mp_remote", binary=F32,
-            path="%s:.frozen" % mpy, timeout=timeout)
+            peer.port, token), count, mpy / "capture.eic"], heap_kb, module="mp_remote",
+            binary=F32, path="%s:.frozen" % mpy, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
 
