@@ -16,6 +16,11 @@ as one table (Markdown, for README's "Streaming, memory and benchmarks").
   jitter (|period - interval|) and end drift (the last 21 reads against their fixed
   deadlines, median);
 - footprint: .mpy bytes of each firmware module, and the heap `import ei` keeps.
+- Studio and the queue where boards are (a third table, issue 16's budgets, on f32 from .mpy
+  and frozen): the smallest heap in which ei.Remote serves a sample request (1 s at 100 Hz,
+  signed, uploaded), and in which it answers every hostile message of the issue and then
+  serves one, against the issue's 48 KB; and the smallest heap that opens and flushes an
+  offline queue of 10 and of 1,000 entries (the issue: within 2 KB of each other).
 
 Everything above runs from .mpy files (tools/bench/harness.py) on the 64-bit unix port. Then, where
 boards are (a second table): the smallest heap that uploads 100 and 18,000 rows on the
@@ -76,7 +81,7 @@ def main():
                 table(mpy, sizes, server, tmp)
             finally:
                 server.stop()
-        return board_table(tmp)
+        return board_table(tmp) or studio_table(tmp)
 
 
 def smallest(mpy, server, module, args, hi_kb, after=()):
@@ -221,6 +226,59 @@ def board_table(tmp):
            "", "| ei | HTTP, 100 rows | HTTP, 18,000 rows | TLS, 100 rows | TLS, 18,000 rows |",
            "|---|---|---|---|---|"]
     out += ["| %s | %s | %s | %s | %s |" % r for r in rows]
+    print("\n".join(out))
+    return 0
+
+
+def studio_table(tmp):
+    """The third table: issue 16's heap budgets on the f32 builds (see the docstring)."""
+    say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
+    from tools.bench import studio_heap
+    for folder in (harness.FIRMWARE, harness.ROOT / "host_tests"):  # ei, and Studio's side
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    from peer_scenarios import TestPeer
+    from service import API_KEY
+    mpy, jobs = tmp / "mpy", tmp / "jobs"
+    ways = [("from .mpy", F32, "%s:.frozen" % mpy), ("frozen (f32-frozen)", F32_FROZEN,
+                                                     "%s:.frozen" % jobs)]
+    mock = MockServer(data_dir=tmp / "studio-store").start()
+    peer = TestPeer([API_KEY], store=mock.store, timeout=5).start()
+    queues = {n: studio_heap.make_queue(tmp / ("queue-%d" % n), n) for n in (10, 1000)}
+    remote, queue = [], []
+    try:
+        for label, binary, path in ways:
+            cells = []
+            for script, timeout in ((studio_heap.PLAIN, 15), (studio_heap.HOSTILE, 60)):
+                say("f32 smallest heap, ei.Remote %s, %s ..." % (
+                    "plain" if script is studio_heap.PLAIN else "hostile", label))
+                cells.append(studio_heap.smallest_serving(binary, path, tmp / "capture.eic",
+                                                          mock, peer, script, timeout))
+            remote.append((label, kb(cells[0]), kb(cells[1]), "%d KB" % studio_heap.BOUND_KB,
+                           ratio(cells[0], studio_heap.BOUND_KB)))
+            cells = []
+            for n in (10, 1000):
+                say("f32 smallest heap, a queue of %d entries, %s ..." % (n, label))
+                cells.append(harness.smallest_heap(lambda heap_kb: studio_heap.flush(
+                    binary, path, mock, queues[n], tmp / "queue-run", heap_kb).ok, 4,
+                    BOARD_HI_KB))
+            queue.append((label, kb(cells[0]), kb(cells[1]), "%+d KB" % (cells[1] - cells[0])
+                          if None not in cells else "-"))
+    finally:
+        peer.stop()
+        mock.stop()
+    out = ["", "MicroPython 1.28.0 f32, issue 16's budgets: smallest -X heapsize (1 KB steps) in "
+           "which ei.Remote serves a sample request (1 s at 100 Hz, signed, uploaded to the "
+           "mock service), and in which it answers every hostile message of the issue and then "
+           "serves one (tools/bench/studio_heap.py); ratio: the sample request's heap over the "
+           "issue's bound", "",
+           "| ei | ei.Remote, a sample request | hostile messages, then a sample request "
+           "| issue 16's bound | ratio |", "|---|---|---|---|---|"]
+    out += ["| %s | %s | %s | %s | %s |" % r for r in remote]
+    out += ["", "Offline queue: smallest -X heapsize that opens and flushes a queue of 10 and of "
+            "1,000 one-row entries (issue 16: within 2 KB of each other)", "",
+            "| ei | 10 entries | 1,000 entries | difference |", "|---|---|---|---|"]
+    out += ["| %s | %s | %s | %s |" % r for r in queue]
     print("\n".join(out))
     return 0
 
