@@ -10,6 +10,8 @@ Routes (data, below):
     /wrong-accept/<t>  answers 101 with a Sec-WebSocket-Accept for another key
     /refuse/<t>        answers 403
     /garbled/<t>       answers 400 with a status line that is not UTF-8 (a proxy's Latin-1)
+    /long-header/<t>   answers 101 with a 100 KB header line (a CDN's Report-To) among its
+                       headers, then sends the text message "hello" and reads to the end
     /studio/<t>        Studio: checks the hello (API key), then runs the token's script
 Control, plain HTTP:
     POST /_peer/script/<t>  the script: a JSON list of steps, run in order across connections:
@@ -37,7 +39,7 @@ from studio_peer import DeviceGone, DeviceLink, HelloRefused, Listener, read_hea
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 WS_ROUTES = {"echo": "_echo", "wrong-accept": "_wrong_accept", "refuse": "_refuse",
-             "garbled": "_garbled", "studio": "_studio"}
+             "garbled": "_garbled", "long-header": "_long_header", "studio": "_studio"}
 CONTROL_ROUTES = {("POST", "script"): "_put_script", ("GET", "log"): "_get_log"}
 
 
@@ -174,6 +176,20 @@ class TestPeer:
     def _garbled(self, sock, head, rest, log):
         sock.sendall(b"HTTP/1.1 400 B\xe4d R\xffquest\r\nContent-Length: 0\r\nConnection: close"
                      b"\r\n\r\n")
+
+    def _long_header(self, sock, head, rest, log):
+        key = b""
+        for line in head.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"sec-websocket-key":
+                key = value.strip()
+        accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
+        sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nReport-To: " + b"x" * 100000
+                     + b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n\x81\x05hello")
+        sock.settimeout(self.timeout)
+        while sock.recv(4096):
+            pass
 
     def _studio(self, sock, head, rest, log):
         link = self._link(sock, head, rest, log)

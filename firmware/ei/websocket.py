@@ -17,7 +17,7 @@ _BINARY = const(2)
 _CLOSE = const(8)
 _PING = const(9)
 _PONG = const(10)
-_MAX_LINE = const(512)   # longest handshake line accepted
+_MAX_LINE = const(512)   # bytes of a handshake line kept
 _MAX_HEADERS = const(32)
 _IN = const(512)         # bytes read from the socket at a time
 _OUT = const(256)        # bytes masked at a time on the way out
@@ -169,6 +169,8 @@ class WebSocket:
             got += k
 
     def _readline(self):
+        """A handshake line, its first _MAX_LINE bytes: the rest of a longer one (a CDN's
+        Report-To) is read and dropped, the headers a client uses being short."""
         line = bytearray()
         while True:
             if self._pos == self._end:
@@ -177,10 +179,8 @@ class WebSocket:
             self._pos += 1
             if b == 10:
                 return bytes(line).rstrip(b"\r")
-            line.append(b)
-            if len(line) > _MAX_LINE:
-                raise HandshakeError("a handshake line from %s is over %d bytes" % (
-                    self._conn.where, _MAX_LINE))
+            if len(line) < _MAX_LINE:
+                line.append(b)
 
     def _handshake(self):
         key = b2a_base64(urandom(16))[:-1]

@@ -362,3 +362,13 @@ def test_a_queue_entry_that_cannot_be_sent_is_moved_aside_and_the_rest_flush():
     assert [name for name, _ in q.aside] == ["00000002.eiq", "00000003.eiq", "00000004.eiq"]
     assert "control character" in q.aside[1][1] and "empty" in q.aside[2][1], q.aside
     assert q.delivered == ["00000001.eiq", "00000005.eiq"]
+
+
+@_socket
+def test_a_100_kb_header_line_in_the_upgrade_is_dropped_and_the_websocket_opens():
+    from ei.websocket import WebSocket
+    ws = WebSocket(peer_url("long-header", _token("long-header")), timeout=5)
+    try:
+        assert ws.recv() == "hello"
+    finally:
+        ws.close()
