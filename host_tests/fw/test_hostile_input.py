@@ -98,26 +98,18 @@ def test_a_sample_request_nested_2_kb_deep_is_refused_and_serving_goes_on():
 
 
 @_socket
-def test_text_that_is_not_utf8_closes_with_1007_and_serving_goes_on():
-    token = _token("utf8")
+def test_text_or_a_close_reason_that_is_not_utf8_closes_with_1007_and_serving_goes_on():
     text = b'{"sample":{"label":"\xff\xfe"}}'
-    frame = bytes([0x81, len(text)]) + text
-    peer_script(token, [{"raw": "".join("%02x" % b for b in frame)},
-                        request("after-bad-text", 100, 10)])
-    assert remote(token).serve(1) == 1
-    log = settled(token)
-    assert log["connections"] == 2 and log["closes"][0][0] == 1007, log
-    assert log["samples"][0]["state"] == "finished", log
-
-
-@_socket
-def test_a_close_whose_reason_is_not_utf8_is_answered_1007_and_serving_goes_on():
-    token = _token("close-reason")
-    peer_script(token, [{"raw": "880603e8c328ff41"}, request("after-bad-close", 100, 10)])
-    assert remote(token).serve(1) == 1
-    log = settled(token)
-    assert log["connections"] == 2 and log["closes"][0][0] == 1007, log
-    assert log["samples"][0]["state"] == "finished", log
+    frames = {"text": bytes([0x81, len(text)]) + text,
+              "close-reason": b"\x88\x06\x03\xe8\xc3\x28\xff\x41"}  # 1000, then not UTF-8
+    for what, frame in frames.items():
+        token = _token("utf8-" + what)
+        peer_script(token, [{"raw": "".join("%02x" % b for b in frame)},
+                            request("after-bad-" + what, 100, 10)])
+        assert remote(token).serve(1) == 1
+        log = settled(token)
+        assert log["connections"] == 2 and log["closes"][0][0] == 1007, (what, log)
+        assert log["samples"][0]["state"] == "finished", (what, log)
 
 
 @_socket
