@@ -11,7 +11,7 @@ if MICROPYTHON:
     from micropython import const
     from time import ticks_us, ticks_ms, ticks_add, ticks_diff, sleep_ms, sleep_us
     from os import urandom, ilistdir
-    from json import loads as json_loads  # takes a memoryview: JSON read where it lies
+    from json import loads  # JSON of a memoryview, read where it lies (CPython's copies)
 
     def writer(sock):
         # socket.write loops until all is sent on a blocking socket; send may not.
@@ -89,7 +89,7 @@ if MICROPYTHON:
 else:
     # the CPython half; not loaded on a board, so its code costs a board no RAM
     from ei.compat_cpython import (const, ticks_us, ticks_ms, ticks_add, ticks_diff, sleep_ms,
-                                   sleep_us, urandom, ilistdir, json_loads, writer, reader,
+                                   sleep_us, urandom, ilistdir, loads, writer, reader,
                                    sync, getaddrinfo, wrap_tls)
 
 

@@ -66,7 +66,7 @@ def ilistdir(path):
             yield e.name, 0x4000 if e.is_dir() else 0x8000, 0
 
 
-def json_loads(view):
+def loads(view):
     """json.loads of a memoryview, which CPython's takes only as bytes."""
     import json
     return json.loads(bytes(view))

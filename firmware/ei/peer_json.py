@@ -4,7 +4,7 @@
 # RecursionError on CPython). Its depth and its count of values are bounded before it is
 # decoded, and it is decoded from where it lies, not from a copy; its length is bounded by
 # whoever read it.
-from ei.compat import json_loads
+from ei.compat import loads as json_loads
 
 
 def loads(buf, depth, values, start=0, end=None):
