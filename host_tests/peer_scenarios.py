@@ -9,14 +9,23 @@ Routes (data, below):
                        binary message of n bytes; "!raw:<hex>" writes those bytes as they are
     /wrong-accept/<t>  answers 101 with a Sec-WebSocket-Accept for another key
     /refuse/<t>        answers 403
+    /garbled/<t>       answers 400 with a status line that is not UTF-8 (a proxy's Latin-1)
+    /long-header/<t>   answers 101 with a 100 KB header line (a CDN's Report-To) among its
+                       headers, then sends the text message "hello" and reads to the end
     /studio/<t>        Studio: checks the hello (API key), then runs the token's script
 Control, plain HTTP:
     POST /_peer/script/<t>  the script: a JSON list of steps, run in order across connections:
                             {"sample": {...}} push it and follow it to its end (SampleProgress);
-                            {"send": obj} push obj; {"text": str} push text; {"raw": hex};
+                            {"sample_text": str} the same, pushed as that text (numbers
+                            JSON cannot carry from a dict: 1e309, bignums' exact digits);
+                            {"send": obj} push obj; {"text": str} push text ("repeat": n
+                            times over, one message); {"raw": hex};
                             {"ping": str}; {"drop": true} drop the TCP connection;
                             {"wait_ms": n} read (and answer pings) for n ms;
                             {"mute_ms": n} read nothing for n ms (pings go unanswered)
+                            {"trickle": {"every_ms": n, "for_ms": m}} begin a text message,
+                            then send an empty continuation every n ms for m ms, reading
+                            (and answering pings) between them; ends early if the device goes
     GET  /_peer/log/<t>     what the peer saw (JSON): connections, hellos, messages, samples...
 """
 import base64
@@ -30,7 +39,7 @@ from studio_peer import DeviceGone, DeviceLink, HelloRefused, Listener, read_hea
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 WS_ROUTES = {"echo": "_echo", "wrong-accept": "_wrong_accept", "refuse": "_refuse",
-             "studio": "_studio"}
+             "garbled": "_garbled", "long-header": "_long_header", "studio": "_studio"}
 CONTROL_ROUTES = {("POST", "script"): "_put_script", ("GET", "log"): "_get_log"}
 
 
@@ -164,6 +173,24 @@ class TestPeer:
     def _refuse(self, sock, head, rest, log):
         reject(sock, 403, "Forbidden")
 
+    def _garbled(self, sock, head, rest, log):
+        sock.sendall(b"HTTP/1.1 400 B\xe4d R\xffquest\r\nContent-Length: 0\r\nConnection: close"
+                     b"\r\n\r\n")
+
+    def _long_header(self, sock, head, rest, log):
+        key = b""
+        for line in head.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"sec-websocket-key":
+                key = value.strip()
+        accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
+        sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nReport-To: " + b"x" * 100000
+                     + b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n\x81\x05hello")
+        sock.settimeout(self.timeout)
+        while sock.recv(4096):
+            pass
+
     def _studio(self, sock, head, rest, log):
         link = self._link(sock, head, rest, log)
         token = log["targets"][-1].strip("/").split("/")[1]
@@ -190,7 +217,7 @@ class TestPeer:
                     if self._step(link, step, log):
                         return
                 except DeviceGone:
-                    if "sample" in step:  # asked again of the next connection
+                    if "sample" in step or "sample_text" in step:  # asked again of the next connection
                         with self.lock:
                             script["next"] -= 1
                     raise
@@ -200,34 +227,37 @@ class TestPeer:
     def _step(self, link, step, log):
         """Run one script step; True when the connection was dropped."""
         log["events"].append(sorted(step))
-        if "sample" in step:
-            progress = link.request_sample(step, self.timeout + 5 + _length_s(step),
-                                           on_message=log["messages"].append)
+        if "sample" in step or "sample_text" in step:
+            progress = _request_sample(link, step, self.timeout + 5 + _length_s(step),
+                                       log["messages"].append)
             log["messages"].extend(m for _, m in progress.events)
             entry = {"state": progress.state, "error": progress.error,
                      "problems": progress.problems,
                      "events": [[round(t, 3), m] for t, m in progress.events],
                      "started_after_s": _gap(progress, "sampleStarted"),
                      "signature_valid": None, "stored": None}
-            if progress.state == "finished" and self.store is not None:
+            if progress.state == "finished" and self.store is not None and "sample" in step:
                 entry["stored"], entry["signature_valid"] = self._check_stored(step["sample"])
             log["samples"].append(entry)
         elif "send" in step:
             link.send_json(step["send"])
         elif "text" in step:
-            link.send_text(step["text"])
+            link.send_text(step["text"] * step.get("repeat", 1))
         elif "raw" in step:
             link.send_raw(binascii.unhexlify(step["raw"]))
         elif "ping" in step:
             link.ping(step["ping"].encode())
         elif "wait_ms" in step:
-            end = time.monotonic() + step["wait_ms"] / 1000
+            _listen(link, step["wait_ms"], log)
+        elif "trickle" in step:
+            link.send_raw(b"\x01\x00")  # a text message begins, empty and not final
+            end = time.monotonic() + step["trickle"]["for_ms"] / 1000
             while time.monotonic() < end:
-                msg = link.recv(max(0.01, end - time.monotonic()))
-                if msg is not None:
-                    log["messages"].append(msg)
-                log["pings"] = log.get("pings", 0) + link.pings
-                link.pings = 0
+                _listen(link, step["trickle"]["every_ms"], log)
+                try:
+                    link.send_raw(b"\x00\x00")  # an empty continuation, not final
+                except OSError:
+                    raise DeviceGone(*(link.closed or (1006, "connection dropped")))
         elif "mute_ms" in step:
             time.sleep(step["mute_ms"] / 1000)
         elif step.get("drop"):
@@ -250,6 +280,27 @@ class TestPeer:
         return None, None
 
 
+def _request_sample(link, step, timeout, on_message):
+    """link.request_sample of the step's request; a sample_text goes out as that text."""
+    if "sample_text" in step:
+        link.send_json = lambda obj: link.send_text(step["sample_text"])
+    try:
+        return link.request_sample(step, timeout, on_message=on_message)
+    finally:
+        link.__dict__.pop("send_json", None)
+
+
+def _listen(link, ms, log):
+    """Read for ms, noting messages and the pings answered meanwhile."""
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        msg = link.recv(max(0.01, end - time.monotonic()))
+        if msg is not None:
+            log["messages"].append(msg)
+        log["pings"] = log.get("pings", 0) + link.pings
+        link.pings = 0
+
+
 def _body(sock, head, rest, limit=1 << 20):
     """The request's body (Content-Length bytes, at most limit)."""
     length = 0
@@ -266,7 +317,7 @@ def _body(sock, head, rest, limit=1 << 20):
 
 
 def _length_s(step):
-    length = step["sample"].get("length") if isinstance(step["sample"], dict) else 0
+    length = step["sample"].get("length") if isinstance(step.get("sample"), dict) else 0
     return length / 1000 if isinstance(length, (int, float)) else 0
 
 

@@ -112,7 +112,7 @@ def drain(port, cfg_path, into=None, mpremote=MPREMOTE, log=print):
     for i in range(0, len(names), _BATCH):
         batch = names[i:i + _BATCH]
         board.run("fs", "cp", *[":%s/%s" % (path, n) for n in batch], str(local) + "/")
-    q = Queue(str(local))
+    q = Queue(str(local), keep=None)  # every name it delivers or refuses, to settle the board
     pulled = [e["name"] for e in q]
     missing = [n for n in names if n not in pulled]  # torn copies: left on the board
     error = None

@@ -10,7 +10,8 @@ FLOAT32 = 1.0 + 2.0 ** -30 == 1.0
 if MICROPYTHON:
     from micropython import const
     from time import ticks_us, ticks_ms, ticks_add, ticks_diff, sleep_ms, sleep_us
-    from os import urandom
+    from os import urandom, ilistdir
+    from json import loads  # JSON of a memoryview, read where it lies (CPython's copies)
 
     def writer(sock):
         # socket.write loops until all is sent on a blocking socket; send may not.
@@ -88,8 +89,8 @@ if MICROPYTHON:
 else:
     # the CPython half; not loaded on a board, so its code costs a board no RAM
     from ei.compat_cpython import (const, ticks_us, ticks_ms, ticks_add, ticks_diff, sleep_ms,
-                                   sleep_us, urandom, writer, reader, sync, getaddrinfo,
-                                   wrap_tls)
+                                   sleep_us, urandom, ilistdir, loads, writer, reader,
+                                   sync, getaddrinfo, wrap_tls)
 
 
 def nodelay(sock, socket):

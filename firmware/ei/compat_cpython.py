@@ -25,6 +25,9 @@ def ticks_ms():
 
 
 def ticks_add(t, delta):
+    # as MicroPython's: a delta of half the period or more could not be told from one behind
+    if not -_HALF < delta < _HALF:
+        raise OverflowError("ticks interval overflow")
     return (t + delta) % _PERIOD
 
 
@@ -52,6 +55,21 @@ def reader(sock, raw):
         return sock.recv_into(buf)
 
     return readinto
+
+
+def ilistdir(path):
+    """MicroPython's os.ilistdir: (name, type, inode) of each entry as the folder is read,
+    its listing never held whole."""
+    import os
+    with os.scandir(path) as entries:
+        for e in entries:
+            yield e.name, 0x4000 if e.is_dir() else 0x8000, 0
+
+
+def loads(view):
+    """json.loads of a memoryview, which CPython's takes only as bytes."""
+    import json
+    return json.loads(bytes(view))
 
 
 def sync(f):

@@ -7,7 +7,7 @@ import sys
 
 from ei.collector import board, sensor as board_sensor
 from ei.errors import CaptureStopped
-from ei.compat import ticks_us, ticks_add
+from ei.compat import ticks_us
 from ei.sampler import check_sensor, wait_until
 
 
@@ -38,9 +38,11 @@ def forward(sensor=None, interval_ms=None, seconds=None, digits=4, out=None):
     flush = getattr(out, "flush", None)  # CPython buffers a pipe; a board's stdout does not
     n = 0
     deadline = ticks_us()
+    ahead = 0
     try:
         while rows is None or n < rows:
-            wait_until(deadline)
+            deadline = wait_until(deadline, ahead)
+            ahead = period  # any period: an hour is more than ticks_add takes at once
             try:
                 row = sensor.read()
                 if len(row) != width:
@@ -54,7 +56,6 @@ def forward(sensor=None, interval_ms=None, seconds=None, digits=4, out=None):
             if flush is not None:
                 flush()
             n += 1
-            deadline = ticks_add(deadline, period)
     except KeyboardInterrupt:  # Ctrl-C is how a forwarding session ends at the REPL
         pass
     return n

@@ -19,11 +19,11 @@
 # safe: every queued upload carries x-disallow-duplicates, so an entry that was stored but not
 # yet removed when the power went is answered "already exists" next time: delivered, removed.
 # Byte-identical samples are one sample to the service for the same reason.
-import json
+import gc
 import os
 
 from ei import encoder, wire
-from ei.compat import FLOAT32, sync
+from ei.compat import FLOAT32, sync, ilistdir
 from ei.errors import BadRequest, Duplicate, QueueFull
 from ei.log import log, INFO, WARNING
 
@@ -32,17 +32,12 @@ _EXT = ".eiq"
 _TMP = ".tmp"
 _ASIDE = "aside"
 _MAX_HEADER = 1024  # longest first line accepted (a foreign file is never read whole)
+_BATCH = 16         # entries' numbers found by one pass over the folder
+_KEEP = 16          # names kept in delivered, dropped and aside by default
 POLICIES = ("refuse", "drop_oldest")
 _DIR = 0x4000
-
-
-def _in_ram(meta):
-    """What of an entry's header is kept in RAM: all but its x-metadata text (True in its
-    place), read back from flash when the entry is sent. A recording queues a window a few
-    seconds while offline, and each would hold its ~150 bytes of it on the heap."""
-    if meta.get("metadata"):
-        meta["metadata"] = True
-    return meta
+_MAX_SIZE = 100 * 1024 * 1024  # the service's most for a file
+_TYPES = ("application/cbor", "application/json")
 
 
 def _seq(name):
@@ -50,6 +45,37 @@ def _seq(name):
     stem = name[:8]
     if len(name) == 12 and stem.isdigit() and name[8:] in (_EXT, _TMP):
         return int(stem)
+    return None
+
+
+def _name(seq):
+    return "%08d%s" % (seq, _EXT)
+
+
+def _check(meta):
+    """Why a parsed header is not one the queue can send, or None. (Label and file name
+    are checked again as they are sent: an entry the client refuses is moved aside then.)"""
+    if not isinstance(meta, dict):
+        return "not an object"
+    size = meta.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= _MAX_SIZE:
+        return "size is not a number of bytes the service takes"
+    if meta.get("category") not in wire.CATEGORIES:
+        return "no category of the service's"
+    if meta.get("content_type") not in _TYPES:
+        return "a content type the service does not take"
+    name = meta.get("file_name")
+    if not isinstance(name, str) or not name:
+        return "no file name"
+    label = meta.get("label")
+    if label is not None and (not isinstance(label, str) or not label):
+        return "a label that is not a string"
+    for flag in ("no_label", "add_date_id"):
+        if not isinstance(meta.get(flag, False), bool):
+            return "%s is not true or false" % flag
+    metadata = meta.get("metadata")
+    if metadata is not None and not isinstance(metadata, str):
+        return "metadata is not x-metadata's text"
     return None
 
 
@@ -61,11 +87,14 @@ class Queue:
     entries until it fits. hmac_key signs entries as they are queued (HS256); float32 writes
     32-bit CBOR floats (None: when the board's floats are single precision). `aside` lists
     (name, reason) of files moved aside, `dropped` the names of entries dropped for room,
-    `delivered` the names of entries the service has (flush),
-    since this Queue was made."""
+    `delivered` the names of entries the service has (flush), since this Queue was made: the
+    last `keep` of each (None: all of them, as a host draining a board's queue wants).
+
+    Entries are read from flash as they are needed, never kept in RAM: the queue holds their
+    count and their bytes, so a queue of 1,000 entries takes the heap that one of 10 takes."""
 
     def __init__(self, path, max_bytes=1 << 20, policy="refuse", hmac_key=None,
-                 float32=None, iat=True, chunk=encoder.CHUNK):
+                 float32=None, iat=True, chunk=encoder.CHUNK, keep=_KEEP):
         if policy not in POLICIES:
             raise ValueError("policy must be 'refuse' or 'drop_oldest', not %r" % (policy,))
         if not isinstance(max_bytes, int) or max_bytes <= 0:
@@ -78,35 +107,51 @@ class Queue:
         self.float32 = FLOAT32 if float32 is None else bool(float32)
         self.iat = iat
         self.chunk = chunk
+        self.keep = keep
         self.aside = []
-        self.dropped = []
-        self.delivered = []
-        self._entries = []  # [(name, total bytes, header dict, header length)], oldest first
+        self._dropped = []    # sequence numbers: small ints, nothing on the heap an entry
+        self._delivered = []
+        self._count = 0   # entries on flash
+        self.used = 0     # their bytes
         self._next = 1
+        self._line = bytearray(_MAX_HEADER)  # each header is read into it
         self._open()
 
     def __repr__(self):  # no keys
         return "<Queue %s: %d entries, %d of %d bytes, %s>" % (
-            self.path, len(self._entries), self.used, self.max_bytes, self.policy)
+            self.path, self._count, self.used, self.max_bytes, self.policy)
 
     def __len__(self):
-        return len(self._entries)
+        return self._count
 
     def __iter__(self):
-        """Each entry, oldest first, as a dict: name, size (bytes on flash), category, label,
-        file_name, content_type."""
-        for name, total, meta, _ in self._entries:
-            e = dict(meta)
-            e["name"] = name
-            e["bytes"] = total
-            yield e
+        """Each entry, oldest first, as a dict: name, bytes (on flash), category, label,
+        file_name, content_type, ... (read from flash as it is reached)."""
+        for seq in self._ordered():
+            name = _name(seq)
+            try:
+                with open(self._file(name), "rb") as f:
+                    found = self._header(name, f)
+            except OSError:
+                continue  # gone meanwhile
+            if not isinstance(found, str):
+                meta = found[0]
+                meta["name"] = name
+                meta["bytes"] = found[2]
+                yield meta
 
     @property
-    def used(self):
-        n = 0
-        for e in self._entries:
-            n += e[1]
-        return n
+    def delivered(self):
+        return [_name(seq) for seq in self._delivered]
+
+    @property
+    def dropped(self):
+        return [_name(seq) for seq in self._dropped]
+
+    def _note(self, names, item):
+        names.append(item)
+        if self.keep is not None and len(names) > self.keep:
+            names.pop(0)
 
     # --- opening: what a cut or a stranger left ----------------------------------------
 
@@ -118,55 +163,104 @@ class Queue:
             os.stat(self.path)
         except OSError:
             os.mkdir(self.path)
-        names = sorted(os.listdir(self.path))
-        top = 0
-        for name in names:
-            seq = _seq(name)
-            if name == _ASIDE:
-                continue
-            if seq is not None and name.endswith(_TMP):
-                os.remove(self._file(name))  # a put the cut interrupted: it never returned
-                top = max(top, seq)
-                continue
-            if seq is None:
-                self._move_aside(name, "not a queue entry")
-                continue
-            top = max(top, seq)
-            checked = self._check(name)
-            if isinstance(checked, str):
-                self._move_aside(name, checked)
-            else:
-                self._entries.append(checked)
-        self._next = top + 1
+        # Passes over the folder, acting between them (a folder is not changed while it
+        # is listed): each pass notes what must go (a cut's .tmp, a stranger's file, a
+        # torn entry), up to _BATCH of them; the last pass, with nothing to do, counts.
+        top = 0  # the highest number seen, a removed .tmp's too: never given again
+        while True:
+            todo = []
+            count = used = 0
+            for entry in ilistdir(self.path):
+                name = entry[0]
+                if name == _ASIDE:
+                    continue
+                seq = _seq(name)
+                if seq is not None:
+                    top = max(top, seq)
+                if len(todo) >= _BATCH:
+                    continue  # the next pass does the rest; this one still finds the top
+                if seq is None:
+                    todo.append((name, "not a queue entry"))
+                elif name.endswith(_TMP):
+                    todo.append((name, None))  # a put the cut interrupted: it never returned
+                else:
+                    found = self._read(name)
+                    if isinstance(found, str):
+                        todo.append((name, found))
+                    else:
+                        count += 1
+                        used += found[2]
+            for name, why in todo:
+                if why is None:
+                    os.remove(self._file(name))
+                else:
+                    self._move_aside(name, why)
+            if not todo:
+                break
+        self._count, self.used, self._next = count, used, top + 1
 
-    def _check(self, name):
-        """(name, total, header, header length) for a whole entry, or why it is not one."""
-        p = self._file(name)
+    def _read(self, name):
+        """(header, header length, total bytes) of a whole entry, or why it is not one."""
         try:
-            st = os.stat(p)
-            if st[0] & _DIR:
-                return "a folder"
-            total = st[6]
-            with open(p, "rb") as f:
-                first = f.read(_MAX_HEADER)
+            with open(self._file(name), "rb") as f:
+                return self._header(name, f)
         except OSError as e:
             return "unreadable (%r)" % (e,)
-        end = first.find(b"\n")
-        if not first.startswith(_MAGIC) or end < 0:
+
+    def _header(self, name, f):
+        """_read's work on the entry's open file, left at the start of the body."""
+        from ei.peer_json import loads
+        st = os.stat(self._file(name))
+        if st[0] & _DIR:
+            return "a folder"
+        total = st[6]
+        line = self._line
+        n = f.readinto(line)
+        end = line.find(b"\n", 0, n)
+        if line[:5] != _MAGIC or end < 0:
             return "not a queue entry (no EIQ1 header)"
         try:
-            meta = json.loads(first[len(_MAGIC):end].decode())
-            size = meta["size"]
-            ok = (isinstance(size, int) and meta["category"] in wire.CATEGORIES
-                  and meta["content_type"] in ("application/cbor", "application/json")
-                  and isinstance(meta["file_name"], str))
-        except (ValueError, KeyError, TypeError):
-            ok = False
-        if not ok:
-            return "not a queue entry (bad EIQ1 header)"
+            # a flat object of 7 fields: nothing deeper, nothing more, is decoded
+            meta = loads(line, 1, 16, 5, end)
+            why = _check(meta)
+        except ValueError:  # not JSON, not UTF-8, or past those bounds
+            why = "not JSON"
+        if why is not None:
+            return "not a queue entry (bad EIQ1 header: %s)" % why
+        size = meta["size"]
         if total != end + 1 + size:
             return "torn: %d bytes of body, not %d" % (total - end - 1, size)
-        return (name, total, _in_ram(meta), end + 1)
+        f.seek(end + 1)
+        return meta, end + 1, total
+
+    def _ordered(self):
+        """The entries' sequence numbers, oldest first, found _BATCH at a time by a pass over
+        the folder each (its listing is never held whole): entries removed meanwhile are
+        passed over, entries put meanwhile come last."""
+        after = -1
+        batch = [0] * _BATCH  # the n smallest numbers above `after`, in order: one list for all
+        while True:
+            n = 0
+            for entry in ilistdir(self.path):
+                name = entry[0]
+                seq = _seq(name)
+                if seq is None or seq <= after or not name.endswith(_EXT):
+                    continue
+                if n == _BATCH:
+                    if seq > batch[n - 1]:
+                        continue
+                    n -= 1
+                i = n
+                while i and batch[i - 1] > seq:  # insertion, in place
+                    batch[i] = batch[i - 1]
+                    i -= 1
+                batch[i] = seq
+                n += 1
+            for i in range(n):
+                yield batch[i]
+            if n < _BATCH:
+                return
+            after = batch[n - 1]
 
     def _move_aside(self, name, why):
         folder = self._file(_ASIDE)
@@ -175,13 +269,16 @@ class Queue:
         except OSError:
             os.mkdir(folder)
         dest = name
-        taken = os.listdir(folder)
         n = 1
-        while dest in taken:
+        while True:
+            try:
+                os.stat(folder + "/" + dest)
+            except OSError:
+                break
             n += 1
             dest = "%s.%d" % (name, n)
         os.rename(self._file(name), folder + "/" + dest)
-        self.aside.append((name, why))
+        self._note(self.aside, (name, why))
         log(WARNING, "queue: moved %s aside to %s/%s: %s" % (name, _ASIDE, dest, why))
 
     # --- put ---------------------------------------------------------------------------
@@ -193,6 +290,7 @@ class Queue:
         add_date_id (on by default) gives each stored sample a unique name on the service,
         so that entries sharing a file name do not replace each other. metadata is kept in
         the entry and sent as x-metadata (Client.upload), kept as its JSON text."""
+        import json
         file_name = wire.check_upload(sample, category, label, file_name, fmt, "put()")
         if metadata:  # kept as x-metadata's text: checked now, and sent as it is
             from ei.metadata import header
@@ -210,7 +308,7 @@ class Queue:
                              "of header; at most %d)" % (len(head), _MAX_HEADER))
         total = len(head) + size
         self._make_room(total)
-        name = "%08d%s" % (self._next, _EXT)
+        name = _name(self._next)
         tmp = self._file(name[:8] + _TMP)
         self._next += 1
         try:
@@ -227,65 +325,101 @@ class Queue:
             except OSError:
                 pass
             raise
-        self._entries.append((name, total, _in_ram(meta), len(head)))
+        self._count += 1
+        self.used += total
         return name
 
     def _make_room(self, total):
         if total > self.max_bytes:
             raise QueueFull("an entry of %d bytes cannot fit in a queue of max_bytes=%d"
                             % (total, self.max_bytes))
-        used = self.used
-        while used + total > self.max_bytes:
+        while self.used + total > self.max_bytes:
             if self.policy == "refuse":
                 raise QueueFull("queue full: %d entries use %d of max_bytes=%d; this entry "
                                 "needs %d (flush it, or use policy='drop_oldest')"
-                                % (len(self._entries), used, self.max_bytes, total))
-            name, size = self._entries[0][:2]
-            self._remove(0)
-            self.dropped.append(name)
-            used -= size
-            log(WARNING, "queue: dropped %s (%d bytes), the oldest, to make room"
-                % (name, size))
+                                % (self._count, self.used, self.max_bytes, total))
+            for seq in self._ordered():
+                name = _name(seq)
+                size = self._remove(name)
+                self._note(self._dropped, seq)
+                log(WARNING, "queue: dropped %s (%d bytes), the oldest, to make room"
+                    % (name, size))
+                break
+            else:  # counted bytes with no entry left: what the folder holds is the truth
+                self._count = self.used = 0
 
-    def _remove(self, i):
-        name = self._entries[i][0]
-        os.remove(self._file(name))
-        self._entries.pop(i)
+    def _remove(self, name):
+        """Remove an entry from flash and from the count; its bytes."""
+        p = self._file(name)
+        size = os.stat(p)[6]
+        os.remove(p)
+        self._gone(size)
+        return size
+
+    def _gone(self, size):
+        self._count -= 1
+        self.used -= size
 
     # --- flush -------------------------------------------------------------------------
 
     def flush(self, client, limit=None):
         """Send queued entries, oldest first, each removed only once the service has it (a
-        "duplicate" answer means it had it already). An entry the service refuses as invalid
-        (400) is moved aside and reported, and the rest go on. Any other failure (network,
-        401, 5xx after the client's retries) raises and leaves the entry queued for the next
-        flush. This is upload_files' per-file truth, an entry a file: "already exists" is
-        delivered, invalid is refused and not sent again, anything else is sent again.
-        Returns how many entries were delivered (their names go to `delivered`)."""
+        "duplicate" answer means it had it already). An entry that cannot be sent (refused
+        as invalid by the service, 400, or by the client before sending: a header it cannot
+        send) is moved aside with its reason, and the rest go on. Any other failure
+        (network, 401, 5xx after the client's retries) raises and leaves the entry queued
+        for the next flush. This is upload_files' per-file truth, an entry a file: "already
+        exists" is delivered, invalid is refused and not sent again, anything else is sent
+        again. Returns how many entries were delivered (their names go to `delivered`)."""
         sent = 0
-        while self._entries and (limit is None or sent < limit):
-            name, total, meta, hlen = self._entries[0]
+        for seq in self._ordered():
+            if limit is not None and sent >= limit:
+                break
+            name = _name(seq)
+            # each upload starts on a heap with no garbage of the last (the folder's names,
+            # a header, an answer) between its blocks: 1,000 entries then flush in the heap
+            # that 10 need, not in one the holes have grown
+            gc.collect()
+            why = self._send(client, name)
+            if why is None:
+                self._remove(name)
+                self._note(self._delivered, seq)
+                sent += 1
+            else:
+                try:
+                    size = os.stat(self._file(name))[6]
+                    self._move_aside(name, why)
+                    self._gone(size)
+                except OSError:  # gone meanwhile: not ours to count any more
+                    self._gone(0)
+        if sent:
+            log(INFO, "queue: %d entries delivered, %d left" % (sent, self._count))
+        return sent
+
+    def _send(self, client, name):
+        """Upload one entry: None once the service has it, or why it cannot be sent."""
+        try:
+            f = open(self._file(name), "rb")
+        except OSError as e:
+            return "unreadable (%r)" % (e,)
+        try:
+            found = self._header(name, f)
+            if isinstance(found, str):
+                return found
+            meta = found[0]
             try:
-                with open(self._file(name), "rb") as f:
-                    metadata = None
-                    if meta.get("metadata"):  # kept on flash only: read it back now
-                        metadata = json.loads(f.read(hlen)[len(_MAGIC):-1].decode())["metadata"]
-                    f.seek(hlen)
-                    client.upload_encoded(
-                        f, meta["file_name"], category=meta["category"], label=meta["label"],
-                        no_label=meta.get("no_label", False),
-                        add_date_id=meta.get("add_date_id", False), disallow_duplicates=True,
-                        content_type=meta["content_type"], size=meta["size"],
-                        metadata=metadata)
+                client.upload_encoded(
+                    f, meta["file_name"], category=meta["category"], label=meta["label"],
+                    no_label=meta.get("no_label", False),
+                    add_date_id=meta.get("add_date_id", False), disallow_duplicates=True,
+                    content_type=meta["content_type"], size=meta["size"],
+                    metadata=meta.get("metadata"))
             except Duplicate:
                 pass  # the service has it: an earlier flush's answer was lost
             except BadRequest as e:
-                self._entries.pop(0)
-                self._move_aside(name, "refused by the service: %s" % (e.body,))
-                continue
-            self._remove(0)
-            self.delivered.append(name)
-            sent += 1
-        if sent:
-            log(INFO, "queue: %d entries delivered, %d left" % (sent, len(self._entries)))
-        return sent
+                return "refused by the service: %s" % (e.body,)
+            except (ValueError, TypeError) as e:  # refused before anything was sent
+                return "cannot be sent: %s" % (e,)
+            return None
+        finally:
+            f.close()

@@ -5,6 +5,7 @@
 # sampleUploading, the upload (signed with the request's hmacKey), sampleFinished. What cannot
 # be done is {"sample":false,"error":...} and the connection stays up. A dropped connection is
 # reopened with backoff; a ping every 30 s, and no pong in 6 s is a dropped connection.
+import gc
 import json
 
 from ei import wire
@@ -19,6 +20,12 @@ _MAX_BACKOFF_MS = const(30000)
 _TOLERANCE = 0.01              # an interval this close to the sensor's is the sensor's
 _STARTED = '{"sampleStarted":true}'
 _MAX_MESSAGE = const(2048)     # a sample request is a few hundred bytes
+_WS_ROOM = const(1024)         # a WebSocket's input, output and frame head (782 bytes) past it
+# A sample request nests 2 deep and holds about 10 values; a message past these bounds is
+# refused before json.loads makes an object of each value (ei/peer_json.py).
+_MAX_DEPTH = const(4)
+_MAX_VALUES = const(32)
+_INF = float("inf")
 
 
 class HelloRefused(Exception):
@@ -28,11 +35,31 @@ class HelloRefused(Exception):
 
 def log(text):
     from ei.log import log as say, INFO
-    say(INFO, "remote: " + text)
+    try:
+        say(INFO, "remote: " + text)
+    except MemoryError:  # a line is not worth the board: on a heap that full, it is dropped
+        pass
 
 
 def _num(v):
+    """A finite number as JSON writes it: 100 for 100.0."""
     return int(v) if v == int(v) else v
+
+
+def _short(v):
+    """A peer's value in an error message: its repr, at most 40 characters."""
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _positive(req, name):
+    """The request's field `name`: milliseconds, a finite number > 0. 1e309 is inf on every
+    runtime, and so is anything over 3.4e38 where floats are single precision."""
+    v = req.get(name)
+    if not _is_number(v) or not 0 < v < _INF:
+        raise ValueError("%s must be a finite number of milliseconds > 0, not %s" % (
+            name, _short(v)))
+    return v
 
 
 def failed(error):
@@ -45,8 +72,8 @@ def category_of(path):
     parts = path.split("/") if isinstance(path, str) else ()
     if len(parts) != 4 or parts[0] or parts[1] != "api" or parts[3] != "data" \
             or parts[2] not in wire.CATEGORIES:
-        raise ValueError("path must be /api/<%s>/data, not %r" % (
-            "|".join(wire.CATEGORIES), path))
+        raise ValueError("path must be /api/<%s>/data, not %s" % (
+            "|".join(wire.CATEGORIES), _short(path)))
     return parts[2]
 
 
@@ -63,16 +90,19 @@ class Remote:
     device_type: shown in Studio (default MICROPYTHON). frequencies: the rates offered in
     Studio, in Hz (default: the sensor's FIFO rate, or 62.5 and 100 as the daemon's built-in
     accelerometer); a polling sensor takes any interval down to the fastest of them.
-    max_sample_s: the longest sample accepted. Samples over ram_bytes go to a capture file
-    at capture_path on flash, not to RAM."""
+    max_sample_s: the longest sample accepted. Samples over ram_bytes, or that do not fit in
+    the heap, go to a capture file at capture_path on flash, not to RAM."""
 
     def __init__(self, client, sensor, url=URL, device_id=None, device_type=None,
                  sensor_name="Accelerometer", frequencies=None, max_sample_s=300,
                  device_name=None, ca=None, addr=None, timeout=10, start_delay_ms=_START_DELAY_MS,
                  ping_ms=_PING_MS, pong_ms=_PONG_MS, backoff_ms=1000,
                  capture_path="capture.eic", ram_bytes=16384):
+        # one buffer for every connection (ei.websocket.buffer's), made first, while the
+        # heap is in one piece: a reconnection on a fragmented heap needs no new block
+        self._buf = bytearray(_MAX_MESSAGE + _WS_ROOM)
         from ei.sampler import check_sensor
-        from ei.websocket import parse_url
+        from ei.websocket import parse_url  # here: the daemon imports this module's names
         parse_url(url)  # a wrong URL is named now, not at the first connection
         self.axes = check_sensor(sensor)
         self.client = client
@@ -81,11 +111,11 @@ class Remote:
         self.fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
         if frequencies is None:
             frequencies = [sensor.rate_hz] if self.fifo else [62.5, 100]
-        if not frequencies or not all(_is_number(f) and f > 0 for f in frequencies):
+        if not frequencies or not all(_is_number(f) and 0 < f < _INF for f in frequencies):
             raise ValueError("frequencies must list rates in Hz > 0, not %r" % (frequencies,))
         self.frequencies = frequencies
         self.sensor_name = wire.check_header(sensor_name, "sensor_name")
-        if not _is_number(max_sample_s) or max_sample_s <= 0:
+        if not _is_number(max_sample_s) or not 0 < max_sample_s < _INF:
             raise ValueError("max_sample_s must be seconds > 0, not %r" % (max_sample_s,))
         self.max_sample_s = max_sample_s
         self.device_type = wire.check_header(device_type or "MICROPYTHON", "device_type")
@@ -102,9 +132,8 @@ class Remote:
         self.ram_bytes = ram_bytes
         self.connected = False
         self.connections = 0  # WebSockets opened that got {"hello":true}
-        # one message buffer for every connection: a reconnection on a fragmented heap
-        # needs no new large block
-        self._buf = bytearray(_MAX_MESSAGE)
+        self._handled = 0     # sample requests answered by serve()
+        self._hello = None
 
     def __repr__(self):  # no key
         return "<Remote %s as %s>" % (self.url, self.device_id)
@@ -126,18 +155,23 @@ class Remote:
         from ei.websocket import WebSocket
         ws = WebSocket(self.url, self.timeout, self.ca, self.addr, _MAX_MESSAGE, self._buf)
         try:
-            ws.send(self.hello())
+            if self._hello is None:  # made once: a reconnection on a fragmented heap reuses it
+                self._hello = self.hello()
+            ws.send(self._hello)
             end = ticks_add(ticks_ms(), int(self.timeout * 1000))
             while True:
                 left = ticks_diff(end, ticks_ms())
-                msg = ws.recv(left / 1000) if left > 0 else None
-                if msg is None:
+                got = ws.recv_view(left / 1000) if left > 0 else None
+                if got is None:
                     raise TransportError("no answer to the hello from %s" % self.url)
-                msg = _decode(msg)
+                try:
+                    msg = self._decode(got)
+                except ValueError:
+                    continue
                 if isinstance(msg, dict) and "hello" in msg:
                     break
             if msg["hello"] is not True:
-                raise HelloRefused("%s refused the hello: %s" % (self.url, msg.get("err")))
+                raise HelloRefused("%s refused the hello: %s" % (self.url, _short(msg.get("err"))))
         except BaseException:
             ws.close()
             raise
@@ -147,30 +181,36 @@ class Remote:
     def serve(self, count=None):
         """Serve sample requests until `count` of them were answered (None: until
         interrupted); returns how many were. The connection is reopened when it drops,
-        after 1 s, then doubling waits up to 30 s with jitter; HelloRefused ends it."""
-        handled = 0
+        after 1 s, then doubling waits up to 30 s with jitter; HelloRefused ends it. A
+        heap too fragmented for a step (MemoryError) is a dropped connection too: what
+        the step held is freed, and the board serves on."""
+        self._handled = 0
         failures = 0
-        while count is None or handled < count:
+        while count is None or self._handled < count:
             try:
                 ws = self.connect()
-            except TransportError as e:
+            except (TransportError, MemoryError) as e:
                 failures += 1
-                log("cannot connect to %s: %s" % (self.url, e))
+                gc.collect()
+                log("cannot connect to %s: %s: %s" % (self.url, type(e).__name__, e))
                 sleep_ms(self.retry_delay_ms(failures))
                 continue
             failures = 0
             self.connected = True
             log("connected to %s as %s" % (self.url, self.device_id))
             try:
-                handled = self._session(ws, handled, count)
-            except TransportError as e:
-                log("connection lost: %s" % e)
+                self._session(ws, count)
+            except (TransportError, MemoryError) as e:
+                gc.collect()
+                log("connection lost: %s: %s" % (type(e).__name__, e))
             finally:
                 self.connected = False
+                gc.collect()  # what the session left, before the close frame needs room
                 ws.close()
-            if count is None or handled < count:
+                ws = None  # freed before the next connection is made, not beside it
+            if count is None or self._handled < count:
                 sleep_ms(self.retry_delay_ms(1))
-        return handled
+        return self._handled
 
     def retry_delay_ms(self, attempt):
         """The wait before reconnection `attempt` (1, 2, ...): backoff_ms doubled each time,
@@ -178,10 +218,10 @@ class Remote:
         delay = min(self.backoff_ms << min(attempt - 1, 16), _MAX_BACKOFF_MS)
         return delay // 2 + random_below(delay // 2 + 1)
 
-    def _session(self, ws, handled, count):
+    def _session(self, ws, count):
         next_ping = ticks_add(ticks_ms(), self.ping_ms)
         ping_at = None
-        while count is None or handled < count:
+        while count is None or self._handled < count:
             now = ticks_ms()
             if ping_at is not None:
                 if ws.last_pong is not None and ticks_diff(ws.last_pong, ping_at) >= 0:
@@ -196,13 +236,32 @@ class Remote:
                 wait = ticks_diff(next_ping, now)
             else:  # one ping at a time: its pong is due pong_ms after it
                 wait = self.pong_ms - ticks_diff(now, ping_at)
-            msg = ws.recv(max(wait, 1) / 1000)
-            if msg is not None and self._message(ws, _decode(msg)):
-                handled += 1
-        return handled
+            got = ws.recv_view(max(wait, 1) / 1000)
+            if got is not None and self._message(ws, got):
+                self._handled += 1
 
-    def _message(self, ws, msg):
+    def _decode(self, got):
+        """A message's JSON, decoded where it lies (the start of the connection's buffer),
+        within bounds; ValueError if it is binary, not JSON or past them."""
+        if not got[0]:
+            raise ValueError("binary")  # this session is JSON (its hello was)
+        from ei.peer_json import loads
+        return loads(self._buf, _MAX_DEPTH, _MAX_VALUES, 0, len(got[1]))
+
+    def _message(self, ws, got):
         """Answer one message from the service; True if it was a sample request."""
+        try:
+            msg = self._decode(got)
+        except (ValueError, MemoryError) as e:
+            if got[0] and self._buf.find(b'"sample"', 0, len(got[1])) >= 0:
+                # a sample request, it seems: Studio waits for its answer
+                why = "the request is not JSON this device takes: %s" % e
+                if isinstance(e, MemoryError):  # its strings, on a fragmented heap
+                    why = "the request does not fit in this device's heap"
+                log("sample request refused: %s" % why)
+                ws.send(failed(why))
+                return True
+            msg = None
         if not isinstance(msg, dict):
             log("ignored a message that is not a JSON object")
             return False
@@ -229,35 +288,32 @@ class Remote:
         if not isinstance(label, str) or not label:
             raise ValueError("label must be a non-empty string")
         wire.check_header(label, "label")
-        length = req.get("length")
-        if not _is_number(length) or length <= 0:
-            raise ValueError("length must be milliseconds > 0, not %r" % (length,))
+        # numbers as the service checks them: finite, > 0, within the device's limits
+        length = _positive(req, "length")
         if length > self.max_sample_s * 1000:
             raise ValueError("length %s ms is over this device's %s s" % (
-                _num(length), _num(self.max_sample_s)))
-        interval = req.get("interval")
-        if not _is_number(interval) or interval <= 0:
-            raise ValueError("interval must be milliseconds > 0, not %r" % (interval,))
+                _short(length), _num(self.max_sample_s)))
+        interval = _positive(req, "interval")
+        if interval > length:
+            raise ValueError("interval %s ms is longer than the sample's %s ms: not one "
+                             "value" % (_short(interval), _num(length)))
         if self.fifo:
             chip = 1000 / self.sensor.rate_hz
             if abs(interval - chip) > _TOLERANCE * chip:
                 raise ValueError("interval %s ms: the sensor's FIFO gives %s ms" % (
-                    _num(interval), chip))
+                    _short(interval), chip))
         elif 1000 / interval > max(self.frequencies) * (1 + _TOLERANCE):
             raise ValueError("interval %s ms is faster than the sensor's %s Hz" % (
-                _num(interval), _num(max(self.frequencies))))
+                _short(interval), _num(max(self.frequencies))))
         category = category_of(req.get("path"))
         key = req.get("hmacKey")
         if not isinstance(key, str):
             raise ValueError("hmacKey must be a string")  # never its value
         sensor = req.get("sensor", self.sensor_name)
         if sensor != self.sensor_name:
-            raise ValueError("unknown sensor %r (this device has %r)" % (sensor,
-                                                                         self.sensor_name))
-        rows = int(length / interval + 0.5)
-        if rows < 1:
-            raise ValueError("length %s ms is less than one interval" % _num(length))
-        return label, category, interval, rows, key or None
+            raise ValueError("unknown sensor %s (this device has %r)" % (
+                _short(sensor), self.sensor_name))
+        return label, category, interval, int(length / interval + 0.5), key or None
 
     def _sample(self, ws, req):
         try:
@@ -267,7 +323,7 @@ class Remote:
             ws.send(failed(str(e)))
             return
         ws.send('{"sample":true}')
-        log("sampling %r: %d rows at %s ms, in %d ms" % (label, rows, _num(interval),
+        log("sampling %s: %d rows at %s ms, in %d ms" % (_short(label), rows, _num(interval),
                                                          self.start_delay_ms))
         sleep_ms(self.start_delay_ms)
         ws.send(_STARTED)
@@ -294,22 +350,21 @@ class Remote:
         from ei.sampler import sample
         itemsize = 4 if FLOAT32 else 8  # the board's float, in RAM
         path = self.capture_path if rows * len(self.axes) * itemsize > self.ram_bytes else None
-        return sample(self.sensor, interval, rows, device_type=self.device_type,
-                      device_name=self.device_name or self.device_id, path=path)
+        while True:
+            try:
+                return sample(self.sensor, interval, rows, device_type=self.device_type,
+                              device_name=self.device_name or self.device_id, path=path)
+            except MemoryError:
+                if path is not None:
+                    raise
+                # the rows' room, made before the first read, is not in this heap: flash
+                gc.collect()
+                path = self.capture_path
 
     def _upload(self, s, category, label, key):
         # The request's hmacKey signs this sample (Studio sends the project's).
         return self.client.upload(s, category=category, label=label, add_date_id=True,
                                   hmac_key=key)
-
-
-def _decode(msg):
-    if isinstance(msg, bytes):
-        return None  # this session is JSON (its hello was): binary frames are not ours
-    try:
-        return json.loads(msg)
-    except ValueError:
-        return None
 
 
 def _board_id():

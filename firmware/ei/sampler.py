@@ -4,6 +4,9 @@ from ei.acquisition import Sample
 from ei.compat import ticks_us, ticks_add, ticks_diff, sleep_ms, sleep_us, const
 
 _SPIN_US = const(1500)  # the last stretch before a deadline is spun, not slept: sleep overshoots
+# The most a deadline is moved on at once: ticks_add refuses half the ticks' period (2**29 µs,
+# 9 minutes, on a 32-bit board) and a deadline further ahead could not be told from one behind.
+_STEP_US = const(1 << 28)
 _TOLERANCE = 0.01       # a mean period off by more than this fraction is written as measured
 
 
@@ -15,13 +18,24 @@ def check_sensor(sensor):
     return axes
 
 
-def wait_until(deadline):
+def wait_until(deadline, ahead=0):
+    """Wait until `ahead` µs after the ticks_us `deadline`; return that instant in ticks.
+    `ahead` may be any length (a reading an hour): it is added to the deadline a step at a
+    time, each once the deadline has come within a step, so that it always compares with
+    now. A period of usual length takes one step; nothing is allocated for it."""
+    d = ticks_diff(deadline, ticks_us())
     while True:
-        d = ticks_diff(deadline, ticks_us())
+        if ahead and d < _STEP_US:
+            step = ahead if ahead < _STEP_US else _STEP_US
+            deadline = ticks_add(deadline, step)
+            ahead -= step
+            d += step
+            continue
         if d <= 0:
-            return
+            return deadline
         if d > _SPIN_US:
             sleep_us(d - _SPIN_US)
+        d = ticks_diff(deadline, ticks_us())
 
 
 class Timing:
@@ -144,14 +158,15 @@ def fifo_interval(sensor, interval_ms):
 def _poll(sensor, rows, add, period, progress, t):
     """read() at fixed deadlines, noting in t when each row was read and how late."""
     deadline = ticks_us()
+    ahead = 0
     for i in range(rows):
-        wait_until(deadline)
+        deadline = wait_until(deadline, ahead)
+        ahead = period  # the next deadline: any period, of minutes or hours
         now = ticks_us()
         t.note(i, ticks_diff(now, deadline))
         add(sensor.read())
         if progress is not None:
             progress(i + 1, rows)
-        deadline = ticks_add(deadline, period)
 
 
 def _drain(sensor, rows, add, progress):

@@ -1,11 +1,15 @@
 # A WebSocket client (RFC 6455) over the transport (ei.transport.Connection): ws:// and wss://
 # (TLS with ca= as uploads), the handshake's Sec-WebSocket-Accept checked, masked frames,
 # ping/pong, close, fragmented messages. Fixed buffers: a message longer than max_size is
-# refused with close 1009, never assembled. Every blocking step has a timeout.
+# refused with close 1009, never assembled. Every blocking step has a timeout, and a message,
+# fragmented or not, is whole within `timeout` of its first byte (else close 1008). What the
+# server sends that RFC 6455 forbids (a close code no endpoint may send, text that is not
+# UTF-8) is answered with the close it calls for; its text is decoded by ei.stream.decode.
 from binascii import b2a_base64
 
 from ei.compat import urandom, ticks_ms, ticks_add, ticks_diff, sha1, const
 from ei.errors import TransportError, Timeout
+from ei.stream import decode
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _TEXT = const(1)
@@ -13,15 +17,17 @@ _BINARY = const(2)
 _CLOSE = const(8)
 _PING = const(9)
 _PONG = const(10)
-_MAX_LINE = const(512)   # longest handshake line accepted
+_MAX_LINE = const(512)   # bytes of a handshake line kept
 _MAX_HEADERS = const(32)
 _IN = const(512)         # bytes read from the socket at a time
 _OUT = const(256)        # bytes masked at a time on the way out
+_EXTRA = const(512 + 256 + 14)  # _IN + _OUT + a frame's head: buffer()'s bytes past max_size
 
 # close codes
 NORMAL = const(1000)
 PROTOCOL_ERROR = const(1002)
 INVALID_DATA = const(1007)
+POLICY = const(1008)
 TOO_BIG = const(1009)
 
 
@@ -80,6 +86,13 @@ def parse_url(url):
     return tls, host, port, path
 
 
+def buffer(max_size=4096):
+    """The bytearray a WebSocket works in (its message, at the start, then its input, output
+    and a frame's head), for a caller that keeps one for all its connections (buf=): a
+    reconnection on a fragmented heap then needs no new block."""
+    return bytearray(max_size + _EXTRA)
+
+
 def accept_key(key):
     """The Sec-WebSocket-Accept a server must answer for Sec-WebSocket-Key `key` (bytes)."""
     return b2a_base64(sha1(key + _GUID))[:-1]
@@ -87,12 +100,12 @@ def accept_key(key):
 
 class WebSocket:
     """One WebSocket connection. send(str or bytes) sends a text or binary message;
-    recv(timeout) returns the next message (str or bytes), or None when none came within
+    recv(timeout) returns the next message (str or bytes), or None when none was whole within
     timeout seconds; pings are answered as they arrive. A close from the server, or a
     protocol error, raises ConnectionClosed after the closing handshake.
 
     max_size: the longest message taken (bytes); its buffer is allocated once, here, or is
-    `buf` (a bytearray of at least max_size: a caller that reconnects keeps one for all).
+    `buf` (buffer(max_size): a caller that reconnects keeps one for all).
     timeout: seconds for connecting, the handshake, each write, and the rest of a frame
     once its first byte has arrived. addr=(ip, port) connects there instead of resolving."""
 
@@ -102,15 +115,21 @@ class WebSocket:
             raise ValueError("max_size must be a whole number >= 125, not %r" % (max_size,))
         self.timeout = timeout
         self.max_size = max_size
-        if buf is not None and len(buf) < max_size:
-            raise ValueError("buf must hold max_size=%d bytes" % max_size)
-        self._msg = bytearray(max_size) if buf is None else buf  # the message being assembled
-        self._in = bytearray(_IN)
-        self._in_mv = memoryview(self._in)
+        if buf is None:
+            buf = buffer(max_size)
+        elif len(buf) < max_size + _EXTRA:
+            raise ValueError("buf must be buffer(max_size=%d)" % max_size)
+        # one block for the message being assembled, what the socket gave, what goes out
+        # masked and a frame's head: one allocation, or none when the caller keeps buf
+        mv = memoryview(buf)
+        self._msg = mv[:max_size]
+        self._in = self._in_mv = mv[max_size:max_size + _IN]
         self._pos = self._end = 0
-        self._out = bytearray(_OUT)
-        self._head = bytearray(14)
+        self._out = mv[max_size + _IN:max_size + _IN + _OUT]
+        self._head = mv[max_size + _IN + _OUT:max_size + _EXTRA]
         self._deadline = None
+        self._kind = self._size = 0              # the message being assembled: its opcode, bytes
+        self._msg_end = None                     # ... and when it must be whole
         self.last_pong = None                # ticks_ms of the last pong
         self.closed = None                   # ConnectionClosed once closed
         self._sent_close = False             # nothing is sent after our close frame
@@ -150,6 +169,8 @@ class WebSocket:
             got += k
 
     def _readline(self):
+        """A handshake line, its first _MAX_LINE bytes: the rest of a longer one (a CDN's
+        Report-To) is read and dropped, the headers a client uses being short."""
         line = bytearray()
         while True:
             if self._pos == self._end:
@@ -158,10 +179,8 @@ class WebSocket:
             self._pos += 1
             if b == 10:
                 return bytes(line).rstrip(b"\r")
-            line.append(b)
-            if len(line) > _MAX_LINE:
-                raise HandshakeError("a handshake line from %s is over %d bytes" % (
-                    self._conn.where, _MAX_LINE))
+            if len(line) < _MAX_LINE:
+                line.append(b)
 
     def _handshake(self):
         key = b2a_base64(urandom(16))[:-1]
@@ -174,7 +193,7 @@ class WebSocket:
         parts = status.split(None, 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or parts[1] != b"101":
             raise HandshakeError("%s refused the WebSocket upgrade: %s" % (
-                self._conn.where, status.decode("utf-8", "replace")[:80]))
+                self._conn.where, decode(status[:80])))
         upgrade = connection = accept = None
         for _ in range(_MAX_HEADERS + 1):
             line = self._readline()
@@ -229,7 +248,7 @@ class WebSocket:
             i = 10
         mask = urandom(4)
         h[i:i + 4] = mask
-        self._write(memoryview(h)[:i + 4])
+        self._write(h[:i + 4])
         out = self._out
         mv = memoryview(data)
         done = 0
@@ -237,7 +256,7 @@ class WebSocket:
             k = min(n - done, _OUT)
             for j in range(k):
                 out[j] = mv[done + j] ^ mask[(done + j) & 3]
-            self._write(memoryview(out)[:k])
+            self._write(out[:k])
             done += k
 
     def send(self, data):
@@ -250,26 +269,43 @@ class WebSocket:
     # --- receiving -----------------------------------------------------------------------
 
     def recv(self, timeout=None):
-        """The next message (str for text, bytes for binary), or None if none began within
-        `timeout` seconds (default: the connection's), or a pong came (last_pong). Pings are
-        answered and a close is answered and raised here."""
+        """The next message (str for text, bytes for binary), or None if none was whole
+        within `timeout` seconds (default: the connection's), or a pong came (last_pong).
+        Pings are answered and a close is answered and raised here. A message begun and not
+        yet whole is kept for the next call, so a caller keeps its own pace (its keep-alive)
+        while a message trickles in; the message must be whole within the connection's
+        timeout of its first byte, or the connection is closed with 1008."""
+        got = self.recv_view(timeout)
+        if got is None:
+            return None
+        return str(got[1], "utf-8") if got[0] else bytes(got[1])
+
+    def recv_view(self, timeout=None):
+        """As recv(), with no copy: (True for text, a memoryview of the message), the view
+        good until the next call. The message is at the start of the connection's buffer."""
         if self.closed is not None:
             raise self.closed
         wait = ticks_add(ticks_ms(), int((self.timeout if timeout is None else timeout) * 1000))
-        size = 0
-        kind = 0
         try:
             while True:
-                h = memoryview(self._head)
-                if not kind and self._pos == self._end:
-                    # between messages (control frames included): wait up to `timeout`
+                kind = self._kind
+                if self._pos == self._end:
+                    # wait for a frame: until `wait`, and within a message, its deadline
                     self._deadline = wait
+                    if kind and ticks_diff(self._msg_end, wait) < 0:
+                        self._deadline = self._msg_end
                     try:
                         self._fill()
                     except Timeout:
-                        return None  # nothing began: no frame half-read
-                # the rest of a frame, and of a message, within timeout
-                self._bound(self.timeout)
+                        if kind and ticks_diff(self._msg_end, ticks_ms()) <= 0:
+                            self._fail(POLICY, "a message not whole within %s s" % self.timeout)
+                        return None  # no frame begun: nothing is half-read
+                # a frame, once begun, within timeout; a message's frames within its deadline
+                if kind:
+                    self._deadline = self._msg_end
+                else:
+                    self._bound(self.timeout)
+                h = self._head
                 self._read_into(h[:2])
                 b0, b1 = h[0], h[1]
                 fin = b0 & 0x80
@@ -284,14 +320,15 @@ class WebSocket:
                     n = (h[0] << 8) | h[1]
                 elif n == 127:
                     self._read_into(h[:8])
-                    n = 0
-                    for j in range(8):
-                        n = (n << 8) | h[j]
+                    # 16 MB or more is over any max_size: said without a long int
+                    if h[0] or h[1] or h[2] or h[3] or h[4]:
+                        self._fail(TOO_BIG, "a message over %d bytes" % self.max_size)
+                    n = (h[5] << 16) | (h[6] << 8) | h[7]
                 if op >= 8:
                     if not fin or n > 125:
                         self._fail(PROTOCOL_ERROR, "a fragmented or long control frame")
-                    if self._control(op, n) and not kind:
-                        return None  # a pong between messages: the caller may want to know
+                    if self._control(op, n):
+                        return None  # a pong: the caller may want to know
                     continue
                 if op == 0:
                     if not kind:
@@ -299,21 +336,26 @@ class WebSocket:
                 elif op in (_TEXT, _BINARY):
                     if kind:
                         self._fail(PROTOCOL_ERROR, "a new message inside a fragmented one")
-                    kind = op
+                    self._kind = kind = op
+                    self._size = 0
+                    self._msg_end = self._deadline  # timeout from its first byte
                 else:
                     self._fail(PROTOCOL_ERROR, "unknown opcode %d" % op)
+                size = self._size
                 if size + n > self.max_size:
                     self._fail(TOO_BIG, "a message over %d bytes" % self.max_size)
-                self._read_into(memoryview(self._msg)[size:size + n])
-                size += n
+                self._read_into(self._msg[size:size + n])
+                self._size = size = size + n
                 if fin:
-                    data = bytes(memoryview(self._msg)[:size])
-                    if kind == _BINARY:
-                        return data
-                    try:
-                        return data.decode()
-                    except UnicodeError:
-                        self._fail(INVALID_DATA, "a text message that is not UTF-8")
+                    self._kind = 0
+                    data = self._msg[:size]
+                    if kind == _TEXT and size and max(data) > 127:
+                        # more than ASCII: checked as UTF-8 (a copy, for that alone)
+                        try:
+                            str(data, "utf-8")
+                        except UnicodeError:
+                            self._fail(INVALID_DATA, "a text message that is not UTF-8")
+                    return kind == _TEXT, data
         except Timeout:
             self._fail(PROTOCOL_ERROR, "a frame that stopped half-way")
         except ConnectionClosed as e:
@@ -321,7 +363,7 @@ class WebSocket:
             raise
 
     def _control(self, op, n):
-        payload = memoryview(self._out)[:n]  # control payloads fit in the out buffer
+        payload = self._out[:n]  # control payloads fit in the out buffer
         self._read_into(payload)
         payload = bytes(payload)
         if op == _PING:
@@ -333,7 +375,13 @@ class WebSocket:
             if n == 1:
                 self._fail(PROTOCOL_ERROR, "a close frame with half a code")
             code = (payload[0] << 8) | payload[1] if n >= 2 else 1005
-            reason = payload[2:].decode("utf-8", "replace") if n > 2 else ""
+            # codes an endpoint may send (RFC 6455 7.4): not 1004-1006, 1015, nor unassigned
+            if n >= 2 and not (1000 <= code <= 1003 or 1007 <= code <= 1014
+                               or 3000 <= code <= 4999):
+                self._fail(PROTOCOL_ERROR, "an invalid close code, %d" % code)
+            reason = decode(payload[2:])
+            if reason.encode() != payload[2:]:
+                self._fail(INVALID_DATA, "a close reason that is not UTF-8")
             if not self._sent_close:
                 try:
                     self._frame(_CLOSE, payload[:2])

@@ -13,10 +13,12 @@ _SWAPPED = ((sampler, ("ticks_us", "sleep_us")), (recording, ("ticks_us", "sleep
 class Clock:
     """Use as `with Clock(...) as clock:`. Each ticks_us() call takes read_us; jumps maps a
     call's number (1 = the first) to µs the clock jumps forward after it: {1: 25000} makes
-    the first row 25 ms late, since the sampler's first call sets the first deadline."""
+    the first row 25 ms late, since the sampler's first call sets the first deadline.
+    modules: others whose ticks_us is swapped too (ei.forwarder)."""
 
-    def __init__(self, before_wrap_us=1000000, read_us=10, jumps=None):
+    def __init__(self, before_wrap_us=1000000, read_us=10, jumps=None, modules=()):
         self.now = ticks_add(0, -before_wrap_us)
+        self.modules = modules
         self.elapsed_us = 0  # since the start, unwrapped (a long int past 2**30: tests only)
         self.read_us = read_us
         self.jumps = jumps or {}
@@ -35,15 +37,18 @@ class Clock:
 
     def stall(self, us):
         """The clock moves on by us: a read, a write or a pause that took that long."""
-        self.now = ticks_add(self.now, us)
         self.elapsed_us += us
+        while us:  # ticks_add takes under half the period at a time, as a board's
+            step = min(us, 1 << 28)
+            self.now = ticks_add(self.now, step)
+            us -= step
 
     def sleep_ms(self, ms):
         self.sleep_us(ms * 1000)
 
     def __enter__(self):
         self._saved = []
-        for module, names in _SWAPPED:
+        for module, names in _SWAPPED + tuple((m, ("ticks_us",)) for m in self.modules):
             for name in names:
                 self._saved.append((module, name, getattr(module, name)))
                 setattr(module, name, getattr(self, name))
@@ -71,3 +76,28 @@ class Sensor:
         self.clock.stall(self.cost_us + self.stalls.get(self.reads, 0))
         self.reads += 1
         return self.row
+
+
+class NearWrap:
+    """`with NearWrap(modules, before_ms=500):` the ticks_ms of each module reads before_ms
+    before the ticks wrap, then runs on at the real clock's pace: the deadlines and
+    keep-alive of a connection (ei.remote_mgmt, ei.websocket, ei.transport) cross the wrap."""
+
+    def __init__(self, modules, before_ms=500):
+        from ei.compat import ticks_diff, ticks_ms
+        self.modules = modules
+        self.real = ticks_ms
+        self.offset = ticks_diff(ticks_add(0, -before_ms), ticks_ms())
+
+    def ticks_ms(self):
+        return ticks_add(self.real(), self.offset)
+
+    def __enter__(self):
+        for m in self.modules:
+            m.ticks_ms = self.ticks_ms
+        return self
+
+    def __exit__(self, *exc):
+        for m in self.modules:
+            m.ticks_ms = self.real
+        return False

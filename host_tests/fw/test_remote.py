@@ -4,63 +4,12 @@
 # and signed with the request's hmacKey, requests it cannot serve answered with
 # {"sample":false,"error":...} on a connection that stays up, unknown messages, keep-alive,
 # and reconnection after a dropped connection.
-from fwtest import (API_KEY, mock_addr, peer_addr, peer_url, peer_script, peer_log, raises,
-                    reset_mock, stored)
+from fwtest import API_KEY, mock_addr, peer_addr, peer_url, peer_script, peer_log, raises, \
+    reset_mock, stored
+from remote_checks import FULL, HMAC_KEY, client, remote, request, settled, statuses
 
 _SOCKET = "opens a socket: the no-network build has none"
-HMAC_KEY = "f9ef5e0bd3c6b6b7d1c3c8cbbb3cd6c3"
 OTHER_KEY = "ei_" + "0" * 64
-
-
-def client(api_key=API_KEY, addr=None):
-    import ei
-    host, port = addr or mock_addr()
-    return ei.Client(api_key, host=host, port=port, tls=False, timeout=5, retries=0)
-
-
-def remote(token, c=None, **kw):
-    """A Remote for the peer's /studio/<token>, quick to start and to reconnect. The mock
-    service is emptied first: stored() reads all of it, on a small heap."""
-    from ei.remote_mgmt import Remote
-    reset_mock()
-    from ei.sim import Accelerometer
-    kw.setdefault("start_delay_ms", 50)
-    kw.setdefault("backoff_ms", 100)
-    return Remote(c or client(), Accelerometer("wave"), url=peer_url("studio", token),
-                  device_id="remote-test-" + token, device_type="MICROPYTHON_TEST",
-                  frequencies=[62.5, 100], max_sample_s=5, timeout=5, **kw)
-
-
-def request(label, length=300, interval=10, **extra):
-    s = {"label": label, "length": length, "path": "/api/training/data", "hmacKey": HMAC_KEY,
-         "interval": interval, "sensor": "Accelerometer"}
-    s.update(extra)
-    return {"sample": s}
-
-
-def settled(token, samples=1):
-    """The peer's log once it has noted `samples` samples (it notes each when the device's
-    last message for it has come, a moment after the device went on)."""
-    from ei.compat import sleep_ms
-    for _ in range(100):
-        log = peer_log(token)
-        if len(log["samples"]) >= samples:
-            return log
-        sleep_ms(50)
-    raise AssertionError("the peer noted %d samples, not %d: %r" % (len(log["samples"]),
-                                                                    samples, log))
-
-
-def statuses(entry):
-    out = []
-    for _, msg in entry["events"]:
-        for k in msg:
-            if k != "error":
-                out.append("%s=%s" % (k, msg[k]) if k == "sample" else k)
-    return out
-
-
-FULL = ["sample=True", "sampleStarted", "sampleProcessing", "sampleUploading", "sampleFinished"]
 
 
 def test_the_hello_is_version_3_in_json_with_every_field():
@@ -296,3 +245,17 @@ def test_ei_remote_on_a_board_without_network_points_to_the_daemon():
 
 ONLY["test_ei_remote_on_a_board_without_network_points_to_the_daemon"] = (
     "socket", "config.check loads the client on this branch (main loads ei.api_key alone)")
+
+
+def test_requests_served_before_a_dropped_connection_count_toward_serve_s_count():
+    peer_script("count1", [request("remote-count-a", 100, 10), {"drop": True},
+                           request("remote-count-b", 100, 10), request("remote-count-c", 100, 10)])
+    assert remote("count1").serve(2) == 2
+    log = settled("count1", 2)
+    # two requests answered, over two connections; the third was never taken
+    assert [s["state"] for s in log["samples"]] == ["finished", "finished"], log
+    assert log["connections"] == 2, log
+
+
+ONLY["test_requests_served_before_a_dropped_connection_count_toward_serve_s_count"] = (
+    "socket", _SOCKET)

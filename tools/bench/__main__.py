@@ -17,6 +17,11 @@ as one table (Markdown, for README's "Streaming, memory and benchmarks").
   jitter (|period - interval|) and end drift (the last 21 reads against their fixed
   deadlines, median);
 - footprint: .mpy bytes of each firmware module, and the heap `import ei` keeps.
+- Studio and the queue where boards are (a third table, issue 16's budgets, on f32 from .mpy
+  and frozen): the smallest heap in which ei.Remote serves a sample request (1 s at 100 Hz,
+  signed, uploaded), and in which it answers every hostile message of the issue and then
+  serves one, against the issue's 48 KB; and the smallest heap that opens and flushes an
+  offline queue of 10 and of 1,000 entries (the issue: within 2 KB of each other).
 
 Everything above runs from .mpy files (tools/bench/harness.py) on the 64-bit unix port. Then, where
 boards are (a second table): the smallest heap that uploads 100 and 18,000 rows on the
@@ -29,7 +34,7 @@ ei.daemon() through a 10 s sample, read back and unlinked (tools/bench/daemon_he
 The unix port's mbedtls allocates with the C library's calloc, not from the MicroPython
 heap: its TLS figures hold the upload's heap only. A build whose mbedtls allocates from the MicroPython heap, as the
 Pico W's does (EI_MP_F32_TLS_HEAP, see README), adds that column's cost when given.
-Then continuous recording (a third table, `--record-only` prints it alone): on the unix port
+Then continuous recording (a fourth table, `--record-only` prints it alone): on the unix port
 and on f32, from .mpy, in real time, the highest rate (Hz, a 1.25x ladder, bisected) at which
 a recording of 3-axis rows in 1 s windows keeps up: every window uploaded while the next is
 read, none falling behind into the offline queue; straight to the local mock server on
@@ -40,7 +45,7 @@ recording in 2 s windows holds: gc.mem_alloc after the second and the last windo
 smallest -X heapsize it runs in on f32 from .mpy, against the smallest heap a 100-row upload
 needs there plus the recording's ring.
 
-Then the emulated Raspberry Pi Pico's table, the fourth (tools/bench/pico.py): heap, sampler timing and
+Then the emulated Raspberry Pi Pico's table, the fifth (tools/bench/pico.py): heap, sampler timing and
 flash writes on MicroPython's own rp2 firmware, on the board's clock.
 This is a benchmark, not a test.
 """
@@ -100,7 +105,7 @@ def main():
         tmp = pathlib.Path(tmp)
         sizes = harness.build_mpy(tmp / "mpy")
         mpy = tmp / "mpy"
-        if "--record-only" in sys.argv:  # the third table alone
+        if "--record-only" in sys.argv:  # the fourth table alone
             return recording_table(mpy, tmp)
         if "--f32-only" not in sys.argv:  # `bench.py --f32-only`: the second table alone
             server = MockServer(data_dir=tmp / "store").start()
@@ -108,10 +113,10 @@ def main():
                 table(mpy, sizes, server, tmp)
             finally:
                 server.stop()
-        status = board_table(tmp)
+        status = board_table(tmp) or studio_table(tmp)
         if "--f32-only" not in sys.argv:
             status = recording_table(mpy, tmp) or status
-    from tools.bench import pico  # the fourth table: the emulated Pico (tools/bench/pico.py)
+    from tools.bench import pico  # the fifth table: the emulated Pico (tools/bench/pico.py)
     return pico.main() or status
 
 
@@ -337,7 +342,7 @@ def _highest(test, say):
 
 
 def recording_table(mpy, tmp):
-    """The third table: continuous recording (see the docstring)."""
+    """The fourth table: continuous recording (see the docstring)."""
     from tools.fault_proxy import FaultProxy
     say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
     server = MockServer(data_dir=tmp / "record-store").start()
@@ -425,11 +430,61 @@ def recording_table(mpy, tmp):
         slow.stop()
         server.stop()
     rows += _recording_heap(mpy, tmp, say)
-    out = ["", "Continuous recording (`make bench`, third table), %s, load average %.1f "
+    out = ["", "Continuous recording (`make bench`, fourth table), %s, load average %.1f "
            "before the run:" % (datetime.datetime.now(datetime.timezone.utc).strftime(
                "%Y-%m-%d"), LOAD), "",
            "| measure | this project | limit or peer | ratio |", "|---|---|---|---|"]
     out += ["| %s | %s | %s | %s |" % r for r in rows]
+
+def studio_table(tmp):
+    """The third table: issue 16's heap budgets on the f32 builds (see the docstring)."""
+    say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
+    from tools.bench import studio_heap
+    for folder in (harness.FIRMWARE, harness.ROOT / "host_tests"):  # ei, and Studio's side
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    from peer_scenarios import TestPeer
+    from service import API_KEY
+    mpy, jobs = tmp / "mpy", tmp / "jobs"
+    ways = [("from .mpy", F32, "%s:.frozen" % mpy), ("frozen (f32-frozen)", F32_FROZEN,
+                                                     "%s:.frozen" % jobs)]
+    mock = MockServer(data_dir=tmp / "studio-store").start()
+    peer = TestPeer([API_KEY], store=mock.store, timeout=5).start()
+    queues = {n: studio_heap.make_queue(tmp / ("queue-%d" % n), n) for n in (10, 1000)}
+    remote, queue = [], []
+    try:
+        for label, binary, path in ways:
+            cells = []
+            for script, timeout in ((studio_heap.PLAIN, 15), (studio_heap.HOSTILE, 60)):
+                say("f32 smallest heap, ei.Remote %s, %s ..." % (
+                    "plain" if script is studio_heap.PLAIN else "hostile", label))
+                cells.append(studio_heap.smallest_serving(binary, path, tmp / "capture.eic",
+                                                          mock, peer, script, timeout))
+            remote.append((label, kb(cells[0]), kb(cells[1]), "%d KB" % studio_heap.BOUND_KB,
+                           ratio(cells[0], studio_heap.BOUND_KB)))
+            cells = []
+            for n in (10, 1000):
+                say("f32 smallest heap, a queue of %d entries, %s ..." % (n, label))
+                cells.append(harness.smallest_heap(lambda heap_kb: studio_heap.flush(
+                    binary, path, mock, queues[n], tmp / "queue-run", heap_kb).ok, 4,
+                    BOARD_HI_KB))
+            queue.append((label, kb(cells[0]), kb(cells[1]), "%+d KB" % (cells[1] - cells[0])
+                          if None not in cells else "-"))
+    finally:
+        peer.stop()
+        mock.stop()
+    out = ["", "MicroPython 1.28.0 f32, issue 16's budgets: smallest -X heapsize (1 KB steps) in "
+           "which ei.Remote serves a sample request (1 s at 100 Hz, signed, uploaded to the "
+           "mock service), and in which it answers every hostile message of the issue and then "
+           "serves one (tools/bench/studio_heap.py); ratio: the sample request's heap over the "
+           "issue's bound", "",
+           "| ei | ei.Remote, a sample request | hostile messages, then a sample request "
+           "| issue 16's bound | ratio |", "|---|---|---|---|---|"]
+    out += ["| %s | %s | %s | %s | %s |" % r for r in remote]
+    out += ["", "Offline queue: smallest -X heapsize that opens and flushes a queue of 10 and of "
+            "1,000 one-row entries (issue 16: within 2 KB of each other)", "",
+            "| ei | 10 entries | 1,000 entries | difference |", "|---|---|---|---|"]
+    out += ["| %s | %s | %s | %s |" % r for r in queue]
     print("\n".join(out))
     return 0
 

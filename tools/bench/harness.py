@@ -25,7 +25,8 @@ def build_mpy(dest, firmware=True):
     sources = (sorted((FIRMWARE / "ei").rglob("*.py")) if firmware else []) + [
         HERE / "mp_jobs.py", HERE / "mp_upload.py", HERE / "mp_files.py",
         HERE / "mp_requests.py", HERE / "mp_hostile.py", HERE / "mp_daemon.py",
-        HERE / "mp_record.py", HERE / "timing.py"]
+        HERE / "mp_record.py", HERE / "timing.py",
+        HERE / "mp_queue.py", HERE / "mp_remote.py"]
     for src in sources:
         rel = src.relative_to(FIRMWARE) if src.is_relative_to(FIRMWARE) else src.name
         out = dest / pathlib.Path(rel).with_suffix(".mpy")

@@ -1,0 +1,101 @@
+"""Heap budgets on the 32-bit single-precision build (build/mp/1.28.0-f32, 32-bit objects as
+an ESP32 or a Pico W has them) with the firmware from .mpy, as a board runs it (issue 16):
+- ei.Remote survives every hostile message of the issue (a 1.9 KB label, 2 KB of nested
+  lists, 600 objects, 1e309, NaN, text that is not UTF-8, a close whose reason is not, a
+  100 KB message) in 80 KB, where one of them stopped it before, and serves and uploads the
+  request after them; the issue's bound for serving a request, 48 KB, is checked too, and
+  not met yet (see the test);
+- opening and flushing an offline queue of 1,000 entries takes no more than 2 KB over the
+  heap that 10 entries take (entries are read from flash as needed, not kept in RAM).
+The smallest heaps are searched by bisection in 1 KB steps (tools/bench/harness.py); the
+jobs and the peer's scripts are tools/bench/studio_heap.py's, which `make bench` reports.
+"""
+import pytest
+
+from peer_scenarios import TestPeer as Peer
+from service import API_KEY, MockServer
+from tools.bench import harness, studio_heap
+
+F32 = harness.ROOT / "build" / "mp" / "1.28.0-f32" / "micropython"
+QUEUE_SLACK_KB = 2
+# Where ei.Remote must survive every hostile message and then serve a request: before issue
+# 16 a 1.9 KB label stopped it below 80 KB (it needed 96 KB for them all); a plain request
+# is served from 66-73 KB, the smallest heap moving with the layout that the answers'
+# arrival makes of a heap this full (60 KB of it the firmware's own).
+HOSTILE_HEAP_KB = 80
+
+
+@pytest.fixture(scope="module")
+def mpy(tmp_path_factory):
+    if not F32.is_file():
+        pytest.fail("%s is not built: `make runtimes` builds it" % F32)
+    d = tmp_path_factory.mktemp("mpy")
+    harness.build_mpy(d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def mock(tmp_path_factory):
+    server = MockServer(data_dir=tmp_path_factory.mktemp("heap-store")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def peer(mock):
+    server = Peer([API_KEY], store=mock.store, timeout=5).start()
+    yield server
+    server.stop()
+
+
+def serve(mpy, mock, peer, token, script, heap_kb, timeout):
+    return studio_heap.serve(F32, "%s:.frozen" % mpy, mpy / "capture.eic", mock, peer, token,
+                             script, heap_kb, timeout)
+
+
+@pytest.fixture(scope="module")
+def plain_heap(mpy, mock, peer):
+    """The smallest heap (KB) in which ei.Remote serves one plain sample request."""
+    return studio_heap.smallest_serving(F32, "%s:.frozen" % mpy, mpy / "capture.eic", mock,
+                                        peer, studio_heap.PLAIN, 15, 32)  # served in 2 s
+
+
+def test_ei_remote_survives_every_hostile_message_and_serves_on_in_80_kb(mpy, mock, peer):
+    job = serve(mpy, mock, peer, "hostile", studio_heap.HOSTILE, HOSTILE_HEAP_KB, 60)
+    assert job is not None and job.ok, "the hostile messages, not in %d KB: %r" % (
+        HOSTILE_HEAP_KB, job)
+    assert job.values == {"handled": "8", "connections": "4"}, job
+    samples = studio_heap.settled(peer, "hostile", 8)
+    assert [s["state"] for s in samples] == ["failed"] * 7 + ["finished"], samples[-1]
+    log = peer.log("hostile")
+    assert [c[0] for c in log["closes"][:3]] in ([1007, 1007, 1009], [1007, 1007, 1006]), log
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not met: ei.Remote serves a sample request in 66-73 KB on f32 from .mpy (2026-12-01); "
+    "the modules an upload loads take 34 KB of heap there, remote management's 17 KB "
+    "(README, Memory where boards are)"))
+def test_ei_remote_serves_sample_requests_within_48_kb(plain_heap):
+    assert plain_heap is not None and plain_heap <= studio_heap.BOUND_KB, plain_heap
+
+
+@pytest.fixture(scope="module")
+def queues(tmp_path_factory):
+    d = tmp_path_factory.mktemp("queues")
+    return {n: studio_heap.make_queue(d / ("q%d" % n), n) for n in (10, 1000)}
+
+
+def flush(mpy, mock, queues, tmp_path, n, heap_kb):
+    return studio_heap.flush(F32, "%s:.frozen" % mpy, mock, queues[n],
+                             tmp_path / ("run-%d-%d" % (n, heap_kb)), heap_kb)
+
+
+def test_a_queue_of_1000_entries_opens_and_flushes_within_2_kb_of_what_10_need(
+        mpy, mock, queues, tmp_path):
+    ten = harness.smallest_heap(lambda kb: flush(mpy, mock, queues, tmp_path, 10, kb).ok,
+                                16, 128)
+    assert ten is not None
+    job = flush(mpy, mock, queues, tmp_path, 1000, ten + QUEUE_SLACK_KB)
+    assert job.ok, "10 entries flush in %d KB; 1,000 do not in %d KB: %r" % (
+        ten, ten + QUEUE_SLACK_KB, job)
+    assert job.values == {"entries": "1000", "delivered": "1000"}, job
