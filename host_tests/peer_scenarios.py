@@ -283,11 +283,11 @@ class TestPeer:
 def _request_sample(link, step, timeout, on_message):
     """link.request_sample of the step's request; a sample_text goes out as that text."""
     if "sample_text" in step:
-        link.send_json = lambda obj: link.send_text(step["sample_text"])
+        link.send_message = lambda obj: link.send_text(step["sample_text"])
     try:
         return link.request_sample(step, timeout, on_message=on_message)
     finally:
-        link.__dict__.pop("send_json", None)
+        link.__dict__.pop("send_message", None)
 
 
 def _listen(link, ms, log):

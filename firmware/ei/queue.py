@@ -111,6 +111,7 @@ class Queue:
         self.aside = []
         self._dropped = []    # sequence numbers: small ints, nothing on the heap an entry
         self._delivered = []
+        self.sent = 0     # entries delivered since this Queue was made (delivered keeps names)
         self._count = 0   # entries on flash
         self.used = 0     # their bytes
         self._next = 1
@@ -385,6 +386,7 @@ class Queue:
                 self._remove(name)
                 self._note(self._delivered, seq)
                 sent += 1
+                self.sent += 1  # counted as each goes: a flush cut short still counts it
             else:
                 try:
                     size = os.stat(self._file(name))[6]

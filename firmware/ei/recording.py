@@ -121,6 +121,7 @@ class Recorder:
         self.category = category
         self.client = client
         self.queue = queue
+        self.sent_before = queue.sent if queue is not None else 0
         self.progress = progress
         self.rec = Recording(hexlify(urandom(4)).decode())
         self.closed = []  # whole windows not handed off yet: (n, pos, rows, first row, lost)
@@ -340,13 +341,9 @@ class Recorder:
             self._forget()
 
     def _forget(self):
-        """Count what the queue reports and let it go: over hours its lists would hold a
-        name a window (each was logged as it happened)."""
-        q = self.queue
-        self.rec.flushed += len(q.delivered)
-        del q.delivered[:]
-        del q.dropped[:]
-        del q.aside[:]
+        """Count what the queue delivered (its lists keep only the last names: each was
+        logged as it happened)."""
+        self.rec.flushed = self.queue.sent - self.sent_before
 
     def _drop(self, name, why):
         self.rec.dropped += 1
