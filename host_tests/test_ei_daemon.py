@@ -6,9 +6,14 @@ by AT+READBUFFER or AT+READFILE, upload it, unlink it) through our connector to 
 pseudo-terminal (tools/node/pty-connector.js). The file read back must verify (HS256) and the
 upload land in the local service (`python -m service`, in its own process), listed there.
 
-The boards are pseudo-terminals with a MicroPython REPL: the unix port on the virtual board;
-any other board whose serial port is a pty is one more entry in BOARDS (a context manager
-yielding a Board). The daemon is started at the board's REPL, as a user does.
+The boards are pseudo-terminals with a MicroPython REPL, each deployed as a user deploys it:
+the unix port on the virtual board, and the emulated Raspberry Pi Pico (tools/pico: MicroPython
+1.28.0's own rp2 firmware; boards/rp2_pico with ei as .mpy, its MPU6050 on I2C0, the daemon at
+boot). Any other board whose serial port is a pty is one more entry in BOARDS (a context
+manager yielding a Board). The daemon is started at the board's REPL, as a user does. The
+Pico is paced (its idle time follows the wall clock): the daemon's timeouts are wall time, and
+the emulator runs Python at about 0.4 of a Pico's speed, so each answer comes later than a
+Pico's would, within them (README: Tests has the figures).
 
 Also here: host_tests/at_driver.py's parse_response cuts answers exactly as the daemon's own
 parseSerialResponse does, checked against it by running it.
@@ -19,12 +24,15 @@ import json
 import pathlib
 import subprocess
 import time
+import types
 
 import cbor2
 import pytest
 import serial
 
 from at_driver import parse_response, signature_valid
+from fake_i2c import G, FakeMPU6050
+from pico_board import board_files, booted
 from service import API_KEY
 from service_client import request
 from service_process import cli
@@ -38,14 +46,14 @@ PEER_TIMEOUT_S = 120
 
 
 class Board:
-    """A board on a pty: `port`; `flash`, a folder holding its filesystem (or None);
-    `float32`, whether its floats are single precision (its sample file's CBOR floats)."""
+    """A board on a pty: `port`; `float32`, whether its floats are single precision (its
+    sample file's CBOR floats); `device_type`; `row`, a check of one row of its sensor's."""
 
-    def __init__(self, port, flash, float32, device_type):
+    def __init__(self, port, float32, device_type, row):
         self.port = port
-        self.flash = flash
         self.float32 = float32
         self.device_type = device_type
+        self.row = row
 
 
 @contextlib.contextmanager
@@ -59,10 +67,32 @@ def unix_board(tmp):
                             "PORT=" + b.port, "CONFIG=%s" % cfg], cwd=ROOT,
                            capture_output=True, text=True, timeout=180)
         assert r.returncode == 0, r.stdout + r.stderr + b.log()
-        yield Board(b.port, pathlib.Path(b.flash), False, "MICROPYTHON_UNIX")
+        # the simulated accelerometer's "wave": three axes within +-2 g
+        yield Board(b.port, False, "MICROPYTHON_UNIX",
+                    lambda row: len(row) == 3 and all(abs(v) < 2 * G for v in row))
 
 
-BOARDS = {"unix": unix_board}
+def tilted(t):
+    """The Pico's MPU6050 at rest, tilted: x and z from gravity, y from a slow sway."""
+    return (3.0, (t % 1.0) - 0.5, 9.3)
+
+
+@contextlib.contextmanager
+def pico_board(tmp):
+    """The emulated Raspberry Pi Pico as boards/rp2_pico deployed with MPY=1: ei as .mpy
+    from the rp2 port's mpy-cross, board.py, main.py, and config.json with "daemon": true
+    (the board's example, another project's key); its MPU6050 on I2C0 (GP4/GP5)."""
+    files = board_files("rp2_pico", {"api_key": OTHER_KEY, "device_name": "ei-daemon-board"})
+    chip = FakeMPU6050()
+    chip.motion = tilted
+    with booted(files, chips=[chip], pty=True, paced=True) as pico:
+        # within the MPU6050's 16-bit steps at +-2 g (0.6 mm/s2)
+        yield Board(pico.port, True, "RASPBERRY_PI_PICO",
+                    lambda row: abs(row[0] - 3.0) < 0.01 and -0.51 < row[1] < 0.51
+                    and abs(row[2] - 9.3) < 0.01)
+
+
+BOARDS = {"unix": unix_board, "rp2_pico": pico_board}
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +111,10 @@ def board(request, tmp_path_factory):
         yield b
 
 
-def _read_until(port, end, timeout=15, last=True):
-    """What the port says until `end`: the last thing it says (a prompt), or with last=False
-    anywhere in it (a line that more output may follow in the same read)."""
-    got = b""
+def _read_until(port, end, timeout=15, last=True, got=b""):
+    """What the port says until `end` (after `got`, what it said before): the last thing it
+    says (a prompt), or with last=False anywhere in it (a line that more output may follow in
+    the same read)."""
     deadline = time.monotonic() + timeout
     while not (got.endswith(end) if last else end in got):
         assert time.monotonic() < deadline, got[-500:]
@@ -105,7 +135,8 @@ _NEW_BOARD = ("import json; c = json.load(open('config.json')); "
 def daemon_on(board, read_back):
     """The board's config made a new board's, a soft reset, then ei.daemon(read_back=...)
     typed at its REPL, and the port closed for the daemon's peer to open it; Ctrl-C gives
-    the REPL back after."""
+    the REPL back after, and `files` is then what the board's daemon/ folder holds."""
+    done = types.SimpleNamespace(files=None)
     with serial.Serial(board.port, 115200, timeout=0.05) as port:
         port.write(b"\r\x03\x03\x02")  # stop what runs, leave the raw REPL
         time.sleep(0.3)
@@ -113,18 +144,22 @@ def daemon_on(board, read_back):
         port.write(_NEW_BOARD.encode() + b"\r")
         _read_until(port, b"\r\n>>> ")
         port.write(b"\x04")  # soft reset: ei loads the config again
-        _read_until(port, b"soft reboot\r\n", last=False)
-        time.sleep(0.5)
+        said = _read_until(port, b"soft reboot\r\n", last=False)
+        # main.py's end: the REPL's prompt, or the daemon's where it starts at boot
+        _read_until(port, b"> ", 60, got=said[said.index(b"soft reboot\r\n"):])
         port.write(b"\x03\x03\r")  # whatever main.py started
         _read_until(port, b">>> ")
         port.write(("import ei; ei.daemon(read_back=%r)\r" % read_back).encode())
         _read_until(port, b")\r\n> ")
     try:
-        yield
+        yield done
     finally:
         with serial.Serial(board.port, 115200, timeout=0.05) as port:
             port.write(b"\x03")
             _read_until(port, b">>> ")
+            port.write(b"import os; print('DAEMON', os.listdir('daemon'))\r")
+            said = _read_until(port, b"]\r\n>>> ").decode()
+            done.files = said[said.rindex("DAEMON") + 7:].split("\r\n")[0]
 
 
 def run_peer(board, service, label, length_ms, extra=()):
@@ -146,7 +181,7 @@ def run_peer(board, service, label, length_ms, extra=()):
 def test_edge_impulse_s_daemon_sets_up_samples_reads_back_uploads_and_unlinks(
         board, service, read_back):
     label = "pty-" + read_back
-    with daemon_on(board, read_back):
+    with daemon_on(board, read_back) as after:
         steps, lines, result = run_peer(board, service, label, 1000)
     # every call the daemon makes, in its order: connect, config, its set-up wizard (the
     # board had another API key and no HMAC key), config again, then the sample request
@@ -174,10 +209,10 @@ def test_edge_impulse_s_daemon_sets_up_samples_reads_back_uploads_and_unlinks(
     assert payload["device_type"] == board.device_type
     assert [s["name"] for s in payload["sensors"]] == ["accX", "accY", "accZ"]
     assert len(payload["values"]) == 100 and abs(payload["interval_ms"] - 10) < 0.5
+    assert all(board.row(row) for row in payload["values"]), payload["values"][:3]
     float_head = b"\xfa" if board.float32 else b"\xfb"
     assert body.count(b"\x83" + float_head) >= 100, "rows not in the board's float size"
-    if board.flash is not None:
-        assert not (board.flash / "daemon" / label).exists()  # unlinked
+    assert after.files == "[]", after.files  # unlinked: nothing left in daemon/
 
     # uploaded as the daemon uploads it, and listed by the service
     assert result["upload"]["status"] == 200, result["upload"]

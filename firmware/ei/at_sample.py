@@ -1,9 +1,10 @@
 # The daemon's sample (ei.daemon(), ei/at_server.py; protocol notes 2.4), loaded for its
 # command: AT+SAMPLESTART samples the sensor into the capture file on flash as the rows are
 # read, then encodes it into a signed CBOR file in the board's float size, in pieces (no
-# sample is ever whole in RAM), for the daemon to read back (ei/at_files.py), upload itself
-# and unlink; unless the board's own Wi-Fi and remote management are up: then the board
-# uploads it itself. The sampler and the encoder take the heap in turn, not together.
+# sample is ever whole in RAM), named after its label only once whole (a reset mid-write
+# leaves none), for the daemon to read back (ei/at_files.py), upload itself and unlink;
+# unless the board's own Wi-Fi and remote management are up: then the board uploads it
+# itself. The sampler and the encoder take the heap in turn, not together.
 import gc
 import sys
 
@@ -13,6 +14,10 @@ from ei.at_server import (LABEL, LENGTH_MS, PATH, Refused, board_call, check_lab
 from ei.compat import FLOAT32, const, sleep_ms
 
 _SLACK = const(4096)      # flash kept free beyond a sample's two files (littlefs' own blocks)
+# the sample file being written, beside the samples: renamed to the label's name once whole
+# (atomic on littlefs), so that a reset mid-write leaves no sample under that name, only this,
+# which AT+READFILE cannot reach (a leading dot) and the next sample replaces
+_PART = ".part"
 
 
 def samplestart(d, args):
@@ -31,8 +36,10 @@ def samplestart(d, args):
     rows = int(length / interval + 0.5)
     if rows < 1:
         raise Refused("the length is less than one interval")
-    _room(rows * len(src.axes) * (5 if FLOAT32 else 9) * 2)  # the capture, then the file
     where = sample_folder()
+    part = where + "/" + _PART
+    _remove(part)  # what a reset mid-write left: its flash is this sample's
+    _room(rows * len(src.axes) * (5 if FLOAT32 else 9) * 2)  # the capture, then the file
     _mkdir(where)
     file = where + "/" + label
     L = d.line
@@ -58,9 +65,11 @@ def samplestart(d, args):
         if keep is not None:  # the sampler's code leaves the heap before the encoder's comes
             forget(keep)
             gc.collect()  # now, so that the encoder's code is laid out in what it left
-        _encode(capture, file, cfg.get("hmac_key"))
+        _encode(capture, part, cfg.get("hmac_key"))
+        import os
+        os.rename(part, file)
     except BaseException:
-        _remove(file)  # nothing half-written is taken for a sample
+        _remove(part)  # nothing half-written is taken for a sample
         raise
     finally:
         _remove(capture)

@@ -6,7 +6,9 @@
 # This module is the line discipline and what the commands share; the commands are in
 # ei/at_settings.py (AT+CONFIG? and what persists in config.json), ei/at_sample.py
 # (AT+SAMPLESTART) and ei/at_files.py (reading the sample back, unlinking it), loaded for
-# the command that needs them and forgotten after it, so that the heap holds one at a time.
+# the command that needs them and kept while the next commands are that module's (the daemon
+# sends its settings in a row: on a Pico each module read again from flash would cost about
+# 22 ms), forgotten when a command needs another: the heap holds one module's at a time.
 # Every line ends in its answer: bad input is one "ERR: ..." line, never an exception.
 import sys
 
@@ -56,6 +58,7 @@ class Daemon:
         self._line = bytearray(_LINE)  # the command being typed
         self._cr = False               # the last byte was CR: a LF after it ends nothing
         self._keep = None              # the modules kept between commands (MicroPython)
+        self._loaded = None            # the commands' module loaded beside them
         self.last_file = None          # the last sample's file (AT+READBUFFER reads it)
 
     # --- the line discipline -------------------------------------------------------------
@@ -137,6 +140,8 @@ class Daemon:
                 self.flush()
         except KeyboardInterrupt:
             self.line()
+        finally:
+            self._load(None)  # the REPL gets the heap back as the daemon found it
 
     def execute(self, line):
         """Answer one command line (bytes)."""
@@ -146,8 +151,17 @@ class Daemon:
             self.line("ERR: %s" % e)
         except Exception as e:  # never a crash: the daemon sees an ERR line
             self.line("ERR: %s: %s" % (type(e).__name__, e))
-        if self._keep is not None:
+
+    def _load(self, module, function=None):
+        """ei.at_<module>, for its `function` (module None: none), the last command's
+        modules forgotten first if they were another's: what a sample loads (the sampler,
+        the encoder) leaves before the files' commands come, and the settings' before the
+        sample."""
+        if self._keep is not None and module != self._loaded:
             forget(self._keep)
+        self._loaded = module
+        if module is not None:
+            return __import__("ei.at_" + module, None, None, (function,))
 
     def _execute(self, line):
         for o in line:
@@ -168,8 +182,7 @@ class Daemon:
         if module is None:
             raise Refused("unknown command AT+%s (AT+HELP lists them)" % name[:40])
         function = name.rstrip("?").lower()
-        m = __import__("ei.at_" + module, None, None, (function,))
-        getattr(m, function)(self, args.split(",") if eq else None)
+        getattr(self._load(module, function), function)(self, args.split(",") if eq else None)
 
 
 def _nothing():

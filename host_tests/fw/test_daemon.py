@@ -14,7 +14,9 @@ HOME = "ei-test-daemon"
 HMAC_KEY = "0123456789abcdef-daemon-key"
 _SOCKET = "uploads over a socket: the no-network build has none"
 ONLY = {"test_a_board_with_its_network_and_remote_management_up_uploads_itself":
-         ("socket", _SOCKET)}
+         ("socket", _SOCKET),
+        "test_a_command_s_modules_stay_for_the_next_of_its_kind_and_leave_before_another_s":
+         ("micropython", "CPython's daemon forgets no module: its heap is the host's")}
 
 
 def fresh(**kw):
@@ -190,6 +192,53 @@ def test_by_default_the_daemon_is_told_the_buffer_to_read_and_reads_all_of_it():
                   read_back="buffer")
     assert len(a2b_base64(got[1])) == size, got
     assert got[2] == "" and "buffered" not in os.listdir(HOME + "/daemon")
+    remove_tree(HOME)
+
+
+class Probe:
+    """The daemon's input, one byte a read, that notes which of the commands' modules are
+    loaded as the daemon reads the first byte of each line after the first."""
+
+    MODULES = ("ei.at_settings", "ei.config", "ei.at_sample", "ei.sampler", "ei.encoder",
+               "ei.at_files")
+
+    def __init__(self, lines):
+        self.data = "".join(line + "\r" for line in lines).encode()
+        self.starts = [i + 1 for i, c in enumerate(self.data) if c == 13][:-1]
+        self.i = 0
+        self.seen = []
+
+    def read(self, n=1):
+        import sys
+        if self.i in self.starts:
+            self.seen.append([m for m in self.MODULES if m in sys.modules])
+        b = self.data[self.i:self.i + 1]
+        self.i += len(b)
+        return b
+
+
+def test_a_command_s_modules_stay_for_the_next_of_its_kind_and_leave_before_another_s():
+    # the daemon's set-up sends its settings in a row: on a Pico, reading at_settings and
+    # config again for each would cost 45 ms of the daemon's 2 s; a sample's sampler and
+    # encoder then get the heap without them, and the files' commands without those
+    import sys
+    from ei.at_server import forget
+    forget([m for m in sys.modules if m not in Probe.MODULES])  # as a board starts
+    fresh()
+    name = HOME + "/daemon/kept"
+    probe = Probe(["AT+CONFIG?", "AT+SAMPLESETTINGS=kept,10,100,%s" % HMAC_KEY,
+                   "AT+UPLOADSETTINGS=%s,/api/training/data" % API_KEY, "AT+SAMPLESTART",
+                   "AT+READFILE=%s" % name, "AT+UNLINKFILE=%s" % name])
+    out = run(probe)
+    assert "ERR" not in out and out.endswith("\r\n\r\n> "), out[-300:]
+    assert probe.seen == [
+        ["ei.at_settings"],                            # after AT+CONFIG?
+        ["ei.at_settings", "ei.config"],               # the settings saved: config checked
+        ["ei.at_settings", "ei.config"],
+        ["ei.at_sample", "ei.encoder"],                # the settings' modules left first
+        ["ei.at_files"]], probe.seen                   # and the sample's
+    # the daemon ended: the REPL gets the heap back
+    assert [m for m in Probe.MODULES if m in sys.modules] == []
     remove_tree(HOME)
 
 

@@ -1,11 +1,17 @@
-"""`make bench`'s third table: ei on the emulated Raspberry Pi Pico (tools/pico: MicroPython
+"""`make bench`'s fourth table: ei on the emulated Raspberry Pi Pico (tools/pico: MicroPython
 1.28.0's own rp2 firmware in rp2040js), on the board's own clock, with an MPU6050 emulated on
 I2C0 (read through the rp2 port's machine.I2C at 400 kHz: each read takes its bus time).
 
-- heap: gc.mem_free() at boot and after `import ei`, and the least free (after a collection
-  every 100 rows) during a 10 s sample at 100 Hz into a capture file, as ei.collect and the
-  daemon sample; ei from .py, from .mpy (the port's mpy-cross) and frozen in (RPI_PICO with
-  manifest.py);
+- heap: gc.mem_free() at boot and after `import ei`, and the least free (a collection every
+  25 ms of the board's clock, by a soft timer) while ei.daemon() serves a Studio sample of
+  10 s at 100 Hz (AT+SAMPLESETTINGS; AT+SAMPLESTART: the MPU6050 into a capture file, then
+  a signed CBOR file; AT+READFILE; AT+UNLINKFILE); ei from .py, from .mpy (the port's
+  mpy-cross) and frozen in (RPI_PICO with manifest.py);
+- Edge Impulse's own daemon code (EiSerialProtocol, through tools/node/daemon-peer.js)
+  driving ei.daemon() on the board (boards/rp2_pico, ei as .mpy, paced: idle time follows
+  the wall clock) through one Studio sample of 1 s: each command's answer, from its CR to
+  the "> " after it, in wall time (what the daemon's timeouts count) and on the board's
+  clock (what a Pico takes), against the timeout EiSerialProtocol gives it;
 - the sampler at 100 Hz and 1 kHz, to RAM and to a capture file on littlefs: mean period
   error, p99 jitter and end drift (tools/bench/timing.py), each a read of the MPU6050;
   flash erases stall the CPU for the flash chip's typical 45 ms (emulator.mjs);
@@ -15,16 +21,29 @@ I2C0 (read through the rp2 port's machine.I2C at 400 kHz: each read takes its bu
   sampler) and over the whole table.
 This is a benchmark, not a test.
 """
+import base64
+import json
 import pathlib
-import re
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 
+import cbor2
+import serial
+
+from service import API_KEY, MockServer
 from tools.chips.fake_i2c import FakeMPU6050
 from tools.pico.board import FIRMWARE, FIRMWARE_FROZEN, Pico, ei_files, mpy
 
 HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+BOARD = ROOT / "boards" / "rp2_pico"
+NODE = ROOT / "tools" / "node"
 END = b"\x1eEND"
+HMAC_KEY = "pico-bench-hmac-key"
+DAEMON_S = 10  # the daemon's sample for the heap: 1,000 rows at the board's 100 Hz
 MAIN = """import sys
 sys.stdin.buffer.read(1)
 try:
@@ -36,8 +55,21 @@ print("\\x1eEND")
 """
 
 
-def files(call, form="mpy"):
+def board_files(form="mpy", **config):
+    """ei in `form` (none when frozen), boards/rp2_pico's .py files and its example config
+    with `config`: what make deploy BOARD=rp2_pico puts on a Pico."""
     f = {} if form == "frozen" else ei_files(compiled=form != "py")
+    for src in sorted(BOARD.glob("*.py")):
+        f[src.name] = src.read_bytes()
+    cfg = json.loads((BOARD / "config.example.json").read_text())
+    cfg.update(config)
+    f["config.json"] = json.dumps(cfg).encode()
+    return f
+
+
+def files(call, form="mpy"):
+    """The board's files, the jobs as .mpy, and a main.py that runs pico_jobs.run(call)."""
+    f = board_files(form, daemon=False)
     for name in ("pico_jobs.py", "timing.py"):
         f[name[:-3] + ".mpy"] = mpy((HERE / name).read_bytes(), name)
     f["main.py"] = (MAIN % call).encode()
@@ -66,6 +98,128 @@ def job(call, form="mpy", between=None):
     if not ok:
         raise RuntimeError("pico_jobs.run(%s) failed:\n%s" % (call, text))
     return dict(kv.split("=", 1) for kv in ok[-1].split()[1:]), before, after
+
+
+def answer(pico, command, start, timeout=600):
+    """Type `command` to the daemon and wait for its prompt: (its answer, as the daemon cuts
+    it from the echo's CRLF to the prompt's, the output's end)."""
+    pico.write(command.encode() + b"\r")
+    said = pico.read_until(b"\r\n> ", timeout, start)
+    return said[said.find(b"\r\n") + 2:-4].decode(errors="replace"), start + len(said)
+
+
+def daemon_heap(form):
+    """pico_jobs.daemon on a fresh board with ei in `form`, served a sample of DAEMON_S at
+    100 Hz as the daemon asks for it: (its OK values, the counters before and after)."""
+    name = "daemon/heap"
+    rows = DAEMON_S * 100
+
+    def serve(pico):
+        start = len(pico.read_until(b"> ", 120))
+        said, start = answer(pico, "AT+SAMPLESETTINGS=heap,10,%d,%s" % (DAEMON_S * 1000,
+                                                                     HMAC_KEY), start)
+        assert said == "OK", said
+        said, start = answer(pico, "AT+SAMPLESTART", start)
+        assert "Samples req: %d" % rows in said and said.endswith("OK"), said
+        said, start = answer(pico, "AT+READFILE=%s" % name, start)
+        sample = cbor2.loads(base64.b64decode(said))
+        assert len(sample["payload"]["values"]) == rows, said[:200]
+        said, start = answer(pico, "AT+UNLINKFILE=%s" % name, start)
+        assert said == "", said
+        pico.write(b"\x03")  # Ctrl-C: the daemon returns, the job prints what it saw
+
+    return job("'daemon'", form, between=serve)
+
+
+class TimedPico(Pico):
+    """A Pico that notes, for each command line written to it, the wall and board time from
+    its CR to the daemon's next prompt: `answers`, [(command, wall s, board s)]."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.answers = []
+        self._typed = bytearray()
+        self._waiting = None
+        self._clock_lock = threading.Lock()
+
+    def clock(self):
+        """The board's clock now, in s."""
+        with self._clock_lock:
+            return self.report()["nanos"] / 1e9
+
+    def write(self, data):
+        self._typed += data
+        if b"\r" in data:
+            line = bytes(self._typed).split(b"\r")[0].decode(errors="replace")
+            self._typed.clear()
+            self._waiting = (line, len(self.output), time.monotonic(), self.clock())
+        super().write(data)
+
+    def watch(self, stop):
+        """Until stop(): the prompt after each command, timed."""
+        while not stop():
+            w = self._waiting
+            if w and self.output.find(b"> ", w[1]) >= 0:
+                wall = time.monotonic() - w[2]
+                self._waiting = None
+                self.answers.append((w[0], wall, self.clock() - w[3]))
+            time.sleep(0.001)
+
+
+def timeout_s(command, length_ms):
+    """The timeout EiSerialProtocol gives the command's answer: 5 s for the "b" it connects
+    with, (length + 3000) * 10 ms for sampling and reading the sample back (startSampling
+    adds 3000 to the length), 2 s for the rest (execCommand's default)."""
+    if command == "b":
+        return 5.0
+    if command.split("=")[0] in ("AT+SAMPLESTART", "AT+READBUFFER", "AT+READFILE"):
+        return (length_ms + 3000) * 10 / 1000
+    return 2.0
+
+
+def ei_daemon_answers(length_ms=1000):
+    """EiSerialProtocol (tools/node/daemon-peer.js) driving ei.daemon() at boot on
+    boards/rp2_pico (ei as .mpy; paced) through its set-up and one Studio sample of
+    length_ms: each command's (name, its timeout in s, the slowest answer in wall s, that
+    answer on the board's clock in s), and the emulator's counters before and after."""
+    pico = TimedPico(files=board_files("mpy", api_key="ei_" + "5a" * 32, daemon=True),
+                     chips=[FakeMPU6050()], paced=True, pty=True)
+    server = None
+    done = []
+    store = tempfile.TemporaryDirectory(prefix="pico-bench-")
+    pico.start()
+    try:
+        pico.wait_connected()
+        pico.read_until(b"\r\n> ", 120)  # main.py: ei.setup(), then the daemon
+        with serial.Serial(pico.port, timeout=0.2) as port:
+            while port.read(4096):  # what it said before the daemon's peer opens the port
+                pass
+        server = MockServer(data_dir=store.name).start()
+        watcher = threading.Thread(target=pico.watch, args=(lambda: bool(done),))
+        watcher.start()
+        before = pico.report()
+        r = subprocess.run(
+            ["node", str(NODE / "daemon-peer.js"), "--port", pico.port, "--ingestion",
+             server.url, "--api-key", API_KEY, "--hmac-key", HMAC_KEY, "--mgmt-url",
+             "ws://%s:%d/" % (server.host, server.port), "--label", "bench",
+             "--length-ms", str(length_ms), "--interval-ms", "10"],
+            capture_output=True, text=True, timeout=300)
+        after = pico.report()
+    finally:
+        done.append(1)
+        pico.stop()
+        if server:
+            server.stop()
+        store.cleanup()
+    if r.returncode or '"result"' not in r.stdout:
+        raise RuntimeError("daemon-peer.js against the emulated Pico failed:\n%s\n%s"
+                           % (r.stdout[-2000:], r.stderr[-2000:]))
+    slowest = {}
+    for line, wall, board in pico.answers:
+        name = line.split("=")[0]
+        if name not in slowest or wall > slowest[name][2]:
+            slowest[name] = (name, timeout_s(line, length_ms), wall, board)
+    return list(slowest.values()), before, after
 
 
 def flash_per_entry(entries=5, rows=100):
@@ -99,10 +253,11 @@ def main():
     out = ["", "The emulated Raspberry Pi Pico (MicroPython 1.28.0 RPI_PICO in rp2040js; its "
            "own clock; an MPU6050 on I2C0 at 400 kHz): heap",
            "", "| ei | free at boot | free after `import ei` | `import ei` keeps | least free "
-           "during a 10 s sample at 100 Hz to flash |", "|---|---|---|---|---|"]
+           "while ei.daemon() serves a %d s sample at 100 Hz |" % DAEMON_S,
+           "|---|---|---|---|---|"]
     for form, label in (("py", "from .py"), ("mpy", "from .mpy"), ("frozen", "frozen in")):
-        say("pico: heap, ei %s ..." % label)
-        v, b, a = job("'heap', 10, 100", form)
+        say("pico: heap, ei %s, the daemon's %d s sample ..." % (label, DAEMON_S))
+        v, b, a = daemon_heap(form)
         emulated += (a["nanos"] - b["nanos"]) / 1e9
         boot, imp, least = int(v["boot_free"]), int(v["import_free"]), int(v["least_free"])
         out.append("| %s | %s | %s | %s | %s |" % (label, "{:,}".format(boot),
@@ -125,6 +280,19 @@ def main():
             out.append("| %d Hz | %d | %s | %s us | %s us | %s us | %s |" % (
                 hz, n, "a capture file" if path else "RAM", v["mean_err_us"],
                 v["p99_jitter_us"], v["end_drift_us"], v["late_rows"]))
+    say("pico: Edge Impulse's EiSerialProtocol driving ei.daemon() (paced) ...")
+    answers, b, a = ei_daemon_answers()
+    emulated += (a["nanos"] - b["nanos"]) / 1e9
+    out += ["", "Edge Impulse's own daemon code (EiSerialProtocol) driving ei.daemon() on the "
+            "emulated Pico (ei from .mpy; its idle time paced to the wall clock), its set-up "
+            "and a Studio sample of 1 s: the slowest answer to each command, from its CR to "
+            "the daemon's prompt, in wall time (what the timeout counts) and on the board's "
+            "clock (what a Pico takes)", "",
+            "| command | EiSerialProtocol's timeout | answered in (wall) | of the timeout | on "
+            "the board's clock |", "|---|---|---|---|---|"]
+    for name, limit, wall_s, board_s in answers:
+        out.append("| `%s` | %g s | %.2f s | %.0f%% | %.2f s |" % (
+            name, limit, wall_s, 100 * wall_s / limit, board_s))
     say("pico: flash writes per queued sample ...")
     programmed, erased = flash_per_entry()
     wall = time.monotonic() - started
@@ -132,7 +300,8 @@ def main():
             "entry of ~%d bytes): %d bytes programmed, %d bytes erased (4 KB sectors)."
             % (100 * 16 + 200, programmed, erased),
             "", "The emulator: %.2f emulated s per wall s while Python runs (the 1 kHz sampler); "
-            "%.1f emulated s in %.0f wall s over this table (idle waits cost no wall time)."
+            "%.1f emulated s in %.0f wall s over this table (idle waits cost no wall time, "
+            "but in the paced run of the daemon)."
             % (speed, emulated, wall)]
     print("\n".join(out))
     return 0

@@ -157,7 +157,11 @@ async function main() {
     }
 }
 
-main().catch((e) => {
+// Exits once done: startSampling's listener for "Uploading..." (which a board that does not
+// upload never prints) holds a timer of three times the sample's length that its
+// cancelListener does not clear (a long-running daemon does not notice); it would keep this
+// process alive that long after its last step (12 s for a 1 s sample).
+main().then(() => process.exit(0), (e) => {
     say({ error: (e && e.message) || String(e) });
-    process.exitCode = 1;
+    process.exit(1);
 });

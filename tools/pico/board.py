@@ -55,10 +55,13 @@ class PicoError(Exception):
 
 def _lfs(context=None, mount=False):
     import littlefs
-    # MicroPython's rp2 port: VfsLfs2(rp2.Flash(), progsize=256), readsize and lookahead 32
+    # MicroPython's rp2 port: VfsLfs2(rp2.Flash(), progsize=256), readsize and lookahead 32,
+    # and the cache extmod/vfs_lfsx.c gives it, min(block, 4 * max(read, prog)): its files of
+    # up to 512 bytes are inline (in their folder's metadata), which a smaller cache than the
+    # writer's cannot read back (LFS_ERR_CORRUPT)
     return littlefs.LittleFS(context=context, mount=mount, block_size=FS_BLOCK,
                              block_count=FS_BLOCKS, read_size=32, prog_size=256,
-                             lookahead_size=32)
+                             cache_size=min(FS_BLOCK, 4 * 256), lookahead_size=32)
 
 
 def filesystem(files):
