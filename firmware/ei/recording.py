@@ -444,34 +444,3 @@ def record(sensor, interval_ms, window_ms, label=None, windows=None, category="t
     (README: Continuous recording)."""
     return Recorder(sensor, interval_ms, window_ms, label, windows, category, client, queue,
                     progress, ring_ms, device_type, device_name).run()
-
-
-def collect(label, seconds, window_s, category, interval, fmt, queue):
-    """ei.collect(label, seconds, window_s=...) (ei/collector.py): the board's sensor recorded
-    without a break, `seconds` (None: until Ctrl-C) cut into windows of window_s, each
-    uploaded while the next is read, or queued in the board's queue when the network fails
-    (always with queue=True); returns the Recording. ei.collect() with no label records the
-    config's "record_label" in windows of "record_window_ms" (2000), until Ctrl-C: main.py
-    does it at boot."""
-    from ei import collector
-    if fmt != "cbor":
-        raise ValueError("a recording's windows are CBOR (appended rows), not %r" % (fmt,))
-    if not isinstance(window_s, (int, float)) or not window_s > 0:
-        raise ValueError("window_s must be seconds > 0, not %r" % (window_s,))
-    windows = None
-    if seconds is not None:
-        windows = max(1, int(seconds / window_s + 0.5))
-    if not queue:
-        collector.network()  # before reading: a network that cannot come up costs no window
-    b, cfg = collector.board()
-
-    def progress(n, outcome):
-        print("window %d: %s" % (n, outcome))
-
-    rec = record(collector.sensor(), interval, window_s * 1000, label=label, windows=windows,
-                 category=category, client=None if queue else collector.client(),
-                 queue=collector.offline_queue(), progress=progress,
-                 device_type=b.DEVICE_TYPE,
-                 device_name=cfg.get("device_name") or b.device_name())
-    print(rec)
-    return rec

@@ -113,16 +113,17 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
         interval_ms = fifo_interval(sensor, interval_ms)
     if not isinstance(rows, int) or rows < 1:
         raise ValueError("rows must be a whole number >= 1, not %r" % (rows,))
-    # in RAM, the rows' room is made now: nothing allocates between two deadlines
+    # in RAM, the rows' room is made now: nothing allocates between two deadlines; to flash,
+    # the Sample is the rows' description only (no rows of its own: ei/rows.py stays unloaded)
     s = Sample(device_name=device_name, device_type=device_type, interval_ms=interval_ms,
-               sensors=axes, rows=rows if path is None else None)
+               sensors=axes, rows=rows if path is None else 0,
+               values=None if path is None else ())
     period = int(s.interval_ms * 1000 + 0.5)
     if period < 1:
         raise ValueError("interval_ms=%r is below a microsecond" % (interval_ms,))
     w = None
     if path is not None:
-        from ei.capture import open_capture  # imported when used: saves RAM
-        from ei.capture_writer import Writer
+        from ei.capture_writer import Writer  # imported when used: saves RAM
         w = Writer(path, s, float32, commit=not fifo)  # FIFO rows: see Writer
     add = s.append if w is None else w.append
     t = Timing(period, rows)
@@ -138,6 +139,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
         if w is not None:
             w.close()  # after an error the file stays unfinished, and reading it says so
     if w is not None:
+        from ei.capture import open_capture
         s = open_capture(path)
     s.timing = t
     return s
