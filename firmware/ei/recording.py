@@ -16,7 +16,7 @@
 # first, at the next hand-offs. Each window's place in the recording goes with it as
 # x-metadata: recording, window, first_row, offset_ms, late_rows, max_late_ms (and
 # lost_before after a FIFO overrun).
-from ei import sampler
+from ei import deadlines
 from ei.acquisition import Sample
 from ei.compat import const, ticks_us, ticks_add, ticks_diff, sleep_ms
 from ei.errors import (BadRequest, CaptureStopped, Duplicate, IngestionError, QueueFull,
@@ -79,10 +79,10 @@ class Recorder:
         from ei import wire
         from ei.compat import urandom
         from binascii import hexlify
-        self.axes = sampler.check_sensor(sensor)
+        self.axes = deadlines.check_sensor(sensor)
         self.fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
         if self.fifo:
-            interval_ms = sampler.fifo_interval(sensor, interval_ms)
+            interval_ms = deadlines.fifo_interval(sensor, interval_ms)
         wire.check_category(category)
         if label is not None:
             wire.check_header(label, "label")
@@ -141,7 +141,7 @@ class Recorder:
     def _open_window(self, n, lost=0):
         self.fill = (n, self.stored, self.k, lost)
         if not self.fifo:
-            self.timings[n % len(self.timings)] = sampler.Timing(self.period, self.w)
+            self.timings[n % len(self.timings)] = deadlines.Timing(self.period, self.w)
 
     def _close_window(self):
         n, pos, first, lost = self.fill
@@ -407,7 +407,7 @@ class Recorder:
                 sleep_ms(self.nap_ms)
                 self._drain()
             else:
-                sampler.wait_until(self.deadline)
+                deadlines.wait_until(self.deadline)
                 self._read_due()
 
     def _stop_reading(self):
