@@ -54,9 +54,9 @@ def samplestart(d, args):
     sleep_ms(d.start_delay_ms)
     L("Sampling...")
     d.flush()
-    capture = collector._path(cfg, "capture_path", "capture.eic")
+    capture = collector.file_path(cfg, "capture_path", "capture.eic")
     _remove(file)  # a failure below leaves no older sample under this name
-    keep = list(sys.modules) if d._keep is not None else None
+    keep = list(sys.modules) if d.kept is not None else None
     try:
         n = _sample(src, interval, rows, b, cfg, capture)
         L("Done sampling, total samples collected: %d" % n)
@@ -119,7 +119,7 @@ def _room(need):
     """Refused when the flash has not `need` bytes free (and some to spare)."""
     import os
     try:
-        st = os.statvfs(collector._home or ".")
+        st = os.statvfs(collector.home or ".")
     except (OSError, AttributeError):
         return  # a filesystem that cannot say: the write will
     free = st[1] * st[4]  # f_frsize * f_bavail

@@ -116,7 +116,15 @@ class Connection:
                     raise _fail("reading from", self.where, e)
             self.idle(0)
 
-    def _settimeout(self, t):  # (ei/websocket.py sets a connection's timeout with it)
+    def settimeout(self, t):
+        """Bound each read and write by t seconds from now on, and no longer by a request's
+        deadline: a connection kept open (ei/websocket.py) bounds its own steps."""
+        self._ms = int(t * 1000)
+        self._end = None
+        self._short = False
+        self._settimeout(t)
+
+    def _settimeout(self, t):  # the socket's own timeout, the deadline left as it is
         try:
             self._sock.settimeout(t)
         except AttributeError:  # MicroPython's TLS socket: its timeout is the TCP socket's
