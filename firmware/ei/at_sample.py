@@ -105,14 +105,14 @@ def _sample(src, interval, rows, b, cfg, capture):
 def _encode(capture, file, key):
     """The capture file's sample, as the signed CBOR file `file`."""
     from ei import encoder
-    from ei.capture import open_capture
+    from ei.acquisition import Sample
     from ei.compat import unix_time
     # signed as an upload would be (iat once the clock is set), in the board's float size
     # as uploads are (a single-precision board loses nothing); no client: a board without a
     # network has no socket module
     enc = encoder.Encoding("cbor", FLOAT32, key, unix_time() if key else None)
     with open(file, "wb") as f:
-        encoder.write(open_capture(capture), enc, f.write)
+        encoder.write(Sample.from_capture(capture), enc, f.write)
 
 
 def _room(need):

@@ -233,10 +233,11 @@ def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="c
 
 def _stopped(e, path, rows, queue, category, label):
     """The CaptureStopped for error e, after queuing what the capture file kept."""
-    from ei.capture import CaptureError, open_capture
+    from ei.acquisition import Sample
+    from ei.capture import CaptureError
     sys.stdout.write("\n")
     try:
-        kept = open_capture(path, partial=True)
+        kept = Sample.from_capture(path, partial=True)
     except CaptureError:  # no whole row was written, or the file could not be made
         kept = None
     if kept is None:

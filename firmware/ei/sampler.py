@@ -121,8 +121,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
         raise ValueError("interval_ms=%r is below a microsecond" % (interval_ms,))
     w = None
     if path is not None:
-        from ei.capture import open_capture  # imported when used: saves RAM
-        from ei.capture_writer import Writer
+        from ei.capture_writer import Writer  # imported when used: saves RAM
         w = Writer(path, s, float32, commit=not fifo)  # FIFO rows: see Writer
     add = s.append if w is None else w.append
     t = Timing(period, rows)
@@ -138,7 +137,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
         if w is not None:
             w.close()  # after an error the file stays unfinished, and reading it says so
     if w is not None:
-        s = open_capture(path)
+        s = Sample.from_capture(path)
     s.timing = t
     return s
 
