@@ -6,7 +6,7 @@
 import io
 
 import daemon_checks
-from fwtest import API_KEY, mock_addr, peer_log, peer_script, peer_url
+from fwtest import API_KEY, mock_addr, peer_log, peer_script, peer_url, remove_tree
 
 from ei import startup
 from ei.queue import Queue
@@ -55,6 +55,7 @@ def test_a_config_that_does_not_load_runs_the_daemon_whatever_it_names():
 def test_a_config_naming_no_job_gives_the_repl_back():
     fresh()
     assert boot("AT+CONFIG?\r") == (None, "")  # the daemon read nothing
+    remove_tree(HOME)
 
 
 def test_daemon_true_serves_the_daemon_at_boot():
@@ -62,6 +63,7 @@ def test_daemon_true_serves_the_daemon_at_boot():
     run, out = boot("AT+CONFIG?\r")
     assert run == "daemon"
     assert out.startswith("> AT+CONFIG?\r\n") and "boot-board" in out, out
+    remove_tree(HOME)
 
 
 def test_a_config_that_does_not_load_starts_the_daemon_which_says_why_and_repairs_it():
@@ -75,6 +77,7 @@ def test_a_config_that_does_not_load_starts_the_daemon_which_says_why_and_repair
     assert collector.broken() is None  # the daemon's command made the file load
     from ei.config import load
     assert load(path, "unix")["api_key"] == API_KEY
+    remove_tree(HOME)
 
 
 class FailingAccelerometer(Accelerometer):
@@ -103,6 +106,7 @@ def test_record_label_records_at_boot_until_it_stops():
     assert boot()[0] == "record"  # ended by the sensor: CaptureStopped, printed
     got = [e["label"] for e in Queue(HOME + "/queue")]
     assert len(got) >= 3 and set(got) == {"boot-rec"}, got  # 100 ms windows of 35 rows
+    remove_tree(HOME)
 
 
 def test_remote_mgmt_true_serves_studio_at_boot():
@@ -113,3 +117,4 @@ def test_remote_mgmt_true_serves_studio_at_boot():
     assert boot()[0] == "remote"
     log = peer_log("boot1")
     assert log["connections"] == 1 and log["hello_errors"], log
+    remove_tree(HOME)
