@@ -100,16 +100,6 @@ def broken():
     return _broken
 
 
-def config_as_read():
-    """For a board's main.py once setup() failed: the config if it loads, else what could be
-    read of it (so that "daemon": true still starts ei.daemon(), which can repair it), else
-    {} (no board.py)."""
-    try:
-        return board(True)[1]
-    except Exception:
-        return {}
-
-
 def file_path(cfg, key, default):
     """cfg[key], or `default` beside the config file (the board's files: the capture, the
     queue)."""

@@ -34,9 +34,13 @@ def boot(inp=None, out=None):
             ", ei.remote()" if getattr(b, "NETWORK", None) is not None else ""))
     except Exception as e:
         print("ei: not ready: %s: %s" % (type(e).__name__, e))
-        # what config.json holds that is right ({} with no board.py): with "daemon" there, or
-        # a file that does not load, the daemon starts and says why
-        cfg = collector.config_as_read()
+        # the config if it loads, else what could be read of it (the daemon then starts and
+        # says why), else {} (no board.py). Here, not in the collector: the daemon and Remote
+        # load the collector, and only the boot needs this.
+        try:
+            cfg = collector.board(True)[1]
+        except Exception:
+            cfg = {}
     run = job(cfg, collector.broken() is None)
     if run is None:
         return None
