@@ -96,8 +96,13 @@ class Sample:
         stream from the file each time they are read. A file that is not a capture, or one
         truncated or left unfinished, raises ei.capture.CaptureError naming the path and the
         problem; partial=True takes the whole rows of an unfinished one."""
-        from ei.capture import open_capture  # imported when used: saves RAM at import
-        return open_capture(path, partial)
+        from ei.capture import CaptureError, read_capture  # when used: saves RAM at import
+        src, name, kind, interval_ms, sensors = read_capture(path, partial)
+        try:
+            return Sample(device_name=name, device_type=kind, interval_ms=interval_ms,
+                          sensors=sensors, values=src)
+        except (ValueError, TypeError) as e:
+            raise CaptureError("%s: its description is damaged (%s)" % (path, e))
 
     @property
     def reusable(self):

@@ -104,9 +104,10 @@ def copy_rows(f, left, ch):
         f.close()
 
 
-def open_capture(path, partial=False):
-    """The Sample in the capture file at `path` (see Sample.from_capture)."""
-    from ei.acquisition import Sample
+def read_capture(path, partial=False):
+    """(rows, device_name, device_type, interval_ms, sensors) of the capture file at `path`:
+    its rows as a Capture, the values source of the Sample that Sample.from_capture makes of
+    them, and its description."""
     try:
         f = open(path, "rb")
     except OSError as e:
@@ -154,9 +155,5 @@ def open_capture(path, partial=False):
             path, size - offset - rows * row_len))
     if not rows:
         raise CaptureError("%s holds no rows" % path)
-    src = Capture(path, len(sensors), float32, offset, rows)
-    try:
-        return Sample(device_name=device_name, device_type=device_type,
-                      interval_ms=interval_ms, sensors=sensors, values=src)
-    except (ValueError, TypeError) as e:
-        raise CaptureError("%s: its description is damaged (%s)" % (path, e))
+    return (Capture(path, len(sensors), float32, offset, rows), device_name, device_type,
+            interval_ms, sensors)

@@ -84,8 +84,7 @@ class Connection:
                 if left <= 0:
                     raise OSError(_LATE)
                 if left < self._ms:  # near the deadline: a write may not wait past it
-                    self._settimeout(left / 1000)
-                    self._short = True
+                    self.settimeout(left / 1000, True)
             self._write(b)
         except (OSError, AttributeError) as e:
             if e.args and e.args[0] == _LATE or self._short and is_timeout(e):
@@ -116,7 +115,16 @@ class Connection:
                     raise _fail("reading from", self.where, e)
             self.idle(0)
 
-    def _settimeout(self, t):  # (ei/websocket.py sets a connection's timeout with it)
+    def settimeout(self, t, cut=False):
+        """Bound each read and write by t seconds from now on, and no longer by a request's
+        deadline: a connection kept open (ei/websocket.py) bounds its own steps. cut=True
+        (write(), near the deadline): the socket's timeout is cut to t, the deadline kept."""
+        if cut:  # (one method, not two: the class's dictionary stays its size)
+            self._short = True
+        else:
+            self._ms = int(t * 1000)
+            self._end = None
+            self._short = False
         try:
             self._sock.settimeout(t)
         except AttributeError:  # MicroPython's TLS socket: its timeout is the TCP socket's
