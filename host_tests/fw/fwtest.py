@@ -47,6 +47,13 @@ def same_floats(a, b):
 RUNTIME = env("EI_RUNTIME", "unix64" if MICROPYTHON else "cpython")
 
 
+def scratch(name):
+    """A path in /tmp of this process's own, /tmp/<name>-<runtime>-<8 hex digits>: runs at
+    once (two pytest workers, two runtimes, two checkouts on one machine) never share one."""
+    import binascii
+    return "/tmp/%s-%s-%s" % (name, RUNTIME, binascii.hexlify(os.urandom(4)).decode())
+
+
 def remove_tree(path):
     """Remove a folder and all it holds (a missing one is fine): os has no rmtree on a board."""
     try:
