@@ -36,9 +36,10 @@ def sample(n, rows=4):
 
 def teardown_module():
     import os
-    for name in os.listdir("/tmp"):
-        if ("/tmp/" + name).startswith(ROOT):
-            rmtree("/tmp/" + name)
+    folder = ROOT[:ROOT.rfind("/")]
+    for name in os.listdir(folder):
+        if (folder + "/" + name).startswith(ROOT):
+            rmtree(folder + "/" + name)
 
 
 def fresh(name, **kw):
