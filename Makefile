@@ -35,10 +35,11 @@ run: venv
 	$(BIN)/python -m tools.run_unix_board
 
 # On TEST_WORKERS pytest workers (pytest-xdist; 0: in pytest's own process), each given whole
-# groups (host_tests/conftest.py: a fw module's batch for one runtime, a host test module).
-# What the tests need is set up first, all at once: pip and npm wait on the network while the
-# MicroPython builds compile.
-TEST_WORKERS ?= 2
+# units (host_tests/conftest.py: a fw module's batch for one runtime, a host test module). Four
+# on two cores: the tests wait (timeouts, paced peers, boards booting) two thirds of their
+# time. What the tests need is set up first, all at once: pip and npm wait on the network
+# while the MicroPython builds compile.
+TEST_WORKERS ?= 4
 test:
 	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j3) test-setup
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) host_tests
