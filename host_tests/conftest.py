@@ -20,11 +20,15 @@ The f32 runtimes are built by `make runtimes` (`make test` builds them first) in
 an item whose runtime is not built fails saying so. `-k f32-nonet` picks one runtime,
 `-k micropython` every MicroPython one, `-k cpython` pytest's own.
 
-A module's items for one MicroPython runtime run in one process (fw/mprun.py): the first of
-them runs all of the module's selected items for that runtime, in file order, and each item
-then reports its own result and output. If the process dies, the test it was running fails
-with its output and the tests after it fail saying they did not run. A test that checks what
-a first import does says so: `OWN_PROCESS = ("test_name",)` runs it in a process of its own.
+A module's items for one MicroPython runtime run in one process (fw/mprun.py), in a folder
+of its own: the first of them runs all of the module's selected items for that runtime, in
+file order, and each item then reports its own result and output. If the process dies, the
+test it was running fails with its output and the tests after it fail saying they did not
+run. A test that checks what a first import does says so: `OWN_PROCESS = ("test_name",)` runs
+it in a process of its own. `make test` runs pytest on several workers (pytest-xdist), each
+given whole units (below: such a batch, a module's CPython items, a host test module), so
+runs at once share no process and no working folder; a file a test writes in /tmp is named
+by fwtest.scratch(), its process's own. `-n 0` runs all in pytest's own process.
 
 The emulated Pico runs Python about 2.7 times slower than a Pico (README: Tests), so [rp2]
 runs a selection: the tests a module names in `RP2 = ("test_name", ...)` (or RP2 = "all"),
