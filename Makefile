@@ -22,7 +22,7 @@ SERVE_ALLOW_HOSTS ?=
 # Debian's Chromium and its WebDriver, for the dashboard test (no browser is downloaded).
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 
-.PHONY: venv run test runtimes node mock-server serve browser mpy deploy drain bench soak pico clean
+.PHONY: venv run test test-setup runtimes node mock-server serve browser mpy deploy drain bench soak pico clean
 
 venv: $(STAMP)
 $(STAMP): requirements.txt
@@ -34,8 +34,16 @@ $(STAMP): requirements.txt
 run: venv
 	$(BIN)/python -m tools.run_unix_board
 
-test: venv $(BROWSER) node runtimes
-	$(BIN)/python -m pytest host_tests
+# On TEST_WORKERS pytest workers (pytest-xdist; 0: in pytest's own process), each given whole
+# units (host_tests/conftest.py: a fw module's batch for one runtime, a host test module). Four
+# on two cores: the tests wait (timeouts, paced peers, boards booting) two thirds of their
+# time. What the tests need is set up first, all at once: pip and npm wait on the network
+# while the MicroPython builds compile.
+TEST_WORKERS ?= 4
+test:
+	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j3) test-setup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) host_tests
+test-setup: venv $(BROWSER) node runtimes
 
 # The same service with its test API (/_mock/samples, /_mock/reset), for test harnesses.
 mock-server: venv
@@ -325,7 +333,8 @@ CONFIG   ?= boards/$(BOARD)/config.json
 MPY      ?=
 RESUME   ?=
 MPREMOTE := $(abspath $(BIN)/mpremote)
-STAGE    := build/deploy/$(BOARD)
+# STAGE: where deploy gathers the files first (the tests give each pytest worker its own)
+STAGE    ?= build/deploy/$(BOARD)
 
 # The config is checked on the host, so a mistake is named before the board is touched.
 define CHECK_CONFIG

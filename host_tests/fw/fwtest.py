@@ -47,6 +47,21 @@ def same_floats(a, b):
 RUNTIME = env("EI_RUNTIME", "unix64" if MICROPYTHON else "cpython")
 
 
+def tohex(b):
+    import binascii
+    return binascii.hexlify(b).decode()
+
+
+_OWN = "%s-%s" % (RUNTIME, tohex(os.urandom(4)))  # this process's: its runtime, 8 hex digits
+
+
+def scratch(name):
+    """A path in the temporary folder of this process's own, <TMPDIR>/<name>-<runtime>-<8 hex
+    digits> (the same for the same name): runs at once (two pytest workers, two runtimes, two
+    checkouts on one machine) never share one."""
+    return "%s/%s-%s" % (env("TMPDIR", "/tmp"), name, _OWN)
+
+
 def remove_tree(path):
     """Remove a folder and all it holds (a missing one is fine): os has no rmtree on a board."""
     try:
@@ -80,11 +95,6 @@ def seed_example():
 def unhex(s):
     import binascii
     return binascii.unhexlify(s)
-
-
-def tohex(b):
-    import binascii
-    return binascii.hexlify(b).decode()
 
 
 def mock_addr():

@@ -1,9 +1,7 @@
 # Capture files: ei.sample(..., path=...) writes each row to flash as it is read, and the
 # Sample it returns reads them back from there, as often as needed (JSON, retries). A file
 # that is not a capture, or one truncated or unfinished, is refused naming path and problem.
-import sys
-
-from fwtest import env, mock_addr, raises, reset_mock, stored, API_KEY
+from fwtest import mock_addr, raises, reset_mock, scratch, stored, API_KEY
 
 import ei
 from ei import encoder
@@ -19,8 +17,8 @@ ONLY = {"test_a_capture_uploads_more_than_once_as_cbor_and_json":
 
 
 def path(name):
-    # one file per runtime: the two runs of a test never share one
-    return "%s/ei-test-%s-%s.cbor" % (env("TMPDIR", "/tmp"), sys.implementation.name, name)
+    # one file per process: the runs of a test on two runtimes at once never share one
+    return scratch("ei-test-" + name) + ".cbor"
 
 
 class Counting:

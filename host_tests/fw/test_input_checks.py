@@ -1,14 +1,14 @@
 # Bad input is refused before any byte is sent: each test makes its call through the fault
 # proxy and then reads the proxy's log, which shows that no connection was even opened.
 from faults import log, proxy_addr, script
-from fwtest import API_KEY, MICROPYTHON, raises, reset_mock, stored
+from fwtest import API_KEY, raises, reset_mock, scratch, stored
 
 import ei
 
 AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 NAN = float("nan")
 INF = float("inf")
-SPARSE = "/tmp/ei-input-checks-%s.bin" % ("mp" if MICROPYTHON else "cp")
+SPARSE = scratch("ei-input-checks") + ".bin"
 _NET = ("socket", "the Client talks over a socket (and the proxy's log shows what was sent): "
         "the nRF52840 (f32-nonet) has none")
 # all on the emulated Pico ([rp2]): bad input refused the same way on the port

@@ -4,14 +4,14 @@
 import os
 
 from faults import log, proxy_client as client, script
-from fwtest import remove_tree as rmtree, API_KEY, MICROPYTHON, raises, reset_mock, stored
+from fwtest import remove_tree as rmtree, API_KEY, raises, reset_mock, scratch, stored
 
 import ei
 from ei import errors
 from ei.queue import Queue
 
 AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
-ROOT = "/tmp/ei-queue-test-%s" % ("mp" if MICROPYTHON else "cp")
+ROOT = scratch("ei-queue-test")
 _NET = ("socket", "flushes to the service over a socket: the nRF52840 (f32-nonet) has none "
         "(its queue is drained by the host)")
 # all on the emulated Pico ([rp2]): the offline queue on the Pico's littlefs
@@ -32,6 +32,14 @@ def sample(n, rows=4):
     for i in range(rows):
         s.append((n, i, 9.81))
     return s
+
+
+def teardown_module():
+    import os
+    folder = ROOT[:ROOT.rfind("/")]
+    for name in os.listdir(folder):
+        if (folder + "/" + name).startswith(ROOT):
+            rmtree(folder + "/" + name)
 
 
 def fresh(name, **kw):

@@ -3,7 +3,7 @@
 # ends in ei.Timeout within timeout plus a second, never a hang. Bounds, not speeds: a test
 # asserts only that the client gave up by then.
 from faults import proxy_addr, read_file, script, silent_addr, syn_drop_addr, tls_mute_addr
-from fwtest import API_KEY, env, mock_addr, raises
+from fwtest import API_KEY, env, mock_addr, raises, scratch
 
 import ei
 from ei import errors
@@ -11,7 +11,7 @@ from ei.compat import ticks_diff, ticks_ms
 
 AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 TIMEOUT = 1
-BIG = "/tmp/ei-timeouts-big.bin"
+BIG = scratch("ei-timeouts-big") + ".bin"
 
 ONLY_MODULE = ("socket", "network timeouts: the nRF52840 (f32-nonet) has no socket")
 ONLY = {

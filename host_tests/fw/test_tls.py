@@ -4,7 +4,7 @@
 # hostname against the certificate (its Common Name and subjectAltName), as CPython's ssl does.
 # Without a CA, HTTPS still works, with one warning. And no key is ever shown.
 from faults import read_file, tls_addr
-from fwtest import API_KEY, env, raises
+from fwtest import API_KEY, env, raises, remove_tree, scratch
 
 import ei
 from ei import errors, log, transport
@@ -108,9 +108,13 @@ def test_no_key_in_any_repr_or_error_message():
     from ei.queue import Queue
     from ei.signing import HMAC
     c = tls_client(ca=read_file(env("EI_TLS_WRONG_CA_PEM")), hmac_key=HMAC_KEY)
-    for r in (c, Encoding("cbor", False, HMAC_KEY), HMAC(HMAC_KEY),
-              Queue("/tmp/ei-tls-secrets", hmac_key=HMAC_KEY)):
-        _shows_no_key(repr(r))
+    folder = scratch("ei-tls-secrets")
+    try:
+        for r in (c, Encoding("cbor", False, HMAC_KEY), HMAC(HMAC_KEY),
+                  Queue(folder, hmac_key=HMAC_KEY)):
+            _shows_no_key(repr(r))
+    finally:
+        remove_tree(folder)
     failures = [
         (errors.TransportError, c.upload, (sample(),), {}),  # wrong CA
         (errors.TransportError, tls_client(host="wrong.example", hmac_key=HMAC_KEY,
