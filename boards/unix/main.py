@@ -10,8 +10,10 @@ import ei
 if len(sys.argv) > 2:
     board.CONFIG = sys.argv[2]
 try:
-    ei.setup()  # a config that does not load ends the job, named (a board serves the daemon)
-    if ei.boot() is None:  # the config names no job of its own
+    cfg = ei.setup()[1]  # a config that does not load ends the job, named (a board serves the daemon)
+    if cfg.get("remote_mgmt") or cfg.get("daemon") or cfg.get("record_label"):
+        ei.boot()  # the job the config names, as a board starts it
+    else:  # the main job; ei.boot() (ei/startup.py) is not loaded for it: 128 KB of heap
         ei.collect(sys.argv[1] if len(sys.argv) > 1 else "idle", seconds=2)
 except KeyboardInterrupt:
     pass
