@@ -334,6 +334,16 @@ def pytest_xdist_make_scheduler(config, log):
     return UnitScheduling(config, log)
 
 
+@pytest.fixture(scope="session")
+def mpy(tmp_path_factory):
+    """The firmware and the memory jobs (tools/bench) compiled to .mpy once a session, as a
+    board runs them: the memory tests' folder for MICROPYPATH."""
+    from tools.bench import harness
+    d = tmp_path_factory.mktemp("mpy")
+    harness.build_mpy(d)
+    return d
+
+
 @pytest.fixture(scope="session", autouse=True)
 def servers(tmp_path_factory):
     """The mock ingestion server, the echo server and the remote-management peer (Studio's

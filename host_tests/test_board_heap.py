@@ -36,15 +36,6 @@ RECORDING_HEAP_KB = 72
 
 
 @pytest.fixture(scope="module")
-def mpy(tmp_path_factory):
-    if not F32.is_file():
-        pytest.fail("%s is not built: `make runtimes` builds it" % F32)
-    d = tmp_path_factory.mktemp("mpy")
-    harness.build_mpy(d)
-    return d
-
-
-@pytest.fixture(scope="module")
 def mock(tmp_path_factory):
     server = MockServer(data_dir=tmp_path_factory.mktemp("heap-store")).start()
     yield server

@@ -1,7 +1,7 @@
 # Capture files: ei.sample(..., path=...) writes each row to flash as it is read, and the
 # Sample it returns reads them back from there, as often as needed (JSON, retries). A file
 # that is not a capture, or one truncated or unfinished, is refused naming path and problem.
-from fwtest import mock_addr, raises, reset_mock, scratch, stored, API_KEY
+from fwtest import mock_addr, raises, reset_mock, scratch, stored, API_KEY, AXES
 
 import ei
 from ei import encoder
@@ -9,7 +9,6 @@ from ei.capture import CaptureError, MAGIC
 from ei.capture_writer import Writer
 from ei.encoder import Encoding
 
-AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
 # all on the emulated Pico ([rp2]): capture files on the Pico's littlefs
 RP2 = "all"
 ONLY = {"test_a_capture_uploads_more_than_once_as_cbor_and_json":

@@ -2,19 +2,12 @@
 # streamed in bounded chunks with the length known first, signed with HS256 on request.
 import json
 
-from fwtest import raises, same_floats, seed_example, tohex, unhex
+from fwtest import page_sample, raises, same_floats, seed_example, tohex, unhex
 
 import ei
 from ei import encoder
 from ei.encoder import Encoding
 from ei.signing import HMAC
-
-
-def page_sample():
-    p = seed_example()["sample"]["payload"]
-    return ei.Sample(device_name=p["device_name"], device_type=p["device_type"],
-                     interval_ms=p["interval_ms"],
-                     sensors=[(s["name"], s["units"]) for s in p["sensors"]], values=p["values"])
 
 
 def appended_sample(rows=50, device_name="aa:bb"):

@@ -4,13 +4,13 @@
 import os
 
 from faults import log, proxy_client as client, script
-from fwtest import remove_tree as rmtree, API_KEY, raises, reset_mock, scratch, stored
+from fwtest import remove_tree as rmtree, API_KEY, AXES, raises, reset_mock, scratch, stored
+from fwtest import sample as made
 
 import ei
 from ei import errors
 from ei.queue import Queue
 
-AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 ROOT = scratch("ei-queue-test")
 _NET = ("socket", "flushes to the service over a socket: the nRF52840 (f32-nonet) has none "
         "(its queue is drained by the host)")
@@ -28,10 +28,7 @@ ONLY = {name: _NET for name in (
 
 
 def sample(n, rows=4):
-    s = ei.Sample(device_name="q-%d" % n, device_type="TEST", interval_ms=10, sensors=AXES)
-    for i in range(rows):
-        s.append((n, i, 9.81))
-    return s
+    return made(rows, n, device_name="q-%d" % n)
 
 
 def teardown_module():

@@ -2,13 +2,12 @@
 # iterable or a capture file, through the raw socket or micropython-lib requests
 # (transport="urequests"); a source that goes wrong part-way stops the upload, and the
 # server sees a short body, never a wrong sample.
-from fwtest import API_KEY, FLOAT32, mock_addr, raises, reset_mock, same_floats, stored
+from fwtest import API_KEY, AXES, FLOAT32, client, raises, reset_mock, same_floats, stored
 
 import ei
 from ei import encoder, errors
 from ei.encoder import Encoding
 
-AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
 # The test API's listing (every stored sample, as JSON) is read whole by these tests; the
 # upload's own memory bound is test_memory.py's business.
 MP_HEAPSIZE = "1024k"
@@ -40,11 +39,6 @@ def rows(n):
 def iterable_sample(n, values=None):
     return ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES,
                      values=rows(n) if values is None else values, rows=n)
-
-
-def client(**kw):
-    host, port = mock_addr()
-    return ei.Client(kw.pop("api_key", API_KEY), host=host, port=port, tls=False, **kw)
 
 
 def test_chunks_are_bounded_and_join_to_the_whole_body():

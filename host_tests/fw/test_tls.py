@@ -4,21 +4,13 @@
 # hostname against the certificate (its Common Name and subjectAltName), as CPython's ssl does.
 # Without a CA, HTTPS still works, with one warning. And no key is ever shown.
 from faults import read_file, tls_addr
-from fwtest import API_KEY, env, raises, remove_tree, scratch
+from fwtest import API_KEY, env, raises, remove_tree, sample, scratch
 
 import ei
 from ei import errors, log, transport
 
-AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 HMAC_KEY = "hmac-key-never-shown-0123"
 ONLY_MODULE = ("socket", "HTTPS: the nRF52840 (f32-nonet) has no socket, ssl or tls")
-
-
-def sample():
-    s = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES)
-    for i in range(3):
-        s.append((i, 1, 2))
-    return s
 
 
 def tls_client(ca=None, host="localhost", api_key=API_KEY, **kw):

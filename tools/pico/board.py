@@ -241,7 +241,8 @@ class Pico:
                 pass  # it has stopped: what it said last is in `ended`
 
     def _reader(self):
-        out = self._proc.stdout
+        proc = self._proc  # _finish() lets go of self._proc, maybe before this thread ends
+        out = proc.stdout
         while True:
             head = out.read(5)
             if len(head) < 5:
@@ -270,11 +271,11 @@ class Pico:
                 self.flash_ops.append(json.loads(payload))
             elif kind == "E":
                 self.errors.append(payload.decode(errors="replace"))
-        self._proc.wait()
+        proc.wait()
         with self._cond:
             if self.ended is None:
                 self.ended = {"reason": "the emulator exited (%s): %s" % (
-                    self._proc.returncode, self._proc.stderr.read().decode(errors="replace"))}
+                    proc.returncode, proc.stderr.read().decode(errors="replace"))}
             self._cond.notify_all()
 
     def _i2c(self, kind, payload):
