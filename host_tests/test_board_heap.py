@@ -6,7 +6,9 @@ an ESP32 or a Pico W has them) with the firmware from .mpy, as a board runs it (
   request after them; the issue's bound for serving a request, 48 KB, is checked too, and
   not met yet (see the test);
 - opening and flushing an offline queue of 1,000 entries takes no more than 2 KB over the
-  heap that 10 entries take (entries are read from flash as needed, not kept in RAM).
+  heap that 10 entries take (entries are read from flash as needed, not kept in RAM);
+- a continuous recording (issue 19) of 200-row windows uploaded while the next is read holds
+  a fixed heap within RECORDING_HEAP_KB (the bound reached, not the issue's: see there).
 The smallest heaps are searched by bisection in 1 KB steps (tools/bench/harness.py); the
 jobs and the peer's scripts are tools/bench/studio_heap.py's, which `make bench` reports.
 """
@@ -23,6 +25,14 @@ QUEUE_SLACK_KB = 2
 # is served from 66-73 KB, the smallest heap moving with the layout that the answers'
 # arrival makes of a heap this full (60 KB of it the firmware's own).
 HOSTILE_HEAP_KB = 80
+# A recording (tools/bench/mp_record.py: 1 kHz in 200 ms windows, the rows of 100 Hz in 2 s,
+# ten windows to the mock service, its ring 8,000 bytes) ran in 71 KB and not in 70 KB on
+# 2026-12-07 (from 72 KB once the recording loads ei/deadlines.py, not the sampler): this is
+# that with 1 KB of margin. Issue 19 wants the upload's budget plus the two windows (about
+# 36 + 7.8 KB in `make bench`): not met; the modules it holds are 56 KB of the 66 KB live
+# (the client, wire and transport 15 KB, the queue 5 KB, the recording 9 KB, acquisition's
+# Sample 4.4 KB, the encoder 4.4 KB).
+RECORDING_HEAP_KB = 72
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +82,10 @@ def test_ei_remote_survives_every_hostile_message_and_serves_on_in_80_kb(mpy, mo
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "not met: ei.Remote serves a sample request in 66-73 KB on f32 from .mpy (2026-12-01); "
-    "the modules an upload loads take 34 KB of heap there, remote management's 17 KB "
-    "(README, Memory where boards are)"))
+    "not met: ei.Remote serves a sample request in 69-70 KB on f32 from .mpy (2026-12-07: "
+    "68 KB fails in the upload); 59.5 KB are live as the upload starts (remote management, "
+    "the WebSocket and the peer's JSON 17 KB, the client, wire and transport 15 KB), and "
+    "the encoder and signing load 5.6 KB more (README, Memory where boards are)"))
 def test_ei_remote_serves_sample_requests_within_48_kb(plain_heap):
     assert plain_heap is not None and plain_heap <= studio_heap.BOUND_KB, plain_heap
 
@@ -99,3 +110,17 @@ def test_a_queue_of_1000_entries_opens_and_flushes_within_2_kb_of_what_10_need(
     assert job.ok, "10 entries flush in %d KB; 1,000 do not in %d KB: %r" % (
         ten, ten + QUEUE_SLACK_KB, job)
     assert job.values == {"entries": "1000", "delivered": "1000"}, job
+
+
+def test_a_recording_of_200_row_windows_holds_a_fixed_heap_within_72_kb(mpy, mock, tmp_path):
+    mock.store.reset()
+    job = harness.Job(None, [1000, 10, 200, mock.host, mock.port, tmp_path / "queue"],
+                      RECORDING_HEAP_KB, module="mp_record", binary=F32,
+                      path="%s:.frozen" % mpy, timeout=300)
+    assert job.ok, "the recording, not in %d KB: %r" % (RECORDING_HEAP_KB, job)
+    v = job.values
+    # every window uploaded while the next was read, none queued or lost
+    assert (v["rows"], v["windows"], v["sent"], v["queued"], v["dropped"]) == (
+        "2000", "10", "10", "0", "0"), v
+    # fixed: what it holds after the last window is what it held after the first
+    assert abs(int(v["heap_last"]) - int(v["heap_first"])) <= 512, v

@@ -4,8 +4,13 @@
 whole within HEAP_KB (tools/bench/mp_daemon.py, tools/bench/daemon_heap.py): every answer is
 the one the daemon wants, and the file read back is the signed sample.
 
-HEAP_KB is what this build needs today (49 KB measured, `make bench`); issue 16 asks for
-40 KB: README (Streaming, memory and benchmarks) says what the rest is spent on.
+HEAP_KB is the bound this build holds today with 1 KB of margin: the least heap that serves
+it was 48 KB on 2026-12-07 (47 KB fails in the encoding, tools/bench/daemon_heap.py), down
+from 49-50 KB once collect() left ei/collector.py and a sample to flash stopped loading
+ei/rows.py. Issue 16 asks for 40 KB: not met (the strict xfail below). What the heap holds
+then is the modules' code: the daemon's own (ei, at_server, collector, at_sample: 16 KB),
+then the sampler with the capture writer (which loads the capture reader and CBOR for its
+constants), or the encoder with signing, the capture reader and acquisition's Sample.
 """
 import base64
 
@@ -16,7 +21,8 @@ from at_driver import parse_response, signature_valid
 from conftest import RUNTIMES
 from tools.bench import daemon_heap, harness
 
-HEAP_KB = 50
+HEAP_KB = 49
+ISSUE_KB = 40  # issue 16's bound for the daemon
 F32 = RUNTIMES["f32"][0]
 
 
@@ -48,3 +54,11 @@ def test_a_10_s_sample_is_served_read_back_and_unlinked_within_the_heap_bound(mp
     # rows of single-precision floats (0xFA), as the board's (not doubles: 0xFB)
     assert body.count(b"\x83\xfa") >= 1000 and body.count(b"\x83\xfb") < 10
     assert not (home / "daemon" / "heap").exists()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not met: the least heap that serves it is 48 KB on f32 from .mpy (2026-12-07); the "
+    "modules loaded while the sample is encoded hold about 44 KB"))
+def test_the_same_sample_is_served_within_issue_16s_40_kb(mpy, tmp_path):
+    job = daemon_heap.run(tmp_path / "board", ISSUE_KB, F32, "%s:.frozen" % mpy)
+    assert daemon_heap.served(job), job

@@ -1,6 +1,6 @@
 """The local ingestion service: a stand-in for Edge Impulse's Ingestion API, with a dashboard.
 
-A package by role (README: "The local ingestion service"):
+A package by role (docs/service.md):
     config.py       Config and the limits        app.py       create_app(config): the WSGI app
     projects.py     projects and their keys      routes.py    the routes, as data
     safety.py       Host, Origin, API key        ingestion.py /api/<category>/{data,files}

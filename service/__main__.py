@@ -9,8 +9,7 @@ Each --project is a project with its samples, devices and dashboard (service/pro
 --api-key and --hmac-key make the project named "default" (the page's example key when no key
 is given at all).
 
-Devices connect over remote management on the same port: ws://HOST:PORT/ (README: From Edge
-Impulse Studio); the dashboard's Record form sends them sample requests.
+Devices connect over remote management on the same port: ws://HOST:PORT/ (docs/studio.md); the dashboard's Record form sends them sample requests.
 """
 import argparse
 

@@ -1,8 +1,9 @@
 """What the service is told at start (Config) and the limits it keeps, each with its source:
-documented by Edge Impulse, or the service's own (stated in README's "Limits").
+documented by Edge Impulse, or the service's own (stated in docs/service.md, "Limits").
 
 The service's own limits are chosen so that its memory stays bounded whatever arrives: at most
-MAX_CONNECTIONS requests at once, each holding a bounded amount (README: "Bounded")."""
+MAX_CONNECTIONS requests at once, each holding a bounded amount
+(docs/service.md: "Bounded, whatever arrives")."""
 import dataclasses
 import re
 

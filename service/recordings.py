@@ -1,4 +1,4 @@
-"""A recording's windows joined into one timeline (README: Continuous recording). ei.record
+"""A recording's windows joined into one timeline (docs/recording.md). ei.record
 uploads each window as a sample of its own, its place in x-metadata: `recording` (the same for
 all its windows), `window` (from 0), `first_row` (the recording's number of its first row),
 `offset_ms`, `late_rows`, `max_late_ms`, and `lost_before` after a FIFO overrun. These views

@@ -1,10 +1,8 @@
-# collect(): the REPL's one call. Samples the board's sensor with progress on one line, then
-# uploads the sample to the ingestion service and prints the stored name, or queues it on
-# flash (queue=True, and always on a board with no network). The board is board.py, deployed
-# beside this package, and its config.json; both are loaded and checked once, at setup().
-import sys
-
-from ei.errors import CaptureStopped
+# The board and its config, for collect() (the REPL's one call, ei/collecting.py), ei.daemon()
+# and ei.remote(): board.py, deployed beside this package, and its config.json, loaded and
+# checked once; the sensor opened once, the network brought up once, the client and the
+# offline queue made once.
+from ei.errors import CaptureStopped  # noqa: F401 (ei.collector.CaptureStopped, as before)
 
 _board = None    # (board module, config dict)
 _sensor = None
@@ -169,13 +167,6 @@ def offline_queue():
     return _queue
 
 
-def _progress(i, n):
-    if i == n or i % 25 == 0:
-        sys.stdout.write("\rsampling %d/%d rows" % (i, n))
-        if i == n:
-            sys.stdout.write("\n")
-
-
 def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="cbor",
             queue=None, window_s=None):
     """Sample `seconds` of the board's sensor and upload it to `category` with `label`;
@@ -184,80 +175,8 @@ def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="c
     entry's name. Rows go to a capture file on flash as they are read (config
     "capture_path", default capture.eic), so a capture that stops keeps them: it raises
     CaptureStopped, with the rows read queued when queuing, and never uploaded.
-    window_s: a recording instead (ei.recording.collect); no label: the config's one."""
-    from ei import wire
-    wire.check_category(category)  # mistakes show before the capture, not after it
-    b, cfg = board()
-    if label is None and "record_label" in cfg:
-        label, seconds = cfg["record_label"], None
-        if window_s is None:
-            window_s = cfg.get("record_window_ms", 2000) / 1000
-    if not isinstance(label, str) or not label:
-        raise ValueError("label must be a non-empty string, not %r" % (label,))
-    if queue is None:
-        queue = cfg.get("queue", getattr(b, "NETWORK", None) is None)
-    interval = interval_ms or cfg.get("interval_ms") or b.INTERVAL_MS
-    src = sensor()
-    if getattr(src, "fifo", False):
-        interval = 1000 / src.rate_hz  # the FIFO's rows come at the chip's own rate
-    if window_s is not None:  # without a break: loaded only then (ei/recording.py)
-        from ei.recording import collect as record
-        return record(label, seconds, window_s, category, interval, fmt, queue)
-    rows = int(seconds * 1000 / interval + 0.5)
-    if rows < 1:
-        raise ValueError("seconds=%r is less than one row at %r ms" % (seconds, interval))
-    if not queue:
-        network()  # before sampling: a network that cannot come up costs no capture
-    path = _path(cfg, "capture_path", "capture.eic")
-    _remove(path)  # what is read back after a failure is this capture's, never an older one
-    from ei.sampler import sample
-    try:
-        s = sample(src, interval, rows, device_type=b.DEVICE_TYPE,
-                   device_name=cfg.get("device_name") or b.device_name(), progress=_progress,
-                   path=path)
-    except Exception as e:  # not KeyboardInterrupt: Ctrl-C just stops
-        raise _stopped(e, path, rows, queue, category, label)
-    if queue:
-        entry = offline_queue().put(s, category, label=label)
-        print("queued as", entry)
-        return entry
-    c = client()
-    print("uploading %d rows of %s to %s (%s, label %r)" % (len(s), ", ".join(
-        a[0] for a in s.sensors), c.host, category, label))
-    # a unique id in the stored name, as Edge Impulse's own daemon does: no overwrites
-    name = c.upload(s, category=category, label=label, fmt=fmt, add_date_id=True)
-    print("stored as", name)
-    return name
-
-
-def _stopped(e, path, rows, queue, category, label):
-    """The CaptureStopped for error e, after queuing what the capture file kept."""
-    from ei.capture import CaptureError, open_capture
-    sys.stdout.write("\n")
-    try:
-        kept = open_capture(path, partial=True)
-    except CaptureError:  # no whole row was written, or the file could not be made
-        kept = None
-    if kept is None:
-        where = "no rows were read"
-    else:
-        where = "the %d rows read are kept in %s (and in this error's .sample)" % (
-            len(kept), path)
-        if queue:
-            try:
-                entry = offline_queue().put(kept, category, label=label)
-                where = "the %d rows read are queued as %s" % (len(kept), entry)
-            except Exception as qe:  # QueueFull, flash full: they stay in the capture file
-                where += "; queuing them failed: %s: %s%s" % (
-                    type(qe).__name__, qe, " (the flash is full)" if isinstance(qe, OSError)
-                    and qe.args and qe.args[0] == 28 else "")
-    return CaptureStopped("the capture stopped after %d of %d rows: %s: %s; %s" % (
-        len(kept) if kept else 0, rows, type(e).__name__, e, where), kept, rows, e)
-
-
-def _remove(path):
-    import os
-    try:
-        os.remove(path)
-    except OSError:
-        pass
+    window_s: a recording instead (ei.recording.record); no label: the config's one.
+    Its code is ei/collecting.py's, loaded when called: ei.daemon() and ei.remote(), which
+    use this module's board and config, do not hold it."""
+    from ei.collecting import collect
+    return collect(label, seconds, category, interval_ms, fmt, queue, window_s)

@@ -8,7 +8,7 @@ import sys
 from ei.collector import board, sensor as board_sensor
 from ei.errors import CaptureStopped
 from ei.compat import ticks_us
-from ei.sampler import check_sensor, wait_until
+from ei.deadlines import check_sensor, wait_until
 
 
 def forward(sensor=None, interval_ms=None, seconds=None, digits=4, out=None):

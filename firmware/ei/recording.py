@@ -16,7 +16,7 @@
 # first, at the next hand-offs. Each window's place in the recording goes with it as
 # x-metadata: recording, window, first_row, offset_ms, late_rows, max_late_ms (and
 # lost_before after a FIFO overrun).
-from ei import sampler
+from ei import deadlines
 from ei.acquisition import Sample
 from ei.compat import const, ticks_us, ticks_add, ticks_diff, sleep_ms
 from ei.errors import (BadRequest, CaptureStopped, Duplicate, IngestionError, QueueFull,
@@ -79,10 +79,10 @@ class Recorder:
         from ei import wire
         from ei.compat import urandom
         from binascii import hexlify
-        self.axes = sampler.check_sensor(sensor)
+        self.axes = deadlines.check_sensor(sensor)
         self.fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
         if self.fifo:
-            interval_ms = sampler.fifo_interval(sensor, interval_ms)
+            interval_ms = deadlines.fifo_interval(sensor, interval_ms)
         wire.check_category(category)
         if label is not None:
             wire.check_header(label, "label")
@@ -141,7 +141,7 @@ class Recorder:
     def _open_window(self, n, lost=0):
         self.fill = (n, self.stored, self.k, lost)
         if not self.fifo:
-            self.timings[n % len(self.timings)] = sampler.Timing(self.period, self.w)
+            self.timings[n % len(self.timings)] = deadlines.Timing(self.period, self.w)
 
     def _close_window(self):
         n, pos, first, lost = self.fill
@@ -407,7 +407,7 @@ class Recorder:
                 sleep_ms(self.nap_ms)
                 self._drain()
             else:
-                sampler.wait_until(self.deadline)
+                deadlines.wait_until(self.deadline)
                 self._read_due()
 
     def _stop_reading(self):
@@ -444,34 +444,3 @@ def record(sensor, interval_ms, window_ms, label=None, windows=None, category="t
     (README: Continuous recording)."""
     return Recorder(sensor, interval_ms, window_ms, label, windows, category, client, queue,
                     progress, ring_ms, device_type, device_name).run()
-
-
-def collect(label, seconds, window_s, category, interval, fmt, queue):
-    """ei.collect(label, seconds, window_s=...) (ei/collector.py): the board's sensor recorded
-    without a break, `seconds` (None: until Ctrl-C) cut into windows of window_s, each
-    uploaded while the next is read, or queued in the board's queue when the network fails
-    (always with queue=True); returns the Recording. ei.collect() with no label records the
-    config's "record_label" in windows of "record_window_ms" (2000), until Ctrl-C: main.py
-    does it at boot."""
-    from ei import collector
-    if fmt != "cbor":
-        raise ValueError("a recording's windows are CBOR (appended rows), not %r" % (fmt,))
-    if not isinstance(window_s, (int, float)) or not window_s > 0:
-        raise ValueError("window_s must be seconds > 0, not %r" % (window_s,))
-    windows = None
-    if seconds is not None:
-        windows = max(1, int(seconds / window_s + 0.5))
-    if not queue:
-        collector.network()  # before reading: a network that cannot come up costs no window
-    b, cfg = collector.board()
-
-    def progress(n, outcome):
-        print("window %d: %s" % (n, outcome))
-
-    rec = record(collector.sensor(), interval, window_s * 1000, label=label, windows=windows,
-                 category=category, client=None if queue else collector.client(),
-                 queue=collector.offline_queue(), progress=progress,
-                 device_type=b.DEVICE_TYPE,
-                 device_name=cfg.get("device_name") or b.device_name())
-    print(rec)
-    return rec

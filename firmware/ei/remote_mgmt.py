@@ -101,7 +101,7 @@ class Remote:
         # one buffer for every connection (ei.websocket.buffer's), made first, while the
         # heap is in one piece: a reconnection on a fragmented heap needs no new block
         self._buf = bytearray(_MAX_MESSAGE + _WS_ROOM)
-        from ei.sampler import check_sensor
+        from ei.deadlines import check_sensor
         from ei.websocket import parse_url  # here: the daemon imports this module's names
         parse_url(url)  # a wrong URL is named now, not at the first connection
         self.axes = check_sensor(sensor)

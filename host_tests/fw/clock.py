@@ -4,10 +4,11 @@
 # moment, and the same ticks and deadlines come out on a loaded machine as on an idle one.
 # Ticks wrap at the runtime's own period (2**30 µs on a 32-bit board and in compat's CPython
 # half), through compat.
-from ei import recording, sampler
+from ei import deadlines, recording, sampler
 from ei.compat import ticks_add
 
-_SWAPPED = ((sampler, ("ticks_us", "sleep_us")), (recording, ("ticks_us", "sleep_ms")))
+_SWAPPED = ((sampler, ("ticks_us", "sleep_us")), (deadlines, ("ticks_us", "sleep_us")),
+            (recording, ("ticks_us", "sleep_ms")))
 
 
 class Clock:
