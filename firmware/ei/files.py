@@ -12,7 +12,7 @@ from ei import wire  # noqa: E402
 from ei.encoded import extent, source  # noqa: E402
 from ei.compat import sleep_ms  # noqa: E402
 from ei.errors import (for_status, CertificateError, Duplicate, IngestionError, MissingHeader,
-                       NotDelivered, ServerError, TransportError, Unauthorized)
+                       ServerError, TransportError, Unauthorized)
 from ei.files_answer import Answer, Results, PENDING, OTHER, ALREADY, STORED, REFUSED  # noqa
 
 MAX_FILES = 1000  # the page's limits for one /files request
@@ -191,6 +191,7 @@ class Upload:
             return results
         if error is not None and all(s == PENDING for s in state):
             raise error  # nothing was delivered, for one reason
+        from ei.errors import NotDelivered  # (ei/errors_rare.py: loaded when raised)
         e = NotDelivered("%d of %d files not delivered: %s%s" % (
             len(bad), len(results), ", ".join("%s (%s)" % (r[0], r[2]) for r in bad[:10]),
             " and %d more" % (len(bad) - 10) if len(bad) > 10 else ""))

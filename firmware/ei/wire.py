@@ -12,6 +12,8 @@ CATEGORIES = ("training", "testing", "anomaly")
 KEEP = const(256)        # body text kept: the service's error messages are a line (under
                          # 200 bytes); /files' per-file results are read as they pass. Kept
                          # small: it is allocated in one piece, then its str and the error's
+                         # (one buffer for it, made at the first body byte: text grown by
+                         # concatenation would need old and new at once, 511 bytes)
 _MAX_HEADERS = const(64) # header lines in one answer (a real one has about ten)
 _LINE = const(128)       # bytes kept of a status, header or chunk-size line: every header read
                          # (Content-Length, Transfer-Encoding) fits; the rest of a line is dropped
@@ -120,8 +122,9 @@ class Reader:
     chunk buffer (stream.Chunker: idle once the body is sent, so the answer costs no buffer of
     its own). Lines are parsed in it, their first _LINE bytes kept and the rest read and
     dropped (a CDN's 2 KB Report-To costs nothing); body bytes pass through it, the first KEEP
-    kept as text (allocated as they come: a 9-byte file name costs 9 bytes), and a sink may
-    keep a run of them there while it needs them (see read_response)."""
+    kept as text (in a buffer made once, at the first body byte, no longer than the body when
+    its length is known: a 9-byte file name costs 9 bytes), and a sink may keep a run of them
+    there while it needs them (see read_response)."""
 
     def __init__(self, readinto):
         self._readinto = readinto
@@ -131,7 +134,14 @@ class Reader:
         self.pos = self.end = self.body = 0
         self.keep = -1  # where a sink's kept bytes start in buf (they end at pos), or -1
         self.cut = False  # the last line was longer than _LINE: its end was dropped
-        self.text = b""
+        self.want = KEEP  # the text's buffer: KEEP bytes, or the body's length if shorter
+        self._kept = None  # the text's buffer, made at the first body byte
+        self._n = 0  # body bytes in it
+
+    @property
+    def text(self):
+        """The body's first KEEP bytes (a view of them: stream.decode makes it a str)."""
+        return b"" if self._kept is None else memoryview(self._kept)[:self._n]
 
     def release(self):
         self._ch.release()
@@ -199,10 +209,12 @@ class Reader:
             n -= k
             if self.body > MAX_DROP:
                 raise TransportError("a response body over %d bytes" % MAX_DROP)
-            c = min(KEEP - len(self.text), k)
+            c = min(self.want - self._n, k)
             if c > 0:
-                v = self.mv[a:a + c]
-                self.text = bytes(v) if not self.text else self.text + v
+                if self._kept is None:
+                    self._kept = bytearray(self.want)
+                self._kept[self._n:self._n + c] = self.mv[a:a + c]
+                self._n += c
             if sink is not None:
                 keep = sink(self.mv, self.keep, a, a + k)
                 self.keep = -1 if keep is None else keep
@@ -237,7 +249,9 @@ class Reader:
         """Read a body of `length` bytes (None: to the end of the stream)."""
         if length is None:
             self.drain(MAX_DROP + 1, sink)
-        elif not self.drain(length, sink):
+            return
+        self.want = min(KEEP, length)
+        if not self.drain(length, sink):
             raise TransportError("connection closed after %d of %d body bytes"
                                  % (self.body, length))
 
