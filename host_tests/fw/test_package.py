@@ -51,3 +51,15 @@ def test_ei_runs_from_the_runtimes_frozen_firmware_or_from_firmware_folder():
     else:
         assert ei.__file__.endswith("firmware/ei/__init__.py"), ei.__file__
         os.stat(ei.__file__)
+
+
+def test_an_error_s_words_are_loaded_when_it_is_shown_and_forgotten_after():
+    # the text of a typed error lives in ei/messages.py, not in the module that raised it
+    from ei import wire
+    e = raises(ValueError, wire.check_category, "validation")
+    assert type(e) is ValueError
+    assert "ei.messages" not in sys.modules
+    text = "category must be one of training, testing, anomaly; not 'validation'"
+    assert str(e) == text and "%s" % e == text and text in repr(e)
+    assert "ei.messages" not in sys.modules and "messages" not in ei.__dict__
+
