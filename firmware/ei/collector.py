@@ -2,7 +2,8 @@
 # and ei.remote(): board.py, deployed beside this package, and its config.json, loaded and
 # checked once; the sensor opened once, the network brought up once, the client and the
 # offline queue made once.
-from ei.errors import CaptureStopped  # noqa: F401 (ei.collector.CaptureStopped, as before)
+from ei.compat import const
+from ei.errors import Msg
 
 _board = None    # (board module, config dict)
 _sensor = None
@@ -13,6 +14,8 @@ _home = ""       # the config file's folder: the capture file and the queue go b
 _config_path = None  # where save_config() writes (None: the config lives in RAM only)
 _broken = None   # why the config file did not load, while ei.daemon() serves what it could read
 _bad_kept = False  # that file is kept as <file>.bad, before the first write repairs it
+# error texts (ei/messages.py)
+_M_NO_NETWORK_QUEUE = const(170)
 
 
 def use(board, cfg, path=None, broken=None):
@@ -130,8 +133,7 @@ def network():
     global _network
     b, cfg = board()
     if getattr(b, "NETWORK", None) is None:
-        raise OSError("the %s board has no network: use queue=True, then `make drain` on "
-                      "the host" % getattr(b, "NAME", "this"))
+        raise OSError(Msg(_M_NO_NETWORK_QUEUE, getattr(b, "NAME", "this")))
     if not _network:
         b.setup(cfg)
         _network = True
@@ -180,3 +182,12 @@ def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="c
     use this module's board and config, do not hold it."""
     from ei.collecting import collect
     return collect(label, seconds, category, interval_ms, fmt, queue, window_s)
+
+
+def __getattr__(name):
+    # ei.collector.CaptureStopped, as before: made when named (ei/errors_rare.py), so that
+    # the daemon, which loads this module, does not keep the rarer errors' classes
+    if name == "CaptureStopped":
+        from ei.errors import CaptureStopped
+        return CaptureStopped
+    raise AttributeError(name)

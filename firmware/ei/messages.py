@@ -136,4 +136,136 @@ TEXTS = (
     "%s failed: %r",  # 91 FAILED_R
     "bad response from %s: %s",  # 92 BAD_RESPONSE
     "response body of %d bytes, over %d",  # 93 BODY_SIZE_R
+    # ei/remote_mgmt.py
+    "%s must be a finite number of milliseconds > 0, not %s",  # 94 POSITIVE
+    "path must be /api/<training|testing|anomaly>/data, not %s",  # 95 PATH
+    "frequencies must list rates in Hz > 0, not %r",  # 96 FREQUENCIES
+    "max_sample_s must be seconds > 0, not %r",  # 97 MAX_SAMPLE_S
+    "no answer to the hello from %s",  # 98 NO_HELLO
+    "%s refused the hello: %s",  # 99 HELLO_REFUSED
+    "no pong within %d ms",  # 100 NO_PONG
+    "the request is not JSON this device takes: %s",  # 101 NOT_JSON
+    "sample must be an object",  # 102 SAMPLE_OBJECT
+    "length %s ms is over this device's %s s",  # 103 LENGTH_OVER
+    "interval %s ms is longer than the sample's %s ms: not one value",  # 104 INTERVAL_LONGER
+    "interval %s ms: the sensor's FIFO gives %s ms",  # 105 FIFO_INTERVAL
+    "interval %s ms is faster than the sensor's %s Hz",  # 106 INTERVAL_FASTER
+    "hmacKey must be a string",  # 107 HMAC_KEY_TEXT
+    "unknown sensor %s (this device has %r)",  # 108 UNKNOWN_SENSOR
+    "sampling failed: %s: %s",  # 109 SAMPLING_FAILED
+    "upload failed: %s: %s",  # 110 UPLOAD_FAILED
+    "the %s board has no network: use ei.daemon() with edge-impulse-daemon on the "
+    "host",  # 111 NO_NETWORK
+    # ei/websocket.py
+    "WebSocket closed (%d%s)",  # 112 WS_CLOSED
+    "url must be a ws:// or wss:// URL, not %r",  # 113 URL
+    "url must start with ws:// or wss://, not %r",  # 114 URL_SCHEME
+    "url %r has no host",  # 115 URL_HOST
+    "url %r has a port that is not a number",  # 116 URL_PORT_NUMBER
+    "url %r: port must be 1-65535",  # 117 URL_PORT
+    "url %r: the path holds a space or control character",  # 118 URL_PATH
+    "max_size must be a whole number >= 125, not %r",  # 119 MAX_SIZE
+    "buf must be buffer(max_size=%d)",  # 120 WS_BUF
+    "%s refused the WebSocket upgrade: %s",  # 121 UPGRADE_REFUSED
+    "%s sent over %d headers",  # 122 WS_HEADERS
+    "%s answered 101 without Upgrade: websocket",  # 123 NO_UPGRADE
+    "%s sent a wrong Sec-WebSocket-Accept",  # 124 WRONG_ACCEPT
+    "the WebSocket to %s is closing",  # 125 WS_CLOSING
+    # ei/queue.py
+    "policy must be 'refuse' or 'drop_oldest', not %r",  # 126 POLICY
+    "max_bytes must be a whole number > 0, not %r",  # 127 MAX_BYTES
+    "label and file name are too long for a queue entry (%d bytes of header; at most "
+    "%d)",  # 128 ENTRY_HEADER
+    "encoded %d bytes, not the %d announced",  # 129 ENCODED_SIZE
+    "an entry of %d bytes cannot fit in a queue of max_bytes=%d",  # 130 ENTRY_TOO_BIG
+    "queue full: %d entries use %d of max_bytes=%d; this entry needs %d (flush it, or "
+    "use policy='drop_oldest')",  # 131 QUEUE_FULL
+    # ei/config.py
+    "%s must be a JSON object ({...})",  # 132 NOT_OBJECT
+    "%s is missing the key %r",  # 133 MISSING_KEY
+    "%s is missing the key 'wifi_ssid': the %s board joins a Wi-Fi network",  # 134 MISSING_SSID
+    "%s has an unknown key %r (known: %s)",  # 135 UNKNOWN_KEY
+    "%s: %r must be %s, not %s",  # 136 KEY_TYPE
+    "%s: %r must be more than %s and at most %s, not %r",  # 137 KEY_RANGE
+    "%s: unknown board %r in the key 'board' (known: %s)",  # 138 UNKNOWN_BOARD
+    "%s: the key 'board' says %r, but this is the %r board; deploy the config made "
+    "for it (make deploy BOARD=%s)",  # 139 OTHER_BOARD
+    "%s: 'api_key': %s",  # 140 CONFIG_API_KEY
+    "no config file at %s (make deploy writes it from your local "
+    "boards/<board>/config.json)",  # 141 NO_CONFIG
+    "%s is not valid JSON",  # 142 NOT_JSON_FILE
+    "%s: a value would not be JSON (a number that is not finite?)",  # 143 NOT_FINITE_JSON
+    # ei/at_server.py
+    "the config file does not load: %s. Served with what could be read of it; the AT "
+    "commands that set the keys named repair it (the file that did not load is then kept "
+    "as .bad)",  # 144 CONFIG_BROKEN
+    "a command line is at most %d bytes; the rest was dropped",  # 145 LINE_LONG
+    "read_back is 'buffer' or 'file', not %r",  # 146 READ_BACK
+    "the line holds a control character (code %d)",  # 147 AT_CONTROL
+    "the line is not UTF-8 text: %s",  # 148 NOT_UTF8
+    "Not a valid AT command (%s)",  # 149 NOT_AT
+    "unknown command AT+%s (AT+HELP lists them)",  # 150 UNKNOWN_COMMAND
+    "usage: AT+%s",  # 151 USAGE
+    "%s must be a number, not %s",  # 152 NOT_NUMBER_AT
+    "%s must be a whole number, not %s",  # 153 NOT_WHOLE
+    "%s must be more than %s and at most %s, not %s",  # 154 OUT_OF_RANGE
+    "the label is empty",  # 155 LABEL_EMPTY
+    "the label names the sample's file: no /, \\ or leading .",  # 156 LABEL_PATH
+    # ei/at_sample.py
+    "unknown sensor %s (this device has %s)",  # 157 AT_UNKNOWN_SENSOR
+    "the length is less than one interval",  # 158 SHORT_LENGTH
+    "the sample needs %d KB of flash and %d KB are free",  # 159 NO_FLASH
+    # ei/at_files.py
+    "no sample file %s (AT+SAMPLESTART names its file)",  # 160 NO_SAMPLE_FILE
+    "no file %s",  # 161 NO_SUCH_FILE
+    "the last argument is y or n (this board stays at 115200 baud)",  # 162 SPEED
+    "no sample yet: AT+SAMPLESTART first",  # 163 NO_SAMPLE_YET
+    # ei/at_settings.py
+    "not saved: %s",  # 164 NOT_SAVED
+    "the device id is empty",  # 165 NO_DEVICE_ID
+    "the upload host is http(s)://host[:port], not %s",  # 166 UPLOAD_HOST
+    "the path is one of %s, not %s",  # 167 UPLOAD_PATH
+    "the interval %s ms is faster than the sensor's %.2f Hz",  # 168 AT_FASTER
+    "the interval %s ms is not the sensor's FIFO's %.2f Hz",  # 169 AT_NOT_FIFO
+    # ei/collector.py
+    "the %s board has no network: use queue=True, then `make drain` on the "
+    "host",  # 170 NO_NETWORK_QUEUE
+    # ei/collecting.py
+    "label must be a non-empty string, not %r",  # 171 LABEL_TEXT
+    "seconds=%r is less than one row at %r ms",  # 172 SHORT_SECONDS
+    "no rows were read",  # 173 STOPPED_NONE
+    "the %d rows read are kept in %s (and in this error's .sample)",  # 174 STOPPED_KEPT
+    "the %d rows read are queued as %s",  # 175 STOPPED_QUEUED
+    "%s; queuing them failed: %s: %s%s",  # 176 QUEUING_FAILED
+    " (the flash is full)",  # 177 FLASH_FULL_NOTE
+    "the capture stopped after %d of %d rows: %s: %s; %s",  # 178 CAPTURE_STOPPED
+    "a recording's windows are CBOR (appended rows), not %r",  # 179 WINDOWS_CBOR
+    "window_s must be seconds > 0, not %r",  # 180 WINDOW_S
+    # ei/sampler.py
+    "rows must be a whole number >= 1, not %r",  # 181 ROWS_AT_LEAST
+    "interval_ms=%r is below a microsecond",  # 182 BELOW_MICROSECOND
+    # ei/deadlines.py
+    "a sensor needs `axes` ((name, units) per axis) and read(); got %r",  # 183 NOT_SENSOR
+    "the FIFO delivers rows at the chip's rate, %s Hz (interval_ms=%s), not "
+    "interval_ms=%s",  # 184 FIFO_RATE
+    # ei/peer_json.py
+    "JSON nested deeper than %d",  # 185 JSON_DEPTH
+    "JSON of over %d values",  # 186 JSON_VALUES
+    # ei/capture_writer.py
+    "the flash is full: no room in %s after %d rows read (it keeps those it committed); "
+    "free room on the board (make drain empties the queue) or capture less",  # 187 FLASH_FULL
+    # ei/forwarder.py
+    "interval_ms must be a number > 0, not %r",  # 188 FORWARD_INTERVAL
+    "digits must be 0-9, not %r",  # 189 DIGITS
+    "read() gave %d values for %d axes",  # 190 READ_WIDTH
+    "the sensor failed after %d lines: %s: %s",  # 191 SENSOR_FAILED
+    # ei/recording.py
+    "a recording needs a client, a queue, or both: its windows must go somewhere",  # 192 NOWHERE
+    "ei.record needs a Client with transport='socket': requests runs no code of ours "
+    "while it sends, so rows would wait",  # 193 NEEDS_SOCKET
+    "windows must be None (until Ctrl-C) or a whole number >= 1, not %r",  # 194 WINDOWS
+    "window_ms must be at least interval_ms (%s), not %r",  # 195 WINDOW_MS
+    "window %d at slot %d, not %d",  # 196 WINDOW_SLOT
+    "recording %s stopped after %d rows: %s: %s; its %d windows were handed off (%d "
+    "sent, %d queued, %d dropped)",  # 197 RECORDING_STOPPED
 )
