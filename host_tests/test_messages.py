@@ -14,11 +14,14 @@ CONVERSION = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdrxXif]")
 
 
 def texts():
-    """TEXTS, and the name each entry's comment gives it (in order)."""
+    """The texts (each a line of one of TEXTS' strings), and the name each one's comment
+    gives it (in order)."""
     src = (EI / "messages.py").read_text()
     tree = ast.parse(src)
     [assign] = [n for n in tree.body if isinstance(n, ast.Assign)]
-    return ast.literal_eval(assign.value), ENTRY.findall(src)
+    parts = ast.literal_eval(assign.value)
+    assert all(p.endswith("\n") for p in parts)
+    return [t for p in parts for t in p.split("\n")[:-1]], ENTRY.findall(src)
 
 
 def modules():
@@ -36,6 +39,7 @@ def test_each_text_is_named_by_a_comment_with_its_place():
     names = [name for _, name in named]
     assert len(set(names)) == len(names), "a name given twice"
     assert all("%%" not in t for t in table)  # (a literal % would need care with no values)
+    assert all(t for t in table)
 
 
 def test_every_module_s_number_names_the_text_of_that_name():

@@ -25,10 +25,10 @@ class Msg:
     def __str__(self):
         try:
             from ei.messages import text
-        except MemoryError:  # no room for the words: the number and the values say it
-            import sys
+        except MemoryError:  # no room for the words (about 10 KB from .mpy): the number
+            import sys  # (its text in ei/messages.py) and the values say it
             sys.modules.pop("ei.messages", None)  # (not left half-loaded)
-            return "ei error %d %r" % (self.code, self.args)
+            return "ei error %d: %s" % (self.code, "; ".join([str(a) for a in self.args]))
         return text(self.code, self.args)
 
     def __repr__(self):
