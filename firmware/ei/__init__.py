@@ -3,9 +3,7 @@
 #
 # `import ei` loads only the errors: every other name loads its module when first used
 # (module __getattr__), so the heap goes to samples and an upload loads only what it needs.
-from ei.errors import (IngestionError, BadRequest, Duplicate, Unauthorized, MissingHeader,
-                       ServerError, TransportError, Timeout, CertificateError, NotDelivered,
-                       QueueFull, CaptureStopped)
+from ei.errors import TransportError, Timeout, CertificateError
 
 __version__ = "0.1.0"
 
@@ -33,6 +31,16 @@ def __getattr__(name):
         "remote": "remote_mgmt",
         "daemon": "at_server",    # edge-impulse-daemon's serial AT protocol, on the REPL's port
         "WebSocket": "websocket",
+        # the errors only some paths raise: made when first named (ei/errors.py)
+        "IngestionError": "errors",
+        "BadRequest": "errors",
+        "Duplicate": "errors",
+        "Unauthorized": "errors",
+        "MissingHeader": "errors",
+        "ServerError": "errors",
+        "NotDelivered": "errors",
+        "QueueFull": "errors",
+        "CaptureStopped": "errors",
     }.get(name)
     if mod is None:
         # `from ei import wire` on MicroPython asks here before it imports the submodule

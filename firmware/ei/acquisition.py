@@ -1,5 +1,30 @@
 # Sample: one sample in Edge Impulse's data acquisition format (device, interval_ms,
 # sensors and values), checked as it is built so that a bad one is refused before upload.
+from ei.compat import const
+from ei.errors import Msg
+
+# error texts (ei/messages.py)
+_M_MORE_ROWS = const(40)
+_M_ROWS_YIELDED = const(41)
+_M_NOT_NUMBER = const(42)
+_M_NOT_FINITE = const(43)
+_M_VALUE_NOT_NUMBER = const(44)
+_M_VALUE_NOT_FINITE = const(45)
+_M_NOT_TEXT = const(46)
+_M_NO_INTERVAL = const(47)
+_M_INTERVAL = const(48)
+_M_NO_SENSORS = const(49)
+_M_SENSOR = const(50)
+_M_LIST_ROWS = const(51)
+_M_SOURCE_ROWS = const(52)
+_M_NEEDS_ROWS = const(53)
+_M_ROWS = const(54)
+_M_NO_APPEND = const(55)
+_M_NOT_ROW = const(56)
+_M_ROW_WIDTH = const(57)
+_M_READ = const(58)
+_M_DESCRIPTION_WHY = const(87)  # ei/capture.py's text: a capture's description
+
 _INF = float("inf")
 _NINF = -_INF  # made once: -_INF in check_number would make a float a value
 _NUMBERS = (int, float)  # built once: a tuple literal in isinstance() allocates per call
@@ -9,19 +34,20 @@ def check_number(v, where, j=-1):
     """Return v as a float, or raise naming where the bad value is: `where`, or with j >= 0
     value j of row `where` (the text is only made on failure: this runs once a value)."""
     if isinstance(v, bool) or not isinstance(v, _NUMBERS):
-        e = TypeError
-    else:
-        f = float(v)  # (no float is made of a float: appending allocates nothing)
-        if f == f and f != _INF and f != _NINF:
-            return f
-        e = ValueError
-    raise e("%s is %r; %s" % (where if j < 0 else "row %d value %d" % (where, j), v,
-                              "not a number" if e is TypeError else "values must be finite"))
+        if j < 0:
+            raise TypeError(Msg(_M_NOT_NUMBER, where, v))
+        raise TypeError(Msg(_M_VALUE_NOT_NUMBER, where, j, v))
+    f = float(v)  # (no float is made of a float: appending allocates nothing)
+    if f == f and f != _INF and f != _NINF:
+        return f
+    if j < 0:
+        raise ValueError(Msg(_M_NOT_FINITE, where, v))
+    raise ValueError(Msg(_M_VALUE_NOT_FINITE, where, j, v))
 
 
 def check_text(v, what):
     if not isinstance(v, str) or not v:
-        raise ValueError("%s must be a non-empty string, not %r" % (what, v))
+        raise ValueError(Msg(_M_NOT_TEXT, what, v))
     return v
 
 
@@ -42,16 +68,16 @@ class Sample:
         self.device_name = device_name
         self.device_type = check_text(device_type, "device_type")
         if interval_ms is None:
-            raise ValueError("interval_ms is required (milliseconds between rows)")
+            raise ValueError(Msg(_M_NO_INTERVAL))
         self.interval_ms = check_number(interval_ms, "interval_ms")
         if self.interval_ms <= 0:
-            raise ValueError("interval_ms must be > 0, not %r" % (interval_ms,))
+            raise ValueError(Msg(_M_INTERVAL, interval_ms))
         if not sensors:
-            raise ValueError("sensors must list at least one (name, units)")
+            raise ValueError(Msg(_M_NO_SENSORS))
         checked = []
         for s in sensors:
             if not isinstance(s, (tuple, list)) or len(s) != 2:
-                raise ValueError("each sensor must be (name, units), not %r" % (s,))
+                raise ValueError(Msg(_M_SENSOR, s))
             checked.append((check_text(s[0], "sensor name"), check_text(s[1], "sensor units")))
         self.sensors = checked
         self.width = len(checked)
@@ -59,7 +85,7 @@ class Sample:
         self._consumed = False
         if isinstance(values, list):
             if rows is not None and rows != len(values):
-                raise ValueError("rows=%d but values has %d rows" % (rows, len(values)))
+                raise ValueError(Msg(_M_LIST_ROWS, rows, len(values)))
             for i, row in enumerate(values):
                 self.check_row(row, i)
             self._values = values
@@ -67,14 +93,14 @@ class Sample:
             return
         if hasattr(values, "iter_rows"):
             if rows is not None and rows != values.rows:
-                raise ValueError("rows=%d but the source has %d rows" % (rows, values.rows))
+                raise ValueError(Msg(_M_SOURCE_ROWS, rows, values.rows))
             self._source = values
             self.rows = values.rows
             return
         if values is not None and rows is None:
-            raise ValueError("an iterable of values needs rows=N, its number of rows")
+            raise ValueError(Msg(_M_NEEDS_ROWS))
         if rows is not None and (not isinstance(rows, int) or rows < 0):
-            raise ValueError("rows must be a whole number >= 0, not %r" % (rows,))
+            raise ValueError(Msg(_M_ROWS, rows))
         if values is None:
             from ei.rows import Rows  # loaded when rows are appended: saves RAM otherwise
             self._source = Rows(self.width, rows or 0)
@@ -102,7 +128,7 @@ class Sample:
             return Sample(device_name=name, device_type=kind, interval_ms=interval_ms,
                           sensors=sensors, values=src)
         except (ValueError, TypeError) as e:
-            raise CaptureError("%s: its description is damaged (%s)" % (path, e))
+            raise CaptureError(Msg(_M_DESCRIPTION_WHY, path, e))
 
     @property
     def reusable(self):
@@ -120,7 +146,7 @@ class Sample:
 
     def append(self, row):
         if self._values is not None or not hasattr(self._source, "append"):
-            raise TypeError("append() needs a Sample made without values")
+            raise TypeError(Msg(_M_NO_APPEND))
         self._source.append(self.check_row(row, self.rows))  # into the room: no allocation
         self.rows += 1
 
@@ -129,32 +155,33 @@ class Sample:
         try:
             n = len(row)
         except TypeError:
-            raise TypeError("row %d is %r, not a sequence of numbers" % (index, row))
+            raise TypeError(Msg(_M_NOT_ROW, index, row))
         if n != self.width:
-            raise ValueError("row %d has %d values; the sample has %d sensors (%s)" % (
-                index, n, self.width, ", ".join(s[0] for s in self.sensors)))
+            raise ValueError(Msg(_M_ROW_WIDTH, index, n, self.width,
+                                 ", ".join(s[0] for s in self.sensors)))
         for j in range(n):
             check_number(row[j], index, j)
         return row
 
-    def iter_rows(self):
+    def iter_rows(self, check=True):
         """The rows in order, as an iterator. An iterable source is consumed once and
-        checked as it is read."""
+        checked as it is read; with check=False it is handed on as it is, to a reader that
+        checks each row itself (the encoder's, for rows of three: one generator less)."""
         if isinstance(self._values, list):
             return iter(self._values)  # no generator of our own: a list is read at its speed
         if self._source is not None:
             return self._source.iter_rows()
         if self._consumed:
-            raise ValueError("this sample's values were an iterable and were already read")
+            raise ValueError(Msg(_M_READ))
         self._consumed = True
-        return self._checked()
+        return self._checked() if check else iter(self._values)
 
     def _checked(self):
         n = 0
         three = self.width == 3
         for row in self._values:
             if n == self.rows:
-                raise ValueError("values yielded more than rows=%d rows" % self.rows)
+                raise ValueError(Msg(_M_MORE_ROWS, self.rows))
             # An accelerometer's row of three floats passes in a few operations: their sum
             # is finite (a nan, an inf or an overflow would make it not). Any other row is
             # checked value by value, and named when it is bad.
@@ -169,4 +196,4 @@ class Sample:
             yield row if fast else self.check_row(row, n)
             n += 1
         if n != self.rows:
-            raise ValueError("values yielded %d rows, not rows=%d" % (n, self.rows))
+            raise ValueError(Msg(_M_ROWS_YIELDED, n, self.rows))

@@ -1,7 +1,11 @@
 # The API key's check, used by Client and by the config file's check. A module of its own so
 # that checking a config at start-up loads nothing of the client: no socket (the nRF port has
 # none), and none of the ~30 KB of heap the client's code takes to look at a key's hex digits.
+from ei.compat import const
+from ei.errors import Msg
+
 _HEX = "0123456789abcdefABCDEF"
+_M_API_KEY = const(59)  # error text (ei/messages.py)
 
 
 def check_api_key(key):
@@ -11,6 +15,5 @@ def check_api_key(key):
     ok = (isinstance(key, str) and len(key) > 3 and key[:3] == "ei_"
           and not key[3:].strip(_HEX))
     if not ok:
-        raise ValueError("api_key must be 'ei_' followed by hex digits (from the project's "
-                         "Keys page)")
+        raise ValueError(Msg(_M_API_KEY))
     return key

@@ -6,8 +6,14 @@ from binascii import b2a_base64
 
 from ei.at_server import Refused, arguments, number, sample_folder, shown
 from ei.compat import const
+from ei.errors import Msg
 
 _CHUNK = const(513)       # bytes of a file per base64 piece: a multiple of 3, as the ESP's
+# error texts (ei/messages.py)
+_M_NO_SAMPLE_FILE = const(160)
+_M_NO_SUCH_FILE = const(161)
+_M_SPEED = const(162)
+_M_NO_SAMPLE_YET = const(163)
 
 
 def _file(name):
@@ -15,7 +21,7 @@ def _file(name):
     where = sample_folder()
     base = name[len(where) + 1:] if name.startswith(where + "/") else ""
     if not base or "/" in base or base[0] == ".":
-        raise Refused("no sample file %s (AT+SAMPLESTART names its file)" % shown(name))
+        raise Refused(Msg(_M_NO_SAMPLE_FILE, shown(name)))
     return name
 
 
@@ -24,7 +30,7 @@ def _size(path):
     try:
         return os.stat(path)[6]
     except OSError:
-        raise Refused("no file %s" % shown(path))
+        raise Refused(Msg(_M_NO_SUCH_FILE, shown(path)))
 
 
 def _base64(d, name, start, end):
@@ -44,7 +50,7 @@ def _base64(d, name, start, end):
 
 def _speed(args, i):
     if len(args) > i and args[i] not in ("y", "n", ""):
-        raise Refused("the last argument is y or n (this board stays at 115200 baud)")
+        raise Refused(Msg(_M_SPEED))
 
 
 def readfile(d, args):
@@ -58,7 +64,7 @@ def readbuffer(d, args):
     a = arguments(args, 2, 3, "READBUFFER")
     _speed(a, 2)
     if d.last_file is None:
-        raise Refused("no sample yet: AT+SAMPLESTART first")
+        raise Refused(Msg(_M_NO_SAMPLE_YET))
     size = _size(d.last_file)
     start = number(a[0], "from", -1, size, True)
     end = number(a[1], "to", start - 1, size, True)

@@ -12,8 +12,13 @@ from ei import collector
 from ei.at_server import (LABEL, LENGTH_MS, PATH, Refused, board_call, check_label, fastest,
                           forget, host, sample_folder, self_uploads, shown)
 from ei.compat import FLOAT32, const, sleep_ms
+from ei.errors import Msg
 
 _SLACK = const(4096)      # flash kept free beyond a sample's two files (littlefs' own blocks)
+# error texts (ei/messages.py)
+_M_AT_UNKNOWN_SENSOR = const(157)
+_M_SHORT_LENGTH = const(158)
+_M_NO_FLASH = const(159)
 # the sample file being written, beside the samples: renamed to the label's name once whole
 # (atomic on littlefs), so that a reset mid-write leaves no sample under that name, only this,
 # which AT+READFILE cannot reach (a leading dot) and the next sample replaces
@@ -24,8 +29,7 @@ def samplestart(d, args):
     b, cfg = collector.board(True)
     name = cfg.get("sensor_name", "Accelerometer")
     if args is not None and args[0].strip() and args[0].strip() != name:
-        raise Refused("unknown sensor %s (this device has %s)" % (
-            shown(args[0].strip()), shown(name)))
+        raise Refused(Msg(_M_AT_UNKNOWN_SENSOR, shown(args[0].strip()), shown(name)))
     label = check_label(cfg.get("sample_label", LABEL))
     length = cfg.get("sample_length_ms", LENGTH_MS)
     path = cfg.get("upload_path", PATH)
@@ -35,7 +39,7 @@ def samplestart(d, args):
         interval = 1000 / src.rate_hz  # the FIFO's rows come at the chip's own rate
     rows = int(length / interval + 0.5)
     if rows < 1:
-        raise Refused("the length is less than one interval")
+        raise Refused(Msg(_M_SHORT_LENGTH))
     where = sample_folder()
     part = where + "/" + _PART
     _remove(part)  # what a reset mid-write left: its flash is this sample's
@@ -124,8 +128,7 @@ def _room(need):
         return  # a filesystem that cannot say: the write will
     free = st[1] * st[4]  # f_frsize * f_bavail
     if need + _SLACK > free:
-        raise Refused("the sample needs %d KB of flash and %d KB are free" % (
-            (need + _SLACK) // 1024, free // 1024))
+        raise Refused(Msg(_M_NO_FLASH, (need + _SLACK) // 1024, free // 1024))
 
 
 def _remove(path):

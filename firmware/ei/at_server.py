@@ -14,6 +14,7 @@ import sys
 
 from ei import collector
 from ei.compat import MICROPYTHON, const
+from ei.errors import Msg
 from ei.stream import decode
 
 AT_VERSION = "1.8.0"
@@ -34,6 +35,20 @@ COMMANDS = {
 # what is read again when used rather than kept: the config's check (only the settings
 # commands save) and the commands' own modules
 _NOT_KEPT = ("ei.config", "ei.api_key")
+# error texts (ei/messages.py)
+_M_CONFIG_BROKEN = const(144)
+_M_LINE_LONG = const(145)
+_M_READ_BACK = const(146)
+_M_AT_CONTROL = const(147)
+_M_NOT_UTF8 = const(148)
+_M_NOT_AT = const(149)
+_M_UNKNOWN_COMMAND = const(150)
+_M_USAGE = const(151)
+_M_NOT_NUMBER_AT = const(152)
+_M_NOT_WHOLE = const(153)
+_M_OUT_OF_RANGE = const(154)
+_M_LABEL_EMPTY = const(155)
+_M_LABEL_PATH = const(156)
 
 
 class Refused(ValueError):
@@ -49,7 +64,7 @@ class Daemon:
 
     def __init__(self, inp, out, start_delay_ms=_START_DELAY_MS, read_back="buffer"):
         if read_back not in ("buffer", "file"):
-            raise ValueError("read_back is 'buffer' or 'file', not %r" % (read_back,))
+            raise ValueError(Msg(_M_READ_BACK, read_back))
         self.inp = getattr(inp, "buffer", inp)
         self.out = getattr(out, "buffer", out)
         self.flush = getattr(self.out, "flush", None) or _nothing
@@ -115,9 +130,7 @@ class Daemon:
             collector.board(True)
             why = collector.broken()
             if why:
-                self.line("ERR: the config file does not load: %s. Served with what could "
-                          "be read of it; the AT commands that set the keys named repair it "
-                          "(the file that did not load is then kept as .bad)" % why)
+                self.line("ERR: %s" % Msg(_M_CONFIG_BROKEN, why))
             collector.sensor()  # opened once, now: never mid-command
         except Exception as e:
             self.line("ERR: %s: %s" % (type(e).__name__, e))
@@ -132,8 +145,7 @@ class Daemon:
                 if line is None:
                     return
                 if line is False:
-                    self.line("ERR: a command line is at most %d bytes; the rest was dropped"
-                              % _LINE)
+                    self.line("ERR: %s" % Msg(_M_LINE_LONG, _LINE))
                 else:
                     self.execute(line)
                 self.write(b"> ")
@@ -166,21 +178,21 @@ class Daemon:
     def _execute(self, line):
         for o in line:
             if o < 32 or o == 127:
-                raise Refused("the line holds a control character (code %d)" % o)
+                raise Refused(Msg(_M_AT_CONTROL, o))
         text = decode(line)
         if text.encode() != line:  # a byte that is not UTF-8 became U+FFFD
-            raise Refused("the line is not UTF-8 text: %s" % shown(text))
+            raise Refused(Msg(_M_NOT_UTF8, shown(text)))
         text = text.strip()
         if not text:
             return
         if text[:3].upper() != "AT+":
             # the EI AT server's words (the daemon sends "b" on connecting, and skips this)
-            raise Refused("Not a valid AT command (%s)" % text[:40])
+            raise Refused(Msg(_M_NOT_AT, text[:40]))
         name, eq, args = text[3:].partition("=")
         name = name.upper()
         module = COMMANDS.get(name)
         if module is None:
-            raise Refused("unknown command AT+%s (AT+HELP lists them)" % name[:40])
+            raise Refused(Msg(_M_UNKNOWN_COMMAND, name[:40]))
         function = name.rstrip("?").lower()
         getattr(self._load(module, function), function)(self, args.split(",") if eq else None)
 
@@ -214,7 +226,7 @@ def arguments(args, least, most, name):
         from ei.at_settings import USAGE
         for usage in USAGE:
             if usage[:len(name) + 1] in (name, name + "=", name + "["):
-                raise Refused("usage: AT+" + usage)
+                raise Refused(Msg(_M_USAGE, usage))
     return [a.strip() for a in args]
 
 
@@ -229,20 +241,18 @@ def number(text, what, lo, hi, whole=False):
     try:
         n = int(text) if whole else float(text)
     except (ValueError, OverflowError):
-        raise Refused("%s must be a %s, not %s" % (what, "whole number" if whole else
-                                                   "number", shown(text)))
+        raise Refused(Msg(_M_NOT_WHOLE if whole else _M_NOT_NUMBER_AT, what, shown(text)))
     if not lo < n <= hi:
-        raise Refused("%s must be more than %s and at most %s, not %s" % (
-            what, lo, hi, shown(text)))
+        raise Refused(Msg(_M_OUT_OF_RANGE, what, lo, hi, shown(text)))
     return n
 
 
 def check_label(label):
     """label if it can name the sample's file, or Refused."""
     if not label:
-        raise Refused("the label is empty")
+        raise Refused(Msg(_M_LABEL_EMPTY))
     if "/" in label or "\\" in label or label[0] == ".":
-        raise Refused("the label names the sample's file: no /, \\ or leading .")
+        raise Refused(Msg(_M_LABEL_PATH))
     return label
 
 

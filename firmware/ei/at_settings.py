@@ -3,12 +3,21 @@
 # commands that set what it prints, each checked as the next boot will read it and saved to
 # config.json (AT+CLEARCONFIG forgets what the daemon set; the board's wiring stays).
 from ei import collector
+from ei.compat import const
+from ei.errors import Msg
 from ei.at_server import (AT_VERSION, LABEL, LENGTH_MS, PATH, Refused, arguments, board_call,
                           check_label, fastest, host, number, self_uploads, shown)
 
 _PATHS = ("/api/training/data", "/api/testing/data", "/api/anomaly/data")
 _MGMT_URL = "ws://remote-mgmt.edgeimpulse.com"  # remote_mgmt.URL, without loading it
 _TOLERANCE = 0.01         # an interval this close to the sensor's is the sensor's
+# error texts (ei/messages.py)
+_M_NOT_SAVED = const(164)
+_M_NO_DEVICE_ID = const(165)
+_M_UPLOAD_HOST = const(166)
+_M_UPLOAD_PATH = const(167)
+_M_AT_FASTER = const(168)
+_M_AT_NOT_FIFO = const(169)
 # each command with its arguments, in the order AT+HELP lists them
 USAGE = ("CONFIG?", "CLEARCONFIG", "DEVICEID=<id>", "UPLOADHOST=<http(s)://host[:port]>",
          "MGMTSETTINGS=<ws(s)://host[:port]>", "UPLOADSETTINGS=<api key>,<path>",
@@ -33,7 +42,7 @@ def _set(d, changes):
     except Exception as e:  # ConfigError, or OSError from the flash
         for k in old:
             _put(cfg, k, old[k])
-        raise Refused("not saved: %s" % e)
+        raise Refused(Msg(_M_NOT_SAVED, e))
     d.line("OK")
 
 
@@ -56,7 +65,7 @@ def clearconfig(d, args):
 def deviceid(d, args):
     (v,) = arguments(args, 1, 1, "DEVICEID")
     if not v:
-        raise Refused("the device id is empty")
+        raise Refused(Msg(_M_NO_DEVICE_ID))
     _set(d, {"device_id": v})
 
 
@@ -65,7 +74,7 @@ def uploadhost(d, args):
     scheme, _, rest = url.partition("://")
     host, _, port = rest.rstrip("/").partition(":")
     if scheme not in ("http", "https") or not host or "/" in host or " " in host:
-        raise Refused("the upload host is http(s)://host[:port], not %s" % shown(url))
+        raise Refused(Msg(_M_UPLOAD_HOST, shown(url)))
     port = number(port, "the upload host's port", 0, 65535, True) if port else None
     _set(d, {"host": host, "tls": scheme == "https", "port": port})
 
@@ -80,7 +89,7 @@ def mgmtsettings(d, args):
 def uploadsettings(d, args):
     key, path = arguments(args, 2, 2, "UPLOADSETTINGS")
     if path not in _PATHS:
-        raise Refused("the path is one of %s, not %s" % (", ".join(_PATHS), shown(path)))
+        raise Refused(Msg(_M_UPLOAD_PATH, ", ".join(_PATHS), shown(path)))
     # config.check names a wrong key without showing it (and loads no socket code)
     _set(d, {"api_key": key, "upload_path": path})
 
@@ -96,11 +105,9 @@ def samplesettings(d, args):
     interval = number(a[1], "the interval (ms)", 0, length)
     least = fastest()
     if interval < least * (1 - _TOLERANCE):
-        raise Refused("the interval %s ms is faster than the sensor's %.2f Hz" % (
-            a[1], 1000 / least))
+        raise Refused(Msg(_M_AT_FASTER, a[1], 1000 / least))
     if getattr(collector.sensor(), "fifo", False) and interval > least * (1 + _TOLERANCE):
-        raise Refused("the interval %s ms is not the sensor's FIFO's %.2f Hz" % (
-            a[1], 1000 / least))
+        raise Refused(Msg(_M_AT_NOT_FIFO, a[1], 1000 / least))
     # an int when whole, as the daemon writes it
     changes = {"sample_label": label,
                "sample_interval_ms": int(interval) if interval == int(interval) else interval,

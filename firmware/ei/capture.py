@@ -21,8 +21,9 @@
 import json
 from struct import unpack_from
 
-from ei import cbor
 from ei.compat import const
+from ei.errors import Msg
+from ei.stream import cbor_head
 
 MAGIC = b"EIcp"
 VERSION = const(1)
@@ -30,6 +31,19 @@ _FIXED = const(20)  # bytes before the description
 ROWS_AT = const(8)
 UNFINISHED = const(0xFFFFFFFF)
 _BLOCK = const(512)  # bytes of rows gathered before each write to flash (and per read)
+# error texts (ei/messages.py)
+_M_ENDED_IN_ROW = const(75)
+_M_ROW_DAMAGED = const(76)
+_M_CANNOT_OPEN = const(77)
+_M_EMPTY_FILE = const(78)
+_M_NOT_CAPTURE = const(79)
+_M_VERSION = const(80)
+_M_FLOAT_SIZE = const(81)
+_M_DESCRIPTION = const(82)
+_M_UNFINISHED = const(83)
+_M_TRUNCATED = const(84)
+_M_AFTER_LAST = const(85)
+_M_NO_ROWS_IN = const(86)
 
 
 class CaptureError(ValueError):
@@ -38,7 +52,7 @@ class CaptureError(ValueError):
 
 def layout(width, float32):
     """(row head, bytes per value, bytes per row) of a capture's rows."""
-    head = cbor.head(4, width)
+    head = cbor_head(4, width)
     step = 5 if float32 else 9
     return head, step, len(head) + width * step
 
@@ -78,11 +92,11 @@ class Capture:
                 want = k * row_len
                 got = f.readinto(mv[:want])
                 if got != want:
-                    raise CaptureError("%s: the file ended in row %d of %d" % (
-                        self.path, i + (got or 0) // row_len, self.rows))
+                    raise CaptureError(Msg(_M_ENDED_IN_ROW, self.path,
+                                           i + (got or 0) // row_len, self.rows))
                 for r in range(0, want, row_len):
                     if buf[r] != h0:
-                        raise CaptureError("%s: row %d is damaged" % (self.path, i))
+                        raise CaptureError(Msg(_M_ROW_DAMAGED, self.path, i))
                     yield unpack_from(fmt, buf, r)
                     i += 1
         finally:
@@ -111,28 +125,25 @@ def read_capture(path, partial=False):
     try:
         f = open(path, "rb")
     except OSError as e:
-        raise CaptureError("%s: cannot open it (%s)" % (path, e))
+        raise CaptureError(Msg(_M_CANNOT_OPEN, path, e))
     try:
         fixed = f.read(_FIXED)
         if not fixed:  # the writer makes the file, then commits its header: a cut between
-            raise CaptureError("%s was never finished: it is empty (the capture stopped, "
-                               "e.g. the board reset, as it began); no rows were kept" % path)
+            raise CaptureError(Msg(_M_EMPTY_FILE, path))
         if len(fixed) < _FIXED or fixed[:4] != MAGIC:
-            raise CaptureError("%s is not an ei capture file (it starts %r, not %r)"
-                               % (path, bytes(fixed[:4]), MAGIC))
+            raise CaptureError(Msg(_M_NOT_CAPTURE, path, bytes(fixed[:4]), MAGIC))
         version, fsize, n, rows, interval_ms = unpack_from(">BBHId", fixed, 4)
         if version != VERSION:
-            raise CaptureError("%s is a version %d capture; this firmware reads version %d"
-                               % (path, version, VERSION))
+            raise CaptureError(Msg(_M_VERSION, path, version, VERSION))
         if fsize not in (4, 8):
-            raise CaptureError("%s: its header is damaged (float size %d)" % (path, fsize))
+            raise CaptureError(Msg(_M_FLOAT_SIZE, path, fsize))
         try:
             desc = json.loads(f.read(n))
             sensors = [(s[0], s[1]) for s in desc["sensors"]]
             device_type = desc["device_type"]
             device_name = desc.get("device_name")
         except (ValueError, KeyError, TypeError, IndexError):
-            raise CaptureError("%s: its description is damaged" % path)
+            raise CaptureError(Msg(_M_DESCRIPTION, path))
         size = f.seek(0, 2)
     finally:
         f.close()
@@ -142,18 +153,13 @@ def read_capture(path, partial=False):
     whole = (size - offset) // row_len if size > offset else 0
     if rows == UNFINISHED:
         if not partial:
-            raise CaptureError("%s was never finished (sampling stopped before its end, e.g. "
-                               "the board reset); it holds %d whole rows: "
-                               "Sample.from_capture(path, partial=True) reads them"
-                               % (path, whole))
+            raise CaptureError(Msg(_M_UNFINISHED, path, whole))
         rows = whole
     elif size < offset + rows * row_len:
-        raise CaptureError("%s is truncated: %d rows announced, %d whole rows in the file"
-                           % (path, rows, whole))
+        raise CaptureError(Msg(_M_TRUNCATED, path, rows, whole))
     elif size > offset + rows * row_len:
-        raise CaptureError("%s has %d bytes after its last row" % (
-            path, size - offset - rows * row_len))
+        raise CaptureError(Msg(_M_AFTER_LAST, path, size - offset - rows * row_len))
     if not rows:
-        raise CaptureError("%s holds no rows" % path)
+        raise CaptureError(Msg(_M_NO_ROWS_IN, path))
     return (Capture(path, len(sensors), float32, offset, rows), device_name, device_type,
             interval_ms, sensors)

@@ -5,8 +5,11 @@ from struct import pack, pack_into
 
 from ei.capture import MAGIC, VERSION, ROWS_AT, UNFINISHED, layout
 from ei.compat import FLOAT32, const, sync
+from ei.errors import Msg
 
 _BLOCK = const(512)  # bytes of rows gathered before each write to flash
+# error texts (ei/messages.py)
+_M_FLASH_FULL = const(187)
 # Blocks written between commits to the file system. LittleFS keeps a file's new length in
 # RAM until the file is synced: a power cut loses every row written since. A commit costs a
 # metadata write, and the next write then copies the half-filled last block to a new one: a
@@ -104,9 +107,7 @@ class Writer:
             return e
         from ei.errors import FlashFull
         self._full = True
-        return FlashFull("the flash is full: no room in %s after %d rows read (it keeps "
-                         "those it committed); free room on the board (make drain empties "
-                         "the queue) or capture less" % (self.path, self.rows), self.path)
+        return FlashFull(Msg(_M_FLASH_FULL, self.path, self.rows), self.path)
 
     def _flush(self):
         if self._pos and not self._full:

@@ -3,8 +3,9 @@
 from struct import pack
 
 from ei.compat import const
+from ei.stream import cbor_head
 
-# Major types (the top 3 bits of a data item's initial byte); const folds `_X << 5` at compile time.
+# Major types (the top 3 bits of a data item's initial byte).
 _UINT = const(0)
 _NINT = const(1)
 _BYTES = const(2)
@@ -25,20 +26,7 @@ def head(major, n):
         raise ValueError("CBOR major type must be 0-7, not %r" % major)
     if not 0 <= n <= _U64_MAX:
         raise ValueError("CBOR argument must be in 0..2**64-1, not %r" % n)
-    return _head(major << 5, n)
-
-
-def _head(mt, n):
-    # One small bytes object per head: struct.pack sizes it exactly.
-    if n < 24:
-        return pack(">B", mt | n)
-    if n < 0x100:
-        return pack(">BB", mt | 24, n)
-    if n < 0x10000:
-        return pack(">BH", mt | 25, n)
-    if n < 0x100000000:
-        return pack(">BI", mt | 26, n)
-    return pack(">BQ", mt | 27, n)
+    return cbor_head(major, n)
 
 
 def write_head(write, major, n):
@@ -74,26 +62,26 @@ def dump(obj, write):
         write(float64(obj))
     elif isinstance(obj, int):
         if obj >= 0:
-            mt, n = _UINT << 5, obj
+            mt, n = _UINT, obj
         else:
-            mt, n = _NINT << 5, -1 - obj
+            mt, n = _NINT, -1 - obj
         if n > _U64_MAX:
             # struct.pack on MicroPython would silently truncate it.
             raise ValueError("int %d is out of CBOR's 64-bit range (-2**64..2**64-1)" % obj)
-        write(_head(mt, n))
+        write(cbor_head(mt, n))
     elif isinstance(obj, str):
         b = obj.encode()  # the length is counted in UTF-8 bytes; encode once, write that buffer
-        write(_head(_TEXT << 5, len(b)))
+        write(cbor_head(_TEXT, len(b)))
         write(b)
     elif isinstance(obj, _BYTE_STRINGS):
-        write(_head(_BYTES << 5, len(obj)))
+        write(cbor_head(_BYTES, len(obj)))
         write(obj)
     elif isinstance(obj, _ARRAYS):
-        write(_head(_ARRAY << 5, len(obj)))
+        write(cbor_head(_ARRAY, len(obj)))
         for x in obj:
             dump(x, write)
     elif isinstance(obj, dict):
-        write(_head(_MAP << 5, len(obj)))
+        write(cbor_head(_MAP, len(obj)))
         # Iterate over keys: items() would allocate a (key, value) tuple per entry on MicroPython.
         for k in obj:
             dump(k, write)

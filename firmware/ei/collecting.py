@@ -6,8 +6,20 @@
 # board's sensor. The board and its config are ei/collector.py's.
 import sys
 
-from ei.errors import CaptureStopped
+from ei.compat import const
+from ei.errors import Msg
 
+# error texts (ei/messages.py)
+_M_LABEL_TEXT = const(171)
+_M_SHORT_SECONDS = const(172)
+_M_STOPPED_NONE = const(173)
+_M_STOPPED_KEPT = const(174)
+_M_STOPPED_QUEUED = const(175)
+_M_QUEUING_FAILED = const(176)
+_M_FLASH_FULL_NOTE = const(177)
+_M_CAPTURE_STOPPED = const(178)
+_M_WINDOWS_CBOR = const(179)
+_M_WINDOW_S = const(180)
 
 def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="cbor",
             queue=None, window_s=None):
@@ -26,7 +38,7 @@ def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="c
         if window_s is None:
             window_s = cfg.get("record_window_ms", 2000) / 1000
     if not isinstance(label, str) or not label:
-        raise ValueError("label must be a non-empty string, not %r" % (label,))
+        raise ValueError(Msg(_M_LABEL_TEXT, label))
     if queue is None:
         queue = cfg.get("queue", getattr(b, "NETWORK", None) is None)
     interval = interval_ms or cfg.get("interval_ms") or b.INTERVAL_MS
@@ -37,7 +49,7 @@ def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="c
         return _record(label, seconds, window_s, category, interval, fmt, queue)
     rows = int(seconds * 1000 / interval + 0.5)
     if rows < 1:
-        raise ValueError("seconds=%r is less than one row at %r ms" % (seconds, interval))
+        raise ValueError(Msg(_M_SHORT_SECONDS, seconds, interval))
     if not queue:
         collector.network()  # before sampling: a network that cannot come up costs no capture
     path = collector.file_path(cfg, "capture_path", "capture.eic")
@@ -80,20 +92,20 @@ def _stopped(e, path, rows, queue, category, label):
     except CaptureError:  # no whole row was written, or the file could not be made
         kept = None
     if kept is None:
-        where = "no rows were read"
+        where = Msg(_M_STOPPED_NONE)
     else:
-        where = "the %d rows read are kept in %s (and in this error's .sample)" % (
-            len(kept), path)
+        where = Msg(_M_STOPPED_KEPT, len(kept), path)
         if queue:
             try:
                 entry = collector.offline_queue().put(kept, category, label=label)
-                where = "the %d rows read are queued as %s" % (len(kept), entry)
+                where = Msg(_M_STOPPED_QUEUED, len(kept), entry)
             except Exception as qe:  # QueueFull, flash full: they stay in the capture file
-                where += "; queuing them failed: %s: %s%s" % (
-                    type(qe).__name__, qe, " (the flash is full)" if isinstance(qe, OSError)
-                    and qe.args and qe.args[0] == 28 else "")
-    return CaptureStopped("the capture stopped after %d of %d rows: %s: %s; %s" % (
-        len(kept) if kept else 0, rows, type(e).__name__, e, where), kept, rows, e)
+                full = isinstance(qe, OSError) and qe.args and qe.args[0] == 28
+                where = Msg(_M_QUEUING_FAILED, where, type(qe).__name__, qe,
+                            Msg(_M_FLASH_FULL_NOTE) if full else "")
+    from ei.errors import CaptureStopped  # (ei/errors_rare.py: loaded when raised)
+    return CaptureStopped(Msg(_M_CAPTURE_STOPPED, len(kept) if kept else 0, rows,
+                              type(e).__name__, e, where), kept, rows, e)
 
 
 def _remove(path):
@@ -114,9 +126,9 @@ def _record(label, seconds, window_s, category, interval, fmt, queue):
     from ei import collector
     from ei.recording import record
     if fmt != "cbor":
-        raise ValueError("a recording's windows are CBOR (appended rows), not %r" % (fmt,))
+        raise ValueError(Msg(_M_WINDOWS_CBOR, fmt))
     if not isinstance(window_s, (int, float)) or not window_s > 0:
-        raise ValueError("window_s must be seconds > 0, not %r" % (window_s,))
+        raise ValueError(Msg(_M_WINDOW_S, window_s))
     windows = None
     if seconds is not None:
         windows = max(1, int(seconds / window_s + 0.5))

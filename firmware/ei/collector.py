@@ -2,7 +2,8 @@
 # and ei.remote(): board.py, deployed beside this package, and its config.json, loaded and
 # checked once; the sensor opened once, the network brought up once, the client and the
 # offline queue made once.
-from ei.errors import CaptureStopped  # noqa: F401 (ei.collector.CaptureStopped, as before)
+from ei.compat import const
+from ei.errors import Msg
 
 _board = None    # (board module, config dict)
 _sensor = None
@@ -13,6 +14,8 @@ home = ""        # the config file's folder: the capture file, the queue and dae
 _config_path = None  # where save_config() writes (None: the config lives in RAM only)
 _broken = None   # why the config file did not load, while ei.daemon() serves what it could read
 _bad_kept = False  # that file is kept as <file>.bad, before the first write repairs it
+# error texts (ei/messages.py)
+_M_NO_NETWORK_QUEUE = const(170)
 
 
 def use(board, cfg, path=None, broken=None):
@@ -121,8 +124,7 @@ def network():
     global network_up
     b, cfg = board()
     if getattr(b, "NETWORK", None) is None:
-        raise OSError("the %s board has no network: use queue=True, then `make drain` on "
-                      "the host" % getattr(b, "NAME", "this"))
+        raise OSError(Msg(_M_NO_NETWORK_QUEUE, getattr(b, "NAME", "this")))
     if not network_up:
         b.setup(cfg)
         network_up = True
@@ -156,3 +158,12 @@ def offline_queue():
         # entries are signed as they are queued, so the host that drains them needs no HMAC key
         _queue = Queue(file_path(cfg, "queue_path", "queue"), hmac_key=cfg.get("hmac_key"))
     return _queue
+
+
+def __getattr__(name):
+    # ei.collector.CaptureStopped, as before: made when named (ei/errors_rare.py), so that
+    # the daemon, which loads this module, does not keep the rarer errors' classes
+    if name == "CaptureStopped":
+        from ei.errors import CaptureStopped
+        return CaptureStopped
+    raise AttributeError(name)

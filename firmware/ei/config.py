@@ -5,6 +5,9 @@
 # that does not load with what can be read of it (salvage()), so that the daemon can repair it.
 import json
 
+from ei.compat import const
+from ei.errors import Msg
+
 # key: (types, required). Secrets live only here, never in the code or in a message.
 KEYS = {
     "board": ((str,), True),
@@ -60,6 +63,19 @@ _RANGES = {
     "sample_interval_ms": (0, 3600000), "sample_length_ms": (0, MAX_SAMPLE_MS),
     "record_window_ms": (0, 3600000),
 }
+# error texts (ei/messages.py)
+_M_NOT_OBJECT = const(132)
+_M_MISSING_KEY = const(133)
+_M_MISSING_SSID = const(134)
+_M_UNKNOWN_KEY = const(135)
+_M_KEY_TYPE = const(136)
+_M_KEY_RANGE = const(137)
+_M_UNKNOWN_BOARD = const(138)
+_M_OTHER_BOARD = const(139)
+_M_CONFIG_API_KEY = const(140)
+_M_NO_CONFIG = const(141)
+_M_NOT_JSON_FILE = const(142)
+_M_NOT_FINITE_JSON = const(143)
 
 
 class ConfigError(ValueError):
@@ -76,49 +92,42 @@ def check(cfg, where="config", board=None, partial=False):
     ConfigError naming the key. partial=True: keys may be missing (a config being repaired),
     but every key there must be right."""
     if not isinstance(cfg, dict):
-        raise ConfigError("%s must be a JSON object ({...})" % where)
+        raise ConfigError(Msg(_M_NOT_OBJECT, where))
     for key in cfg:
         check_value(key, cfg[key], where, board)
     if partial:
         return cfg
     for key in KEYS:
         if KEYS[key][1] and key not in cfg:
-            raise ConfigError("%s is missing the key %r" % (where, key))
+            raise ConfigError(Msg(_M_MISSING_KEY, where, key))
     if cfg["board"] in WIFI_BOARDS and "wifi_ssid" not in cfg:
-        raise ConfigError("%s is missing the key 'wifi_ssid': the %s board joins a Wi-Fi "
-                          "network" % (where, cfg["board"]))
+        raise ConfigError(Msg(_M_MISSING_SSID, where, cfg["board"]))
     return cfg
 
 
 def check_value(key, v, where="config", board=None):
     """Raise ConfigError naming `key` if v is not a value it can have."""
     if key not in KEYS:
-        raise ConfigError("%s has an unknown key %r (known: %s)" % (
-            where, key, ", ".join(sorted(KEYS))))
+        raise ConfigError(Msg(_M_UNKNOWN_KEY, where, key, ", ".join(sorted(KEYS))))
     types = KEYS[key][0]
     # bool is an int in Python: a bool is only accepted where bool is the type
     if not isinstance(v, types) or (bool in types) != isinstance(v, bool):
-        raise ConfigError("%s: %r must be %s, not %s" % (where, key, _kind(types),
-                                                        type(v).__name__))
+        raise ConfigError(Msg(_M_KEY_TYPE, where, key, _kind(types), type(v).__name__))
     if key in _RANGES:
         lo, hi = _RANGES[key]
         if not lo < v <= hi:
-            raise ConfigError("%s: %r must be more than %s and at most %s, not %r" % (
-                where, key, lo, hi, v))
+            raise ConfigError(Msg(_M_KEY_RANGE, where, key, lo, hi, v))
     elif key == "board":
         if v not in BOARDS:
-            raise ConfigError("%s: unknown board %r in the key 'board' (known: %s)" % (
-                where, v, ", ".join(BOARDS)))
+            raise ConfigError(Msg(_M_UNKNOWN_BOARD, where, v, ", ".join(BOARDS)))
         if board is not None and v != board:
-            raise ConfigError("%s: the key 'board' says %r, but this is the %r board; deploy "
-                              "the config made for it (make deploy BOARD=%s)" % (
-                                  where, v, board, board))
+            raise ConfigError(Msg(_M_OTHER_BOARD, where, v, board, board))
     elif key == "api_key":
         from ei.api_key import check_api_key  # not ei.client: that loads socket
         try:
             check_api_key(v)
         except ValueError as e:  # its message never repeats the key
-            raise ConfigError("%s: 'api_key': %s" % (where, e))
+            raise ConfigError(Msg(_M_CONFIG_API_KEY, where, e))
 
 
 def salvage(cfg, board=None):
@@ -152,8 +161,7 @@ def read(path="config.json", lenient=False):
             os.rename(path + ".tmp", path)
             f = open(path)
         except OSError:
-            raise ConfigError("no config file at %s (make deploy writes it from your local "
-                              "boards/<board>/config.json)" % path)
+            raise ConfigError(Msg(_M_NO_CONFIG, path))
     with f:
         text = f.read()
     try:
@@ -166,7 +174,7 @@ def read(path="config.json", lenient=False):
     except ValueError:
         pass
     # the parser's message could quote the text, and with it a secret: say only where
-    raise ConfigError("%s is not valid JSON" % path)
+    raise ConfigError(Msg(_M_NOT_JSON_FILE, path))
 
 
 def _json(text):
@@ -224,7 +232,7 @@ def save(cfg, path="config.json", board=None, partial=False, keep=None):
     try:
         again = json.loads(text)
     except ValueError:
-        raise ConfigError("%s: a value would not be JSON (a number that is not finite?)" % path)
+        raise ConfigError(Msg(_M_NOT_FINITE_JSON, path))
     check(again, path, board, partial)
     tmp = path + ".tmp"
     with open(tmp, "w") as f:

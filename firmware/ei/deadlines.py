@@ -3,19 +3,22 @@
 # wrap: every difference through ticks_diff), and the Timing of what was kept. Apart from
 # sample() so that a recording or remote management does not load the sampler's code.
 from ei.compat import ticks_us, ticks_add, ticks_diff, sleep_us, const
+from ei.errors import Msg
 
 _SPIN_US = const(1500)  # the last stretch before a deadline is spun, not slept: sleep overshoots
 # The most a deadline is moved on at once: ticks_add refuses half the ticks' period (2**29 µs,
 # 9 minutes, on a 32-bit board) and a deadline further ahead could not be told from one behind.
 _STEP_US = const(1 << 28)
+# error texts (ei/messages.py)
+_M_NOT_SENSOR = const(183)
+_M_FIFO_RATE = const(184)
 _TOLERANCE = 0.01       # a mean period off by more than this fraction is written as measured
 
 
 def check_sensor(sensor):
     axes = getattr(sensor, "axes", None)
     if not axes or not callable(getattr(sensor, "read", None)):
-        raise TypeError("a sensor needs `axes` ((name, units) per axis) and read(); got %r"
-                        % (sensor,))
+        raise TypeError(Msg(_M_NOT_SENSOR, sensor))
     return axes
 
 
@@ -98,6 +101,5 @@ def fifo_interval(sensor, interval_ms):
     if interval_ms is None:
         return chip_ms
     if abs(interval_ms - chip_ms) > _TOLERANCE * chip_ms:
-        raise ValueError("the FIFO delivers rows at the chip's rate, %s Hz (interval_ms=%s), "
-                         "not interval_ms=%s" % (sensor.rate_hz, chip_ms, interval_ms))
+        raise ValueError(Msg(_M_FIFO_RATE, sensor.rate_hz, chip_ms, interval_ms))
     return interval_ms

@@ -5,10 +5,12 @@
 # signature; device_name, device_type, interval_ms, sensors, values. The signature comes
 # last, so it is computed as the body streams out and written at the end: no seek, no
 # second pass. HS256 signs the whole object with the signature set to 64 ASCII zeros.
-from struct import pack_into
+from struct import pack, pack_into
 
-from ei import cbor, stream
+from ei import stream
 from ei.compat import const
+from ei.errors import Msg
+from ei.stream import cbor_head
 
 _ZEROS = b"0" * 64
 # The chunk buffer's size (ei/stream.py): appended rows, the usual sample, pass to the socket
@@ -17,6 +19,13 @@ _ZEROS = b"0" * 64
 CHUNK = stream.CHUNK  # Client(chunk=) and Queue(chunk=) default to it
 _SLICE = const(4096)  # bytes of appended rows per piece (views: no buffer)
 stream.reserve()  # the chunk buffer, made now while the heap is in one piece
+# error texts (ei/messages.py)
+_M_NO_ATTRIBUTE = const(0)
+_M_FMT = const(37)
+_M_IAT = const(38)
+_M_JSON_ONCE = const(39)
+_M_MORE_ROWS = const(40)
+_M_ROWS_YIELDED = const(41)
 
 
 class Encoding:
@@ -24,9 +33,9 @@ class Encoding:
 
     def __init__(self, fmt="cbor", float32=False, hmac_key=None, iat=None):
         if fmt not in ("cbor", "json"):
-            raise ValueError("fmt must be 'cbor' or 'json', not %r" % (fmt,))
+            raise ValueError(Msg(_M_FMT, fmt))
         if iat is not None and (not isinstance(iat, int) or iat < 0):
-            raise ValueError("iat must be seconds since the epoch, not %r" % (iat,))
+            raise ValueError(Msg(_M_IAT, iat))
         self.fmt = fmt
         self.float32 = float32
         self.hmac_key = hmac_key
@@ -56,7 +65,7 @@ def _cbor_parts(sample, enc):
     counted first, then written into one bytearray of its length (no list of the ~40 small
     pieces, no bytearray grown piece by piece, each growth a copy on a crowded heap)."""
     return (_built(_cbor_head, sample), _built(_cbor_middle, enc),
-            cbor.head(3, 64 if enc.hmac_key else 2))
+            cbor_head(3, 64 if enc.hmac_key else 2))
 
 
 def _built(part, x):
@@ -77,39 +86,52 @@ def _built(part, x):
     return buf
 
 
+def _item(x, w):
+    # The CBOR of what a sample's head and its protected part hold: a text, interval_ms (a
+    # float: the float64 cbor.dump writes) or iat (an int >= 0). Not ei/cbor.py's dump: an
+    # upload does not load the general encoder for these.
+    if isinstance(x, str):
+        b = x.encode()
+        w(cbor_head(3, len(b)))
+        w(b)
+    elif isinstance(x, float):
+        w(pack(">Bd", 0xFB, x))
+    else:
+        w(cbor_head(0, x))
+
+
 def _cbor_head(sample, w):
-    d = cbor.dump
     w(b"\xa3")  # a map of 3: payload, protected, signature
-    d("payload", w)
+    _item("payload", w)
     fields = _payload_fields(sample)
-    cbor.write_head(w, 5, len(fields) + 2)
+    w(cbor_head(5, len(fields) + 2))
     for k, v in fields:
-        d(k, w)
-        d(v, w)
-    d("sensors", w)
-    cbor.write_head(w, 4, sample.width)
+        _item(k, w)
+        _item(v, w)
+    _item("sensors", w)
+    w(cbor_head(4, sample.width))
     for name, units in sample.sensors:
         w(b"\xa2")  # a map of 2
-        d("name", w)
-        d(name, w)
-        d("units", w)
-        d(units, w)
-    d("values", w)
-    cbor.write_head(w, 4, sample.rows)
+        _item("name", w)
+        _item(name, w)
+        _item("units", w)
+        _item(units, w)
+    _item("values", w)
+    w(cbor_head(4, sample.rows))
 
 
 def _cbor_middle(enc, w):
-    cbor.dump("protected", w)
+    _item("protected", w)
     pairs = _protected(enc)
-    cbor.write_head(w, 5, len(pairs))
+    w(cbor_head(5, len(pairs)))
     for k, v in pairs:
-        cbor.dump(k, w)
-        cbor.dump(v, w)
-    cbor.dump("signature", w)
+        _item(k, w)
+        _item(v, w)
+    _item("signature", w)
 
 
 def _cbor_row_len(sample, enc):
-    return len(cbor.head(4, sample.width)) + sample.width * (5 if enc.float32 else 9)
+    return len(cbor_head(4, sample.width)) + sample.width * (5 if enc.float32 else 9)
 
 
 def _cbor_rows(sample, enc, ch):
@@ -119,7 +141,8 @@ def _cbor_rows(sample, enc, ch):
     raw = sample.cbor_rows(enc.float32)
     if raw is None:  # packed as they stream
         if sample.width == 3:
-            return _rows3(sample.iter_rows(), enc.float32, ch)
+            once = not sample.reusable  # an iterable's rows: checked as they are packed
+            return _rows3(sample.iter_rows(not once), enc.float32, ch, sample if once else None)
         return _rows(sample.iter_rows(), sample.width, enc.float32, ch)
     if isinstance(raw, memoryview):
         return _views(raw, ch)
@@ -147,20 +170,47 @@ def _views(raw, ch):
 # rows: a capture file being read is closed then, not by the GC (MicroPython's generators
 # have no finaliser).
 
-def _rows3(rows, float32, ch):
+def _rows3(rows, float32, ch, sample=None):
     # An accelerometer's rows: three values in one pack_into, twice as fast as one a value
-    # (measured: 4.4 against 8.5 ms for 18,000 rows on the unix port, 5.8 against 14.1 on f32)
+    # (measured: 4.4 against 8.5 ms for 18,000 rows on the unix port, 5.8 against 14.1 on f32).
+    # sample: given for an iterable's rows, which are checked here as they pass, not by a
+    # generator of the Sample's own (one frame and one resume a row less); a list's rows were
+    # checked when it was given, a file's when it was written.
     fmt, tag, n = (">HfBfBf", 0xFA, 16) if float32 else (">HdBdBd", 0xFB, 28)
     h = 0x8300 | tag  # the row's head (an array of 3) and its first value's tag
     buf, size, p = ch.buf, ch.size, ch.pos
     try:
-        for x, y, z in rows:
-            if p + n > size:
-                ch.pos = p
-                yield ch.take()
-                p = 0
-            pack_into(fmt, buf, p, h, x, tag, y, tag, z)
-            p += n
+        if sample is None:
+            for x, y, z in rows:
+                if p + n > size:
+                    ch.pos = p
+                    yield ch.take()
+                    p = 0
+                pack_into(fmt, buf, p, h, x, tag, y, tag, z)
+                p += n
+        else:
+            left = sample.rows
+            for row in rows:
+                if not left:
+                    raise ValueError(Msg(_M_MORE_ROWS, sample.rows))
+                # three floats pass in a few operations: their sum is finite (a nan, an inf
+                # or an overflow would make it not); any other row is checked value by value,
+                # and named when it is bad
+                try:
+                    x, y, z = row
+                except (TypeError, ValueError):
+                    x = y = z = None  # not three values
+                if not (type(x) is type(y) is type(z) is float and (x + y + z) * 0 == 0):
+                    x, y, z = sample.check_row(row, sample.rows - left)
+                left -= 1
+                if p + n > size:
+                    ch.pos = p
+                    yield ch.take()
+                    p = 0
+                pack_into(fmt, buf, p, h, x, tag, y, tag, z)
+                p += n
+            if left:
+                raise ValueError(Msg(_M_ROWS_YIELDED, sample.rows - left, sample.rows))
         ch.pos = p
     finally:
         if hasattr(rows, "close"):
@@ -169,7 +219,7 @@ def _rows3(rows, float32, ch):
 
 def _rows(rows, width, float32, ch):
     from ei.rows import pack_row  # (rows of another width than three: rarer)
-    head = cbor.head(4, width)
+    head = cbor_head(4, width)
     fmt, tag, step = (">f", 0xFA, 5) if float32 else (">d", 0xFB, 9)
     n = len(head) + width * step
     buf, size, p = ch.buf, ch.size, ch.pos
@@ -204,8 +254,7 @@ def encoded_len(sample, enc):
         rows = sample.rows * _cbor_row_len(sample, enc)
     else:
         if not sample.reusable:
-            raise ValueError("JSON's length depends on every number, so it needs values that "
-                             "can be read twice (a list or a capture file); use fmt='cbor'")
+            raise ValueError(Msg(_M_JSON_ONCE))
         from ei.json_body import rows_len
         rows = rows_len(sample)
     return len(head) + rows + len(middle) + len(sig_head) + sig + len(tail)
@@ -248,40 +297,12 @@ def body(sample, enc, ch):
     yield from ch.put(tail)
 
 
-def chunks(sample, enc, chunk=CHUNK):
-    """Yield the encoded sample in pieces of at most `chunk` bytes (fixed pieces larger than
-    a chunk pass whole; appended rows pass as views of their stored CBOR, _SLICE bytes at
-    most). A piece is a view of one reused buffer: use it before asking for the next. This
-    is the pull form of write(), for transports that iterate over a body."""
-    ch = stream.Chunker(max(chunk, room(sample, enc)))
-    try:
-        yield from body(sample, enc, ch)
-        if ch.pos:
-            yield ch.take()
-    finally:
-        # at the end, or when the transport closes this generator (the last piece is out)
-        ch.release()
-
-
-def write(sample, enc, out, chunk=CHUNK):
-    """Write the encoded sample through out(bytes), in the pieces chunks() yields. Returns
-    the bytes written."""
-    n = 0
-    pieces = chunks(sample, enc, chunk)
-    try:
-        for b in pieces:
-            out(b)
-            n += len(b)
-    finally:
-        # also when out() fails (flash full): a capture file being read is closed now, not
-        # whenever the GC finds it (MicroPython's generators have no finaliser)
-        pieces.close()
-    return n
-
-
-def dumps(sample, enc=None):
-    """The whole encoded sample as bytes (small samples, tests, the offline queue)."""
-    out = []
-    # Chunks are views of one reused buffer: copy each as it comes.
-    write(sample, enc or Encoding(), lambda b: out.append(bytes(b)))
-    return b"".join(out)
+def __getattr__(name):
+    # chunks(), write() and dumps() (the body pulled in pieces, written to a file, as bytes:
+    # the queue's, a daemon sample's and the tests' ways) are in ei/encoder_pull.py, loaded
+    # when first named (encoder.write): an upload over the socket never keeps their code.
+    if name in ("chunks", "write", "dumps"):
+        value = getattr(__import__("ei.encoder_pull", None, None, ("_",)), name)
+        globals()[name] = value  # found directly next time
+        return value
+    raise AttributeError(Msg(_M_NO_ATTRIBUTE, "ei.encoder", name))

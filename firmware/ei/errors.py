@@ -1,53 +1,38 @@
 # Typed errors. They carry what a user needs (status, the server's text, which argument and
 # why) and never a secret: no API key or HMAC key is ever put in a message.
+#
+# Their words are not kept in RAM: an error is raised with a Msg (a number and the values it
+# names), whose text is put together from ei/messages.py when it is shown, that module loaded
+# then and forgotten after. Each module numbers the texts it raises with _M_NAME = const(n):
+# the compiler folds them, so a check costs its module two bytes, not a string.
+#
+# Only the transport's errors are made here, at `import ei` (every module catches them); the
+# service's answers (IngestionError and its kinds, for_status) and the errors of /files, the
+# queue, a capture and a full flash are in ei/errors_rare.py, made the first time one is
+# named (from ei.errors import Duplicate, ei.Duplicate): an upload that raises none never
+# keeps their classes (measured on f32, .mpy and frozen). This module imports nothing.
 
 
-class IngestionError(Exception):
-    """The ingestion service answered with a status other than 200."""
+class Msg:
+    """An error's text, made when it is shown (str(), a traceback): raise
+    ValueError(Msg(_M_ROWS, rows, n)) is a ValueError whose str() is messages.TEXTS[_M_ROWS]
+    % (rows, n). The values are kept, the words loaded only then (ei/messages.py)."""
 
-    def __init__(self, status, body):
-        super().__init__("ingestion service answered %d: %s" % (status, body))
-        self.status = status
-        self.body = body
+    def __init__(self, code, *args):
+        self.code = code
+        self.args = args
 
+    def __str__(self):
+        try:
+            from ei.messages import text
+        except MemoryError:  # no room for the words (about 10 KB from .mpy): the number
+            import sys  # (its text in ei/messages.py) and the values say it
+            sys.modules.pop("ei.messages", None)  # (not left half-loaded)
+            return "ei error %d: %s" % (self.code, "; ".join([str(a) for a in self.args]))
+        return text(self.code, self.args)
 
-class BadRequest(IngestionError):  # 400: the message is invalid; the body says why
-    pass
-
-
-class Duplicate(BadRequest):  # 400: x-disallow-duplicates and the dataset has this sample
-    pass
-
-
-# The service's words for a duplicate (as Edge Impulse's SDK tests and OpenMV's uploader see)
-DUPLICATE_TEXT = "An item with this hash already exists"
-
-
-class Unauthorized(IngestionError):  # 401: missing or invalid API key
-    pass
-
-
-class MissingHeader(IngestionError):  # 421: a required header is missing
-    pass
-
-
-class ServerError(IngestionError):  # 5xx: the service failed; worth a retry
-    pass
-
-
-def for_status(status, body):
-    """The IngestionError subclass for an HTTP status."""
-    if status == 400:
-        if body.startswith(DUPLICATE_TEXT):
-            return Duplicate(status, body)
-        return BadRequest(status, body)
-    if status == 401:
-        return Unauthorized(status, body)
-    if status == 421:
-        return MissingHeader(status, body)
-    if status >= 500:
-        return ServerError(status, body)
-    return IngestionError(status, body)
+    def __repr__(self):
+        return repr(str(self))
 
 
 class TransportError(OSError):
@@ -63,38 +48,11 @@ class Timeout(TransportError):
     """A connect, write or read did not finish within the client's timeout."""
 
 
-class NotDelivered(Exception):
-    """upload_files: some files are not on the service. results holds, for every file in
-    order, (file_name, delivered, detail); error is the last error of the request (None when
-    the service refused files as invalid). The message names the files not delivered (the
-    first ten) and why."""
-
-
-class QueueFull(Exception):
-    """The offline queue has no room for an entry under its max_bytes (policy "refuse")."""
-
-
-class FlashFull(OSError):
-    """The board's file system had no room for what was being written to `path` (errno
-    ENOSPC, as the OSError it replaces); the file keeps what was written before."""
-
-    def __init__(self, message, path):
-        super().__init__(28, message)
-        self.path = path
-
-    def __str__(self):
-        return self.args[1]
-
-
-class CaptureStopped(Exception):
-    """A capture stopped before its end: the sensor failed (an I2C OSError, a driver's
-    SensorError, a row that is not numbers) or flash did. `sample` holds the rows read
-    before it, with their true length (None when no row was read); `rows` is how many were
-    asked for; `error` is what was raised. Such a sample is queued (when queuing) or kept,
-    never uploaded in place of the whole one."""
-
-    def __init__(self, message, sample, rows, error):
-        super().__init__(message)
-        self.sample = sample
-        self.rows = rows
-        self.error = error
+def __getattr__(name):
+    if name in ("IngestionError", "BadRequest", "Duplicate", "Unauthorized", "MissingHeader",
+                "ServerError", "for_status", "DUPLICATE_TEXT", "NotDelivered", "QueueFull",
+                "FlashFull", "CaptureStopped"):
+        value = getattr(__import__("ei.errors_rare", None, None, ("_",)), name)
+        globals()[name] = value  # found directly next time
+        return value
+    raise AttributeError("module 'ei.errors' has no attribute '%s'" % name)

@@ -7,16 +7,23 @@ import sys
 
 import ei
 # what this module loads, forgotten with it after each call (it is itself, of course)
-_LOADED = ["files"] + [m for m in ("files_answer", "encoded") if "ei." + m not in sys.modules]
-from ei import wire  # noqa: E402
-from ei.encoded import extent, source  # noqa: E402
-from ei.compat import sleep_ms  # noqa: E402
-from ei.errors import (for_status, CertificateError, Duplicate, IngestionError, MissingHeader,
-                       NotDelivered, ServerError, TransportError, Unauthorized)
+_LOADED = ["files"] + [m for m in ("files_answer", "parts") if "ei." + m not in sys.modules]
+from ei import errors, wire  # noqa: E402
+from ei.parts import extent, source  # noqa: E402
+from ei.compat import sleep_ms, const  # noqa: E402
+# (the service's errors, errors.ServerError...: ei/errors_rare.py, loaded by a failure only)
+from ei.errors import CertificateError, TransportError, Msg  # noqa: E402
 from ei.files_answer import Answer, Results, PENDING, OTHER, ALREADY, STORED, REFUSED  # noqa
 
 MAX_FILES = 1000  # the page's limits for one /files request
 MAX_FILE_BYTES = 100 * 1024 * 1024
+# error texts (ei/messages.py)
+_M_FILE_COUNT = const(60)
+_M_SAMPLE_NAME = const(61)
+_M_FILE_SIZE = const(62)
+_M_ANSWER_LISTS = const(63)
+_M_NOT_DELIVERED = const(64)
+_M_MORE = const(65)
 
 CONTENT_TYPES = (
     (".cbor", "application/cbor"), (".json", "application/json"), (".csv", "text/csv"),
@@ -69,8 +76,7 @@ def _upload_files(client, files, category, label, no_label, disallow_duplicates,
                   boundary):
     wire.check_category(category)
     if not files or len(files) > MAX_FILES:
-        raise ValueError("%d files in one request; the service takes 1 to %d"
-                         % (len(files), MAX_FILES))
+        raise ValueError(Msg(_M_FILE_COUNT, len(files), MAX_FILES))
     if boundary is None:
         from binascii import hexlify
         from ei.compat import urandom
@@ -105,11 +111,9 @@ class Upload:
                 wire.check_sample(data, "upload_files()")
             name, ctype, size = self.part(i)
             if ctype is None:
-                raise ValueError("a Sample's file name must end in .cbor or .json, not %r"
-                                 % (name,))
+                raise ValueError(Msg(_M_SAMPLE_NAME, name))
             if size > MAX_FILE_BYTES:
-                raise ValueError("file %r is %d bytes; the service takes at most %d a file"
-                                 % (name, size, MAX_FILE_BYTES))
+                raise ValueError(Msg(_M_FILE_SIZE, name, size, MAX_FILE_BYTES))
 
     def part(self, i):
         """(name as sent, content type, size) of file i, made again for each request (none
@@ -178,9 +182,9 @@ class Upload:
                 self.one = True
                 if self.reusable:
                     continue
-                failed = IngestionError(400, text)
+                failed = errors.IngestionError(400, text)
             error = failed
-            if not isinstance(failed, (TransportError, ServerError)) or not self.reusable \
+            if not isinstance(failed, (TransportError, errors.ServerError)) or not self.reusable \
                     or attempt >= client.retries:
                 break
             attempt += 1
@@ -191,9 +195,9 @@ class Upload:
             return results
         if error is not None and all(s == PENDING for s in state):
             raise error  # nothing was delivered, for one reason
-        e = NotDelivered("%d of %d files not delivered: %s%s" % (
-            len(bad), len(results), ", ".join("%s (%s)" % (r[0], r[2]) for r in bad[:10]),
-            " and %d more" % (len(bad) - 10) if len(bad) > 10 else ""))
+        e = errors.NotDelivered(Msg(_M_NOT_DELIVERED, len(bad), len(results),
+                             ", ".join("%s (%s)" % (r[0], r[2]) for r in bad[:10]),
+                             Msg(_M_MORE, len(bad) - 10) if len(bad) > 10 else ""))
         e.results = results
         e.error = error
         raise e
@@ -213,25 +217,25 @@ class Upload:
                         state[i] = REFUSED  # invalid: not retried
                     if state[i] == OTHER or state[i] == REFUSED:
                         self.details[i] = answer.said[i]
-                return ServerError(status, text) if status >= 500 else None
+                return errors.ServerError(status, text) if status >= 500 else None
         if status == 200:
             if answer.count or answer.broken:  # files the answer does not say the fate of
-                return TransportError("the /files answer lists %d files for %d sent"
-                                      % (answer.count, n))
+                return TransportError(Msg(_M_ANSWER_LISTS, answer.count, n))
             for i in self.batch():  # a 200 with no per-file results: all of them were stored
                 state[i] = STORED
                 if n == 1:
                     state[i] = OTHER
                     self.details[i] = text.strip()
             return None
-        err = for_status(status, text)
-        if isinstance(err, (ServerError, Unauthorized, MissingHeader)) or status < 400:
+        err = errors.for_status(status, text)
+        if isinstance(err, (errors.ServerError, errors.Unauthorized, errors.MissingHeader)) \
+                or status < 400:
             return err
         # 4xx about a file, not naming which: alone, the file is the one
         if n > 1:
             return "alone"
         for i in self.batch():
-            state[i] = ALREADY if isinstance(err, Duplicate) else REFUSED
+            state[i] = ALREADY if isinstance(err, errors.Duplicate) else REFUSED
             self.details[i] = text
         return None
 

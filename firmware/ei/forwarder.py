@@ -6,9 +6,14 @@
 import sys
 
 from ei.collector import board, sensor as board_sensor
-from ei.errors import CaptureStopped
-from ei.compat import ticks_us
+from ei.errors import Msg
+from ei.compat import ticks_us, const
 from ei.deadlines import check_sensor, wait_until
+# error texts (ei/messages.py)
+_M_FORWARD_INTERVAL = const(188)
+_M_DIGITS = const(189)
+_M_READ_WIDTH = const(190)
+_M_SENSOR_FAILED = const(191)
 
 
 def forward(sensor=None, interval_ms=None, seconds=None, digits=4, out=None):
@@ -25,9 +30,9 @@ def forward(sensor=None, interval_ms=None, seconds=None, digits=4, out=None):
             interval_ms = cfg.get("interval_ms") or b.INTERVAL_MS
     width = len(check_sensor(sensor))
     if not (isinstance(interval_ms, (int, float)) and interval_ms > 0):
-        raise ValueError("interval_ms must be a number > 0, not %r" % (interval_ms,))
+        raise ValueError(Msg(_M_FORWARD_INTERVAL, interval_ms))
     if not isinstance(digits, int) or not 0 <= digits <= 9:
-        raise ValueError("digits must be 0-9, not %r" % (digits,))
+        raise ValueError(Msg(_M_DIGITS, digits))
     rows = None if seconds is None else int(seconds * 1000 / interval_ms + 0.5)
     period = int(interval_ms * 1000 + 0.5)
     # The line's format is made once; each line then costs one string (the values' text).
@@ -46,12 +51,12 @@ def forward(sensor=None, interval_ms=None, seconds=None, digits=4, out=None):
             try:
                 row = sensor.read()
                 if len(row) != width:
-                    raise ValueError("read() gave %d values for %d axes" % (len(row), width))
+                    raise ValueError(Msg(_M_READ_WIDTH, len(row), width))
             except Exception as e:
-                write("ERR: the sensor failed after %d lines: %s: %s\n" % (
-                    n, type(e).__name__, e))
-                raise CaptureStopped("the sensor failed after %d lines: %s: %s" % (
-                    n, type(e).__name__, e), None, rows, e)
+                why = Msg(_M_SENSOR_FAILED, n, type(e).__name__, e)
+                write("ERR: %s\n" % why)
+                from ei.errors import CaptureStopped  # (ei/errors_rare.py: when raised)
+                raise CaptureStopped(why, None, rows, e)
             write(fmt % (row if isinstance(row, tuple) else tuple(row)))
             if flush is not None:
                 flush()

@@ -3,7 +3,13 @@
 # upload or a queued entry that has metadata, so that a plain upload loads none of it.
 import json
 
+from ei.compat import const
+from ei.errors import Msg
 from ei.wire import check_header
+
+# error texts (ei/messages.py)
+_M_METADATA = const(73)
+_M_METADATA_ITEM = const(74)
 
 
 def header(metadata):
@@ -17,14 +23,12 @@ def header(metadata):
     if isinstance(metadata, str):
         return check_header(metadata, "metadata")
     if not isinstance(metadata, dict):
-        raise TypeError("metadata must be a dict of names to strings or numbers, not %r"
-                        % (type(metadata).__name__,))
+        raise TypeError(Msg(_M_METADATA, type(metadata).__name__))
     parts = []
     for k in sorted(metadata):
         v = metadata[k]
         if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, (str, int, float)):
-            raise TypeError("metadata %r: names are strings, values strings or numbers, not %r"
-                            % (k, v))
+            raise TypeError(Msg(_M_METADATA_ITEM, k, v))
         parts.append(_ascii_json(k) + ": " + _ascii_json(v))
     return check_header("{" + ", ".join(parts) + "}", "metadata")
 

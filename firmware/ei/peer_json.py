@@ -4,7 +4,11 @@
 # RecursionError on CPython). Its depth and its count of values are bounded before it is
 # decoded, and it is decoded from where it lies, not from a copy; its length is bounded by
 # whoever read it.
-from ei.compat import loads as json_loads
+from ei.compat import loads as json_loads, const
+from ei.errors import Msg
+# error texts (ei/messages.py)
+_M_JSON_DEPTH = const(185)
+_M_JSON_VALUES = const(186)
 
 
 def loads(buf, depth, values, start=0, end=None):
@@ -40,7 +44,7 @@ def loads(buf, depth, values, start=0, end=None):
             elif c == 0x2C:  # ,
                 items += 1
         if deepest > depth:
-            raise ValueError("JSON nested deeper than %d" % depth)
+            raise ValueError(Msg(_M_JSON_DEPTH, depth))
         if items >= values:
-            raise ValueError("JSON of over %d values" % values)
+            raise ValueError(Msg(_M_JSON_VALUES, values))
     return json_loads(view)

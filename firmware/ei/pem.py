@@ -1,5 +1,9 @@
 # PEM text to DER certificates, for MicroPython's TLS (its mbedtls takes DER only): loaded
 # only when a client verifies its server (Client(ca=...)), so plain HTTP spends no RAM on it.
+from ei.compat import const
+from ei.errors import Msg
+
+_M_NO_PEM = const(72)  # error text (ei/messages.py)
 
 
 def ders(cadata):
@@ -22,5 +26,5 @@ def ders(cadata):
         elif block is not None and line:
             block.append(line)
     if not out:
-        raise ValueError("ca: no certificate in the PEM text")
+        raise ValueError(Msg(_M_NO_PEM))
     return out

@@ -22,9 +22,9 @@
 import gc
 import os
 
-from ei import encoder, wire
-from ei.compat import FLOAT32, sync, ilistdir
-from ei.errors import BadRequest, Duplicate, QueueFull
+from ei import encoder, errors, wire
+from ei.compat import FLOAT32, sync, ilistdir, const
+from ei.errors import Msg
 from ei.log import log, INFO, WARNING
 
 _MAGIC = b"EIQ1 "
@@ -38,6 +38,13 @@ POLICIES = ("refuse", "drop_oldest")
 _DIR = 0x4000
 _MAX_SIZE = 100 * 1024 * 1024  # the service's most for a file
 _TYPES = ("application/cbor", "application/json")
+# error texts (ei/messages.py)
+_M_POLICY = const(126)
+_M_MAX_BYTES = const(127)
+_M_ENTRY_HEADER = const(128)
+_M_ENCODED_SIZE = const(129)
+_M_ENTRY_TOO_BIG = const(130)
+_M_QUEUE_FULL = const(131)
 
 
 def _seq(name):
@@ -96,9 +103,9 @@ class Queue:
     def __init__(self, path, max_bytes=1 << 20, policy="refuse", hmac_key=None,
                  float32=None, iat=True, chunk=encoder.CHUNK, keep=_KEEP):
         if policy not in POLICIES:
-            raise ValueError("policy must be 'refuse' or 'drop_oldest', not %r" % (policy,))
+            raise ValueError(Msg(_M_POLICY, policy))
         if not isinstance(max_bytes, int) or max_bytes <= 0:
-            raise ValueError("max_bytes must be a whole number > 0, not %r" % (max_bytes,))
+            raise ValueError(Msg(_M_MAX_BYTES, max_bytes))
         wire.check_hmac_key(hmac_key)
         self.path = path.rstrip("/") or "/"
         self.max_bytes = max_bytes
@@ -305,8 +312,7 @@ class Queue:
             meta["metadata"] = metadata
         head = _MAGIC + json.dumps(meta).encode() + b"\n"
         if len(head) > _MAX_HEADER:
-            raise ValueError("label and file name are too long for a queue entry (%d bytes "
-                             "of header; at most %d)" % (len(head), _MAX_HEADER))
+            raise ValueError(Msg(_M_ENTRY_HEADER, len(head), _MAX_HEADER))
         total = len(head) + size
         self._make_room(total)
         name = _name(self._next)
@@ -318,7 +324,7 @@ class Queue:
                 n = encoder.write(sample, enc, f.write, self.chunk)
                 sync(f)
             if n != size:  # would be a bug in the encoder: never queue a wrong entry
-                raise ValueError("encoded %d bytes, not the %d announced" % (n, size))
+                raise ValueError(Msg(_M_ENCODED_SIZE, n, size))
             os.rename(tmp, self._file(name))
         except BaseException:
             try:
@@ -332,13 +338,11 @@ class Queue:
 
     def _make_room(self, total):
         if total > self.max_bytes:
-            raise QueueFull("an entry of %d bytes cannot fit in a queue of max_bytes=%d"
-                            % (total, self.max_bytes))
+            raise errors.QueueFull(Msg(_M_ENTRY_TOO_BIG, total, self.max_bytes))
         while self.used + total > self.max_bytes:
             if self.policy == "refuse":
-                raise QueueFull("queue full: %d entries use %d of max_bytes=%d; this entry "
-                                "needs %d (flush it, or use policy='drop_oldest')"
-                                % (self._count, self.used, self.max_bytes, total))
+                raise errors.QueueFull(Msg(_M_QUEUE_FULL, self._count, self.used,
+                                           self.max_bytes, total))
             for seq in self._ordered():
                 name = _name(seq)
                 size = self._remove(name)
@@ -416,9 +420,9 @@ class Queue:
                     add_date_id=meta.get("add_date_id", False), disallow_duplicates=True,
                     content_type=meta["content_type"], size=meta["size"],
                     metadata=meta.get("metadata"))
-            except Duplicate:
+            except errors.Duplicate:  # (the service's errors load when one is raised)
                 pass  # the service has it: an earlier flush's answer was lost
-            except BadRequest as e:
+            except errors.BadRequest as e:
                 return "refused by the service: %s" % (e.body,)
             except (ValueError, TypeError) as e:  # refused before anything was sent
                 return "cannot be sent: %s" % (e,)

@@ -20,11 +20,19 @@ from ei import deadlines
 from ei.acquisition import Sample
 from ei.compat import const, ticks_us, ticks_add, ticks_diff, sleep_ms
 from ei.errors import (BadRequest, CaptureStopped, Duplicate, IngestionError, QueueFull,
-                       TransportError)
+                       TransportError, Msg)
 from ei.log import log, INFO, WARNING
 from ei.rows import Rows
 
 _BACKOFF_S = const(30)  # after failures, network attempts are spread up to this far apart
+# error texts (ei/messages.py)
+_M_NOWHERE = const(192)
+_M_NEEDS_SOCKET = const(193)
+_M_WINDOWS = const(194)
+_M_BELOW_MICROSECOND = const(182)
+_M_WINDOW_MS = const(195)
+_M_WINDOW_SLOT = const(196)
+_M_RECORDING_STOPPED = const(197)
 
 
 class Behind(Exception):
@@ -87,25 +95,21 @@ class Recorder:
         if label is not None:
             wire.check_header(label, "label")
         if client is None and queue is None:
-            raise ValueError("a recording needs a client, a queue, or both: its windows must "
-                             "go somewhere")
+            raise ValueError(Msg(_M_NOWHERE))
         if client is not None and getattr(client, "transport", "socket") != "socket":
-            raise ValueError("ei.record needs a Client with transport='socket': requests "
-                             "runs no code of ours while it sends, so rows would wait")
+            raise ValueError(Msg(_M_NEEDS_SOCKET))
         if windows is not None and (not isinstance(windows, int) or windows < 1):
-            raise ValueError("windows must be None (until Ctrl-C) or a whole number >= 1, "
-                             "not %r" % (windows,))
+            raise ValueError(Msg(_M_WINDOWS, windows))
         # checks interval_ms, device_type and device_name as any Sample; checks rows later
         self.meta = Sample(device_name=device_name, device_type=device_type,
                            interval_ms=interval_ms, sensors=self.axes, rows=0)
         self.interval_ms = self.meta.interval_ms
         self.period = int(self.interval_ms * 1000 + 0.5)
         if self.period < 1:
-            raise ValueError("interval_ms=%r is below a microsecond" % (interval_ms,))
+            raise ValueError(Msg(_M_BELOW_MICROSECOND, interval_ms))
         if not isinstance(window_ms, (int, float)) or isinstance(window_ms, bool) \
                 or window_ms < self.interval_ms:
-            raise ValueError("window_ms must be at least interval_ms (%s), not %r"
-                             % (self.interval_ms, window_ms))
+            raise ValueError(Msg(_M_WINDOW_MS, self.interval_ms, window_ms))
         self.w = int(window_ms / self.interval_ms + 0.5)  # rows a window
         slack = self.w // 2 if ring_ms is None else int(ring_ms / self.interval_ms + 0.5)
         self.slack = max(2, slack)
@@ -247,7 +251,7 @@ class Recorder:
     def _hand_off(self):
         n, pos, rows, first, lost = self.closed.pop(0)
         if pos != self.freed:  # would be a bug: windows leave the ring in order
-            raise ValueError("window %d at slot %d, not %d" % (n, pos, self.freed))
+            raise ValueError(Msg(_M_WINDOW_SLOT, n, pos, self.freed))
         self.win.pos, self.win.rows = pos, rows
         interval = self.interval_ms
         meta = {"recording": self.rec.id, "window": str(n), "first_row": str(first),
@@ -392,11 +396,10 @@ class Recorder:
         self._last_flush()
         if self.error is not None and not self.rec.interrupted:
             self.rec.error = e = self.error
-            raise CaptureStopped(
-                "recording %s stopped after %d rows: %s: %s; its %d windows were handed off "
-                "(%d sent, %d queued, %d dropped)" % (
-                    self.rec.id, self.rec.rows, type(e).__name__, e, self.rec.windows,
-                    self.rec.sent, self.rec.queued, self.rec.dropped), None, self.rec.rows, e)
+            raise CaptureStopped(Msg(
+                _M_RECORDING_STOPPED, self.rec.id, self.rec.rows, type(e).__name__, e,
+                self.rec.windows, self.rec.sent, self.rec.queued, self.rec.dropped), None,
+                self.rec.rows, e)
         return self.rec
 
     def _loop(self):

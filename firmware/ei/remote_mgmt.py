@@ -10,7 +10,7 @@ import json
 
 from ei import wire
 from ei.compat import FLOAT32, sleep_ms, ticks_ms, ticks_add, ticks_diff, random_below, const
-from ei.errors import TransportError
+from ei.errors import Msg, TransportError
 
 URL = "ws://remote-mgmt.edgeimpulse.com"  # what the CLI gives devices (protocol notes 1.1)
 _START_DELAY_MS = const(2000)  # every official firmware waits this long before sampling
@@ -26,6 +26,26 @@ _WS_ROOM = const(1024)         # a WebSocket's input, output and frame head (782
 _MAX_DEPTH = const(4)
 _MAX_VALUES = const(32)
 _INF = float("inf")
+# error texts (ei/messages.py)
+_M_POSITIVE = const(94)
+_M_PATH = const(95)
+_M_FREQUENCIES = const(96)
+_M_MAX_SAMPLE_S = const(97)
+_M_NO_HELLO = const(98)
+_M_HELLO_REFUSED = const(99)
+_M_NO_PONG = const(100)
+_M_NOT_JSON = const(101)
+_M_SAMPLE_OBJECT = const(102)
+_M_EMPTY = const(5)
+_M_LENGTH_OVER = const(103)
+_M_INTERVAL_LONGER = const(104)
+_M_FIFO_INTERVAL = const(105)
+_M_INTERVAL_FASTER = const(106)
+_M_HMAC_KEY_TEXT = const(107)
+_M_UNKNOWN_SENSOR = const(108)
+_M_SAMPLING_FAILED = const(109)
+_M_UPLOAD_FAILED = const(110)
+_M_NO_NETWORK = const(111)
 
 
 class HelloRefused(Exception):
@@ -57,8 +77,7 @@ def _positive(req, name):
     runtime, and so is anything over 3.4e38 where floats are single precision."""
     v = req.get(name)
     if not _is_number(v) or not 0 < v < _INF:
-        raise ValueError("%s must be a finite number of milliseconds > 0, not %s" % (
-            name, _short(v)))
+        raise ValueError(Msg(_M_POSITIVE, name, _short(v)))
     return v
 
 
@@ -72,8 +91,7 @@ def category_of(path):
     parts = path.split("/") if isinstance(path, str) else ()
     if len(parts) != 4 or parts[0] or parts[1] != "api" or parts[3] != "data" \
             or parts[2] not in wire.CATEGORIES:
-        raise ValueError("path must be /api/<%s>/data, not %s" % (
-            "|".join(wire.CATEGORIES), _short(path)))
+        raise ValueError(Msg(_M_PATH, _short(path)))
     return parts[2]
 
 
@@ -112,11 +130,11 @@ class Remote:
         if frequencies is None:
             frequencies = [sensor.rate_hz] if self.fifo else [62.5, 100]
         if not frequencies or not all(_is_number(f) and 0 < f < _INF for f in frequencies):
-            raise ValueError("frequencies must list rates in Hz > 0, not %r" % (frequencies,))
+            raise ValueError(Msg(_M_FREQUENCIES, frequencies))
         self.frequencies = frequencies
         self.sensor_name = wire.check_header(sensor_name, "sensor_name")
         if not _is_number(max_sample_s) or not 0 < max_sample_s < _INF:
-            raise ValueError("max_sample_s must be seconds > 0, not %r" % (max_sample_s,))
+            raise ValueError(Msg(_M_MAX_SAMPLE_S, max_sample_s))
         self.max_sample_s = max_sample_s
         self.device_type = wire.check_header(device_type or "MICROPYTHON", "device_type")
         self.device_name = device_name
@@ -163,7 +181,7 @@ class Remote:
                 left = ticks_diff(end, ticks_ms())
                 got = ws.recv_view(left / 1000) if left > 0 else None
                 if got is None:
-                    raise TransportError("no answer to the hello from %s" % self.url)
+                    raise TransportError(Msg(_M_NO_HELLO, self.url))
                 try:
                     msg = self._decode(got)
                 except ValueError:
@@ -171,7 +189,7 @@ class Remote:
                 if isinstance(msg, dict) and "hello" in msg:
                     break
             if msg["hello"] is not True:
-                raise HelloRefused("%s refused the hello: %s" % (self.url, _short(msg.get("err"))))
+                raise HelloRefused(Msg(_M_HELLO_REFUSED, self.url, _short(msg.get("err"))))
         except BaseException:
             ws.close()
             raise
@@ -227,7 +245,7 @@ class Remote:
                 if ws.last_pong is not None and ticks_diff(ws.last_pong, ping_at) >= 0:
                     ping_at = None
                 elif ticks_diff(now, ping_at) >= self.pong_ms:
-                    raise TransportError("no pong within %d ms" % self.pong_ms)
+                    raise TransportError(Msg(_M_NO_PONG, self.pong_ms))
             if ping_at is None and ticks_diff(next_ping, now) <= 0:
                 ws.ping(b"")
                 ping_at = now
@@ -255,9 +273,10 @@ class Remote:
         except (ValueError, MemoryError) as e:
             if got[0] and self._buf.find(b'"sample"', 0, len(got[1])) >= 0:
                 # a sample request, it seems: Studio waits for its answer
-                why = "the request is not JSON this device takes: %s" % e
-                if isinstance(e, MemoryError):  # its strings, on a fragmented heap
-                    why = "the request does not fit in this device's heap"
+                if isinstance(e, MemoryError):  # its strings, on a fragmented heap: no room
+                    why = "the request does not fit in this device's heap"  # for messages
+                else:
+                    why = str(Msg(_M_NOT_JSON, e))
                 log("sample request refused: %s" % why)
                 ws.send(failed(why))
                 return True
@@ -283,36 +302,32 @@ class Remote:
         """(label, category, interval_ms, rows, hmac key) of a sample request, or
         ValueError naming the field. Unknown fields are ignored."""
         if not isinstance(req, dict):
-            raise ValueError("sample must be an object")
+            raise ValueError(Msg(_M_SAMPLE_OBJECT))
         label = req.get("label")
         if not isinstance(label, str) or not label:
-            raise ValueError("label must be a non-empty string")
+            raise ValueError(Msg(_M_EMPTY, "label"))
         wire.check_header(label, "label")
         # numbers as the service checks them: finite, > 0, within the device's limits
         length = _positive(req, "length")
         if length > self.max_sample_s * 1000:
-            raise ValueError("length %s ms is over this device's %s s" % (
-                _short(length), _num(self.max_sample_s)))
+            raise ValueError(Msg(_M_LENGTH_OVER, _short(length), _num(self.max_sample_s)))
         interval = _positive(req, "interval")
         if interval > length:
-            raise ValueError("interval %s ms is longer than the sample's %s ms: not one "
-                             "value" % (_short(interval), _num(length)))
+            raise ValueError(Msg(_M_INTERVAL_LONGER, _short(interval), _num(length)))
         if self.fifo:
             chip = 1000 / self.sensor.rate_hz
             if abs(interval - chip) > _TOLERANCE * chip:
-                raise ValueError("interval %s ms: the sensor's FIFO gives %s ms" % (
-                    _short(interval), chip))
+                raise ValueError(Msg(_M_FIFO_INTERVAL, _short(interval), chip))
         elif 1000 / interval > max(self.frequencies) * (1 + _TOLERANCE):
-            raise ValueError("interval %s ms is faster than the sensor's %s Hz" % (
-                _short(interval), _num(max(self.frequencies))))
+            raise ValueError(Msg(_M_INTERVAL_FASTER, _short(interval),
+                                 _num(max(self.frequencies))))
         category = category_of(req.get("path"))
         key = req.get("hmacKey")
         if not isinstance(key, str):
-            raise ValueError("hmacKey must be a string")  # never its value
+            raise ValueError(Msg(_M_HMAC_KEY_TEXT))  # never its value
         sensor = req.get("sensor", self.sensor_name)
         if sensor != self.sensor_name:
-            raise ValueError("unknown sensor %s (this device has %r)" % (
-                _short(sensor), self.sensor_name))
+            raise ValueError(Msg(_M_UNKNOWN_SENSOR, _short(sensor), self.sensor_name))
         return label, category, interval, int(length / interval + 0.5), key or None
 
     def _sample(self, ws, req):
@@ -331,14 +346,14 @@ class Remote:
         try:
             s = self._record(interval, rows)
         except Exception as e:  # a sensor or flash error: said to Studio, the session goes on
-            error = "sampling failed: %s: %s" % (type(e).__name__, e)
+            error = str(Msg(_M_SAMPLING_FAILED, type(e).__name__, e))
         if error is None:
             ws.send('{"sampleProcessing":true}')
             ws.send('{"sampleUploading":true}')
             try:
                 name = self._upload(s, category, label, key)
             except Exception as e:  # IngestionError, TransportError: the service's words
-                error = "upload failed: %s: %s" % (type(e).__name__, e)
+                error = str(Msg(_M_UPLOAD_FAILED, type(e).__name__, e))
         if error is not None:
             log(error)
             ws.send(failed(error))
@@ -384,8 +399,7 @@ def remote(count=None):
     from ei import collector
     b, cfg = collector.board()
     if getattr(b, "NETWORK", None) is None:
-        raise OSError("the %s board has no network: use ei.daemon() with edge-impulse-daemon "
-                      "on the host" % getattr(b, "NAME", "this"))
+        raise OSError(Msg(_M_NO_NETWORK, getattr(b, "NAME", "this")))
     collector.network()
     return from_config(b, cfg, collector.client(), collector.sensor(),
                        collector.file_path(cfg, "capture_path", "capture.eic")).serve(count)

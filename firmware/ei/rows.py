@@ -10,8 +10,8 @@
 # loads it.
 from struct import pack_into, unpack_from
 
-from ei import cbor
 from ei.compat import FLOAT32
+from ei.stream import cbor_head
 
 _TAG, _FMT, _STEP = (0xFA, ">f", 5) if FLOAT32 else (0xFB, ">d", 9)
 
@@ -38,7 +38,7 @@ class Rows:
 
     def __init__(self, width, room):
         self.rows = 0
-        self._head = cbor.head(4, width)
+        self._head = cbor_head(4, width)
         self.row_len = len(self._head) + width * _STEP
         self._buf = bytearray(room * self.row_len)  # not rows until appended
         # one unpack per row when the rows are read back: skip the head and each tag

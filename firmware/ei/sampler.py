@@ -3,8 +3,12 @@
 # what was kept are ei/deadlines.py's, which the recording, the forwarder and remote
 # management use without this module.
 from ei.acquisition import Sample
-from ei.compat import ticks_us, ticks_diff, sleep_us
+from ei.compat import ticks_us, ticks_diff, sleep_us, const
+from ei.errors import Msg
 from ei.deadlines import Timing, check_sensor, fifo_interval, wait_until  # noqa: F401
+# error texts (ei/messages.py)
+_M_ROWS_AT_LEAST = const(181)
+_M_BELOW_MICROSECOND = const(182)
 
 def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=None,
            progress=None, path=None, float32=None):
@@ -28,7 +32,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
     if fifo:
         interval_ms = fifo_interval(sensor, interval_ms)
     if not isinstance(rows, int) or rows < 1:
-        raise ValueError("rows must be a whole number >= 1, not %r" % (rows,))
+        raise ValueError(Msg(_M_ROWS_AT_LEAST, rows))
     # in RAM, the rows' room is made now: nothing allocates between two deadlines; to flash,
     # the Sample is the rows' description only (no rows of its own: ei/rows.py stays unloaded)
     s = Sample(device_name=device_name, device_type=device_type, interval_ms=interval_ms,
@@ -36,7 +40,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
                values=None if path is None else ())
     period = int(s.interval_ms * 1000 + 0.5)
     if period < 1:
-        raise ValueError("interval_ms=%r is below a microsecond" % (interval_ms,))
+        raise ValueError(Msg(_M_BELOW_MICROSECOND, interval_ms))
     w = None
     if path is not None:
         from ei.capture_writer import Writer  # imported when used: saves RAM

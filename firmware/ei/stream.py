@@ -1,7 +1,13 @@
 # Stream helpers shared by the steps of the data flow, below the encoder, the wire, the capture
-# and /files: the one decode of a peer's text, and the one chunk buffer that bodies and
-# answers pass through (Chunker; copy() reads a file on flash into it).
+# and /files: the one decode of a peer's text, the one chunk buffer that bodies and answers
+# pass through (Chunker; copy() reads a file on flash into it), and a CBOR item's head (a
+# sample's, a row's: an upload need not load ei/cbor.py, the general encoder).
+from struct import pack
+
 from ei.compat import const
+from ei.errors import Msg
+
+_M_FILE_ENDED = const(36)  # error text (ei/messages.py)
 
 # Bytes gathered before each socket write, and the buffer an answer is read through. 512 keeps
 # an upload's heap small (a larger buffer costs heap one for one); it costs little time:
@@ -78,10 +84,25 @@ def copy(f, left, ch):
         n = min(size - ch.pos, left)
         got = f.readinto(ch.mv[ch.pos:ch.pos + n])
         if not got:
-            raise ValueError("the file ended %d bytes early (did it change while it was sent?)"
-                             % left)
+            raise ValueError(Msg(_M_FILE_ENDED, left))
         ch.pos += got
         left -= got
+
+
+def cbor_head(major, n):
+    """The initial byte(s) of a CBOR data item of major type `major` (0-7) and argument n
+    (0 to 2**64 - 1: a length, a count, an int), in shortest form. One small bytes object:
+    struct.pack sizes it exactly."""
+    mt = major << 5
+    if n < 24:
+        return pack(">B", mt | n)
+    if n < 0x100:
+        return pack(">BB", mt | 24, n)
+    if n < 0x10000:
+        return pack(">BH", mt | 25, n)
+    if n < 0x100000000:
+        return pack(">BI", mt | 26, n)
+    return pack(">BQ", mt | 27, n)
 
 
 def decode(b):

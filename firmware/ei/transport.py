@@ -8,20 +8,29 @@ import socket
 
 from ei.compat import wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff, \
     getaddrinfo, nodelay, const
-from ei.errors import TransportError, Timeout, CertificateError
+from ei.errors import TransportError, Timeout, CertificateError, Msg
 
 _warned = False
 _LATE = const(-1)  # (an errno no socket raises) the deadline passed before a write
+# error texts (ei/messages.py): the steps, and what became of one
+_M_RESOLVING = const(28)
+_M_CONNECTING = const(29)
+_M_HANDSHAKE = const(30)
+_M_SENDING = const(31)
+_M_READING = const(32)
+_M_TIMED_OUT = const(33)
+_M_FAILED = const(34)
+_M_DEADLINE = const(35)
 
 
 def _fail(step, where, e):
     if isinstance(e, TransportError):
         return e
     if is_timeout(e):
-        return Timeout("%s %s timed out" % (step, where))
+        return Timeout(Msg(_M_TIMED_OUT, Msg(step, where)))
     # one line, whatever the port's text (mbedtls' has newlines around it)
-    return TransportError("%s %s failed: %s: %s" % (step, where, type(e).__name__,
-                                                    " ".join(str(e).split())))
+    return TransportError(Msg(_M_FAILED, Msg(step, where), type(e).__name__,
+                              " ".join(str(e).split())))
 
 
 class Connection:
@@ -46,7 +55,7 @@ class Connection:
         try:
             ai = getaddrinfo(name, num, timeout)[0]
         except OSError as e:
-            raise _fail("resolving", where, e)
+            raise _fail(_M_RESOLVING, where, e)
         try:
             self._sock = self._raw = socket.socket(ai[0], socket.SOCK_STREAM)
             self._raw.settimeout(timeout)
@@ -54,7 +63,7 @@ class Connection:
             nodelay(self._raw, socket)
         except OSError as e:
             self.close()
-            raise _fail("connecting to", where, e)
+            raise _fail(_M_CONNECTING, where, e)
         if tls:
             if cadata is None and not _warned:
                 _warned = True
@@ -65,10 +74,10 @@ class Connection:
                 self._sock = wrap_tls(self._raw, host, cadata)
             except (OSError, ValueError) as e:
                 self.close()
-                err = _fail("TLS handshake with", where, e)
+                err = _fail(_M_HANDSHAKE, where, e)
                 text = str(e).lower()
                 if cadata is not None and ("certificate" in text or "x509" in text):
-                    raise CertificateError(str(err))
+                    raise CertificateError(err.args[0])
                 raise err
         self._write = writer(self._sock)
         self._readinto = reader(self._sock, self._raw)
@@ -88,9 +97,8 @@ class Connection:
             self._write(b)
         except (OSError, AttributeError) as e:
             if e.args and e.args[0] == _LATE or self._short and is_timeout(e):
-                raise Timeout("the request to %s did not end within its deadline (timeout "
-                              "+ length / min_rate)" % self.where)
-            raise _fail("sending to", self.where, e)
+                raise Timeout(Msg(_M_DEADLINE, self.where))
+            raise _fail(_M_SENDING, self.where, e)
 
     def begin_response(self):
         """From now on, the answer must arrive within `timeout`, or by the request's deadline
@@ -103,7 +111,7 @@ class Connection:
         while True:
             left = self._ms if self._end is None else ticks_diff(self._end, ticks_ms())
             if left <= 0:
-                raise Timeout("reading from %s timed out" % self.where)
+                raise Timeout(Msg(_M_TIMED_OUT, Msg(_M_READING, self.where)))
             # with an idle hook, the wait is cut into idle_ms slices and the hook runs
             # between them; the last slice's timeout is the answer's (no local for the slice:
             # the frame stays the size it was without the hook)
@@ -112,7 +120,7 @@ class Connection:
                                       else min(left, self.idle_ms))
             except (OSError, AttributeError) as e:
                 if self.idle is None or left <= self.idle_ms or not is_timeout(e):
-                    raise _fail("reading from", self.where, e)
+                    raise _fail(_M_READING, self.where, e)
             self.idle(0)
 
     def settimeout(self, t, cut=False):

@@ -5,11 +5,20 @@
 # headers from a dict, which keeps no order), it bounds each socket operation, not the whole
 # request (no min_rate deadline) or response, and it cannot verify a server certificate (it sets CERT_NONE), so ca= is refused.
 from ei import stream, wire
-from ei.compat import is_timeout
-from ei.errors import TransportError, Timeout
+from ei.compat import is_timeout, const
+from ei.errors import TransportError, Timeout, Msg
 from ei.log import log, WARNING
 
 _warned = False
+# error texts (ei/messages.py)
+_M_BODY_WAS = const(88)
+_M_NO_CA = const(89)
+_M_TIMED_OUT = const(33)
+_M_POSTING = const(90)
+_M_FAILED_R = const(91)
+_M_BAD_RESPONSE = const(92)
+_M_BODY_SIZE_R = const(93)
+_M_READING = const(32)
 
 
 class _Stop(OSError):
@@ -42,7 +51,7 @@ def _pieces(body, ch, length):
     finally:
         gen.close()  # when requests stops early too: a file being read is closed now
     if n != length:  # would be a bug here: never let the server take it
-        raise _Stop(ValueError("body was %d bytes, not the announced %d" % (n, length)))
+        raise _Stop(ValueError(Msg(_M_BODY_WAS, n, length)))
 
 
 def post(client, path, headers, ctype, length, room, body, sink=None):
@@ -51,8 +60,7 @@ def post(client, path, headers, ctype, length, room, body, sink=None):
     returns (status, response text): its first wire.KEEP bytes, as the socket transport
     keeps; sink sees the whole body as it streams past (wire.read_response)."""
     if client.ca is not None:  # a CA was given (the check lives here: RAM goes to samples)
-        raise ValueError("transport='urequests' cannot verify a certificate (micropython-lib "
-                         "requests turns checks off); use transport='socket' with ca=")
+        raise ValueError(Msg(_M_NO_CA))
     global _warned
     if client.tls and not _warned:
         _warned = True
@@ -77,10 +85,10 @@ def post(client, path, headers, ctype, length, room, body, sink=None):
         if isinstance(e, TransportError):
             raise
         if is_timeout(e):
-            raise Timeout("posting to %s timed out" % where)
-        raise TransportError("posting to %s failed: %r" % (where, e))
+            raise Timeout(Msg(_M_TIMED_OUT, Msg(_M_POSTING, where)))
+        raise TransportError(Msg(_M_FAILED_R, Msg(_M_POSTING, where), e))
     except (ValueError, NotImplementedError) as e:  # requests' words for a bad response
-        raise TransportError("bad response from %s: %s" % (where, e))
+        raise TransportError(Msg(_M_BAD_RESPONSE, where, e))
     finally:
         pieces.close()  # a file being streamed is closed now, not by the GC
         ch.release()  # the answer is read through the same buffer
@@ -92,7 +100,7 @@ def post(client, path, headers, ctype, length, room, body, sink=None):
             if k.lower() == "content-length":
                 n = int(r.headers[k])
         if n is not None and n > wire.MAX_DROP:
-            raise TransportError("response body of %d bytes, over %d" % (n, wire.MAX_DROP))
+            raise TransportError(Msg(_M_BODY_SIZE_R, n, wire.MAX_DROP))
         left = [wire.MAX_DROP + 1 if n is None else n]
         raw = r.raw
 
@@ -113,7 +121,7 @@ def post(client, path, headers, ctype, length, room, body, sink=None):
     except OSError as e:
         if isinstance(e, TransportError):
             raise
-        raise (Timeout("reading from %s timed out" % where) if is_timeout(e) else
-               TransportError("reading from %s failed: %r" % (where, e)))
+        raise (Timeout(Msg(_M_TIMED_OUT, Msg(_M_READING, where))) if is_timeout(e) else
+               TransportError(Msg(_M_FAILED_R, Msg(_M_READING, where), e)))
     finally:
         r.close()

@@ -8,7 +8,7 @@
 from binascii import b2a_base64
 
 from ei.compat import urandom, ticks_ms, ticks_add, ticks_diff, sha1, const
-from ei.errors import TransportError, Timeout
+from ei.errors import Msg, TransportError, Timeout
 from ei.stream import decode
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -29,6 +29,23 @@ PROTOCOL_ERROR = const(1002)
 INVALID_DATA = const(1007)
 POLICY = const(1008)
 TOO_BIG = const(1009)
+# error texts (ei/messages.py)
+_M_WS_CLOSED = const(112)
+_M_URL = const(113)
+_M_URL_SCHEME = const(114)
+_M_URL_HOST = const(115)
+_M_URL_PORT_NUMBER = const(116)
+_M_URL_PORT = const(117)
+_M_URL_PATH = const(118)
+_M_MAX_SIZE = const(119)
+_M_WS_BUF = const(120)
+_M_TIMED_OUT = const(33)
+_M_READING = const(32)
+_M_UPGRADE_REFUSED = const(121)
+_M_WS_HEADERS = const(122)
+_M_NO_UPGRADE = const(123)
+_M_WRONG_ACCEPT = const(124)
+_M_WS_CLOSING = const(125)
 
 
 class WebSocketError(TransportError):
@@ -43,8 +60,7 @@ class ConnectionClosed(WebSocketError):
     """The connection is closed; code and reason are the close frame's (1006: no frame)."""
 
     def __init__(self, code, reason=""):
-        super().__init__("WebSocket closed (%d%s)" % (
-            code, ": " + reason if reason else ""))
+        super().__init__(Msg(_M_WS_CLOSED, code, ": " + reason if reason else ""))
         self.code = code
         self.reason = reason
 
@@ -52,27 +68,27 @@ class ConnectionClosed(WebSocketError):
 def parse_url(url):
     """(tls, host, port, path) of a ws:// or wss:// URL."""
     if not isinstance(url, str):
-        raise ValueError("url must be a ws:// or wss:// URL, not %r" % (url,))
+        raise ValueError(Msg(_M_URL, url))
     if url.startswith("ws://"):
         tls, rest = False, url[5:]
     elif url.startswith("wss://"):
         tls, rest = True, url[6:]
     else:
-        raise ValueError("url must start with ws:// or wss://, not %r" % (url,))
+        raise ValueError(Msg(_M_URL_SCHEME, url))
     i = rest.find("/")
     hostport, path = (rest, "/") if i < 0 else (rest[:i], rest[i:])
     host, _, port = hostport.partition(":")
     if not host:
-        raise ValueError("url %r has no host" % (url,))
+        raise ValueError(Msg(_M_URL_HOST, url))
     try:
         port = int(port) if port else (443 if tls else 80)
     except ValueError:
-        raise ValueError("url %r has a port that is not a number" % (url,))
+        raise ValueError(Msg(_M_URL_PORT_NUMBER, url))
     if not 0 < port < 65536:
-        raise ValueError("url %r: port must be 1-65535" % (url,))
+        raise ValueError(Msg(_M_URL_PORT, url))
     for c in path:
         if ord(c) <= 0x20 or ord(c) == 0x7F:
-            raise ValueError("url %r: the path holds a space or control character" % (url,))
+            raise ValueError(Msg(_M_URL_PATH, url))
     return tls, host, port, path
 
 
@@ -102,13 +118,13 @@ class WebSocket:
     def __init__(self, url, timeout=10, ca=None, addr=None, max_size=4096, buf=None):
         tls, self.host, self.port, self.path = parse_url(url)
         if not isinstance(max_size, int) or max_size < 125:
-            raise ValueError("max_size must be a whole number >= 125, not %r" % (max_size,))
+            raise ValueError(Msg(_M_MAX_SIZE, max_size))
         self.timeout = timeout
         self.max_size = max_size
         if buf is None:
             buf = buffer(max_size)
         elif len(buf) < max_size + _EXTRA:
-            raise ValueError("buf must be buffer(max_size=%d)" % max_size)
+            raise ValueError(Msg(_M_WS_BUF, max_size))
         # one block for the message being assembled, what the socket gave, what goes out
         # masked and a frame's head: one allocation, or none when the caller keeps buf
         mv = memoryview(buf)
@@ -139,7 +155,7 @@ class WebSocket:
     def _fill(self):
         left = ticks_diff(self._deadline, ticks_ms())
         if left <= 0:
-            raise Timeout("reading from %s timed out" % self._conn.where)
+            raise Timeout(Msg(_M_TIMED_OUT, Msg(_M_READING, self._conn.where)))
         self._conn.settimeout(left / 1000)
         n = self._conn.readinto(self._in)
         if not n:
@@ -182,8 +198,7 @@ class WebSocket:
         status = self._readline()
         parts = status.split(None, 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or parts[1] != b"101":
-            raise HandshakeError("%s refused the WebSocket upgrade: %s" % (
-                self._conn.where, decode(status[:80])))
+            raise HandshakeError(Msg(_M_UPGRADE_REFUSED, self._conn.where, decode(status[:80])))
         upgrade = connection = accept = None
         for _ in range(_MAX_HEADERS + 1):
             line = self._readline()
@@ -199,11 +214,11 @@ class WebSocket:
             elif name == b"sec-websocket-accept":
                 accept = value
         else:
-            raise HandshakeError("%s sent over %d headers" % (self._conn.where, _MAX_HEADERS))
+            raise HandshakeError(Msg(_M_WS_HEADERS, self._conn.where, _MAX_HEADERS))
         if upgrade != b"websocket" or connection is None or b"upgrade" not in connection:
-            raise HandshakeError("%s answered 101 without Upgrade: websocket" % self._conn.where)
+            raise HandshakeError(Msg(_M_NO_UPGRADE, self._conn.where))
         if accept != accept_key(key):
-            raise HandshakeError("%s sent a wrong Sec-WebSocket-Accept" % self._conn.where)
+            raise HandshakeError(Msg(_M_WRONG_ACCEPT, self._conn.where))
 
     # --- writing -------------------------------------------------------------------------
 
@@ -216,7 +231,7 @@ class WebSocket:
         if self.closed is not None:
             raise self.closed
         if self._sent_close:
-            raise WebSocketError("the WebSocket to %s is closing" % self._conn.where)
+            raise WebSocketError(Msg(_M_WS_CLOSING, self._conn.where))
         if opcode == _CLOSE:
             self._sent_close = True
         if isinstance(data, str):

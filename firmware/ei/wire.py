@@ -1,7 +1,7 @@
 # The wire: the bytes of an ingestion request (head, multipart framing) and the parsing of
 # the response. Headers go out in the order and casing of the Ingestion API page's examples.
 from ei.compat import const
-from ei.errors import TransportError
+from ei.errors import Msg, TransportError
 from ei import stream
 from ei.stream import decode
 
@@ -12,6 +12,8 @@ CATEGORIES = ("training", "testing", "anomaly")
 KEEP = const(256)        # body text kept: the service's error messages are a line (under
                          # 200 bytes); /files' per-file results are read as they pass. Kept
                          # small: it is allocated in one piece, then its str and the error's
+                         # (one buffer for it, made at the first body byte: text grown by
+                         # concatenation would need old and new at once, 511 bytes)
 _MAX_HEADERS = const(64) # header lines in one answer (a real one has about ten)
 _LINE = const(128)       # bytes kept of a status, header or chunk-size line: every header read
                          # (Content-Length, Transfer-Encoding) fits; the rest of a line is dropped
@@ -19,13 +21,34 @@ _MAX_INTERIM = const(8)  # answers read at most: 1xx interim ones are skipped
 MAX_DROP = const(1048576)  # body bytes read at all (kept or dropped): an endless body ends here
 _MAX_HEX = const(7)      # hex digits of a chunk size: under 256 MB, a small int on a board
 
+# error texts (ei/messages.py)
+_M_CATEGORY = const(1)
+_M_NOT_SAMPLE = const(2)
+_M_NO_ROWS = const(3)
+_M_HMAC_KEY = const(4)
+_M_EMPTY = const(5)
+_M_CONTROL = const(6)
+_M_SINK_KEPT = const(7)
+_M_LONG_LINE = const(8)
+_M_CLOSED_IN = const(9)
+_M_LONG_BODY = const(10)
+_M_LENGTHS = const(11)
+_M_TRANSFER = const(12)
+_M_HEADERS = const(13)
+_M_CLOSED_AFTER = const(14)
+_M_NOT_HTTP = const(15)
+_M_INTERIM = const(16)
+_M_BOTH = const(17)
+_M_BODY_SIZE = const(18)
+_M_CHUNK_SIZE = const(19)
+_M_CHUNK_LEN = const(20)
+
 # encodeURIComponent leaves these as they are
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()"
 
 def check_category(category):
     if category not in CATEGORIES:
-        raise ValueError("category must be one of training, testing, anomaly; not %r"
-                         % (category,))
+        raise ValueError(Msg(_M_CATEGORY, category))
     return category
 
 
@@ -33,16 +56,16 @@ def check_sample(sample, what="upload()"):
     """What every upload checks of a sample before a byte is sent or queued."""
     from ei.acquisition import Sample
     if not isinstance(sample, Sample):
-        raise TypeError("%s takes a Sample, not %r" % (what, type(sample).__name__))
+        raise TypeError(Msg(_M_NOT_SAMPLE, what, type(sample).__name__))
     if not sample.rows:
-        raise ValueError("the sample has no rows; nothing to upload")
+        raise ValueError(Msg(_M_NO_ROWS))
     check_header(sample.device_type, "device_type")  # no control characters
     return sample
 
 
 def check_hmac_key(key):
     if key is not None and (not isinstance(key, (str, bytes)) or not key):
-        raise ValueError("hmac_key must be a non-empty str or bytes")
+        raise ValueError(Msg(_M_HMAC_KEY))
     return key
 
 
@@ -69,10 +92,10 @@ def check_upload(sample, category, label, file_name, fmt, what="upload()"):
 def check_header(value, what):
     """A header value may hold no CR, LF or other control character (header injection)."""
     if not isinstance(value, str) or not value:
-        raise ValueError("%s must be a non-empty string" % what)
+        raise ValueError(Msg(_M_EMPTY, what))
     for o in value.encode():  # ints: a loop over the str would intern each character
         if o < 0x20 or o == 0x7F:
-            raise ValueError("%s holds a control character (code %d); refused" % (what, o))
+            raise ValueError(Msg(_M_CONTROL, what, o))
     return value
 
 
@@ -120,8 +143,9 @@ class Reader:
     chunk buffer (stream.Chunker: idle once the body is sent, so the answer costs no buffer of
     its own). Lines are parsed in it, their first _LINE bytes kept and the rest read and
     dropped (a CDN's 2 KB Report-To costs nothing); body bytes pass through it, the first KEEP
-    kept as text (allocated as they come: a 9-byte file name costs 9 bytes), and a sink may
-    keep a run of them there while it needs them (see read_response)."""
+    kept as text (in a buffer made once, at the first body byte, no longer than the body when
+    its length is known: a 9-byte file name costs 9 bytes), and a sink may keep a run of them
+    there while it needs them (see read_response)."""
 
     def __init__(self, readinto):
         self._readinto = readinto
@@ -131,7 +155,14 @@ class Reader:
         self.pos = self.end = self.body = 0
         self.keep = -1  # where a sink's kept bytes start in buf (they end at pos), or -1
         self.cut = False  # the last line was longer than _LINE: its end was dropped
-        self.text = b""
+        self.want = KEEP  # the text's buffer: KEEP bytes, or the body's length if shorter
+        self._kept = None  # the text's buffer, made at the first body byte
+        self._n = 0  # body bytes in it
+
+    @property
+    def text(self):
+        """The body's first KEEP bytes (a view of them: stream.decode makes it a str)."""
+        return b"" if self._kept is None else memoryview(self._kept)[:self._n]
 
     def release(self):
         self._ch.release()
@@ -147,8 +178,7 @@ class Reader:
             if self.keep >= 0:
                 self.keep = 0
         if self.end == len(self.buf):  # only a sink's kept bytes can fill it
-            raise TransportError("a sink kept over %d bytes of the response's body"
-                                 % (len(self.buf) - _LINE))
+            raise TransportError(Msg(_M_SINK_KEPT, len(self.buf) - _LINE))
         got = self._readinto(self.mv[self.end:])
         self.end += got
         return got
@@ -167,9 +197,9 @@ class Reader:
                 self.end -= over
                 dropped += over
                 if dropped > MAX_DROP:
-                    raise TransportError("a response %s line over %d bytes" % (what, MAX_DROP))
+                    raise TransportError(Msg(_M_LONG_LINE, what, MAX_DROP))
             if not self._fill():
-                raise TransportError("connection closed in the response's %s" % what)
+                raise TransportError(Msg(_M_CLOSED_IN, what))
         p = self.pos
         n = i - p
         self.cut = dropped > 0 or n > _LINE
@@ -198,11 +228,13 @@ class Reader:
             self.body += k
             n -= k
             if self.body > MAX_DROP:
-                raise TransportError("a response body over %d bytes" % MAX_DROP)
-            c = min(KEEP - len(self.text), k)
+                raise TransportError(Msg(_M_LONG_BODY, MAX_DROP))
+            c = min(self.want - self._n, k)
             if c > 0:
-                v = self.mv[a:a + c]
-                self.text = bytes(v) if not self.text else self.text + v
+                if self._kept is None:
+                    self._kept = bytearray(self.want)
+                self._kept[self._n:self._n + c] = self.mv[a:a + c]
+                self._n += c
             if sink is not None:
                 keep = sink(self.mv, self.keep, a, a + k)
                 self.keep = -1 if keep is None else keep
@@ -224,22 +256,22 @@ class Reader:
             if name == b"content-length":
                 if self.cut or not value.isdigit() or len(value) > 12 or (
                         length is not None and int(value) != length):
-                    raise TransportError("bad or two different Content-Lengths: %r"
-                                         % (value[:20],))
+                    raise TransportError(Msg(_M_LENGTHS, value[:20]))
                 length = int(value)
             elif name == b"transfer-encoding":
                 if value.lower() != b"chunked":  # (a cut line is not "chunked")
-                    raise TransportError("Transfer-Encoding %r is not chunked" % (value[:40],))
+                    raise TransportError(Msg(_M_TRANSFER, value[:40]))
                 chunked = True
-        raise TransportError("over %d %s lines in the response" % (_MAX_HEADERS, what))
+        raise TransportError(Msg(_M_HEADERS, _MAX_HEADERS, what))
 
     def read(self, length, sink=None):
         """Read a body of `length` bytes (None: to the end of the stream)."""
         if length is None:
             self.drain(MAX_DROP + 1, sink)
-        elif not self.drain(length, sink):
-            raise TransportError("connection closed after %d of %d body bytes"
-                                 % (self.body, length))
+            return
+        self.want = min(KEEP, length)
+        if not self.drain(length, sink):
+            raise TransportError(Msg(_M_CLOSED_AFTER, self.body, length))
 
 
 def read_response(readinto, sink=None):
@@ -257,31 +289,30 @@ def read_response(readinto, sink=None):
             p = line.split(None, 2)
             if len(p) < 2 or not p[0].startswith(b"HTTP/1.") or len(p[1]) != 3 \
                     or not p[1].isdigit() or not 100 <= int(p[1]) <= 599:
-                raise TransportError("not an HTTP response (a status 100-599): %r"
-                                     % (line[:60],))
+                raise TransportError(Msg(_M_NOT_HTTP, line[:60]))
             status = int(p[1])
             length, chunked = r.fields("header")
             if status >= 200:  # 1xx (100 Continue, 103 Early Hints): the answer follows
                 break
         else:
-            raise TransportError("over %d interim (1xx) answers" % _MAX_INTERIM)
+            raise TransportError(Msg(_M_INTERIM, _MAX_INTERIM))
         if chunked and length is not None:
-            raise TransportError("both Content-Length and chunked in the response")
+            raise TransportError(Msg(_M_BOTH))
         if status == 204 or status == 304:  # no body, whatever the headers say
             length = 0
         if length is not None and length > MAX_DROP:
-            raise TransportError("a response body of %d bytes (over %d)" % (length, MAX_DROP))
+            raise TransportError(Msg(_M_BODY_SIZE, length, MAX_DROP))
         if chunked:
             while True:
                 line = r.line("chunk size")
                 size = line.split(b";", 1)[0]  # hex digits only: no sign, 0x or spaces
                 if not 0 < len(size) <= _MAX_HEX or size.strip(b"0123456789abcdefABCDEF"):
-                    raise TransportError("bad chunk size in the response: %r" % (line[:20],))
+                    raise TransportError(Msg(_M_CHUNK_SIZE, line[:20]))
                 size = int(size, 16)
                 if not size:
                     break
                 if not r.drain(size, sink) or r.line("chunk"):
-                    raise TransportError("a response chunk is not as long as its size")
+                    raise TransportError(Msg(_M_CHUNK_LEN))
             r.fields("trailer")
         else:
             r.read(length, sink)

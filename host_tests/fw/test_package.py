@@ -51,3 +51,35 @@ def test_ei_runs_from_the_runtimes_frozen_firmware_or_from_firmware_folder():
     else:
         assert ei.__file__.endswith("firmware/ei/__init__.py"), ei.__file__
         os.stat(ei.__file__)
+
+
+def test_an_error_s_words_are_loaded_when_it_is_shown_and_forgotten_after():
+    # the text of a typed error lives in ei/messages.py, not in the module that raised it
+    from ei import wire
+    e = raises(ValueError, wire.check_category, "validation")
+    assert type(e) is ValueError
+    assert "ei.messages" not in sys.modules
+    text = "category must be one of training, testing, anomaly; not 'validation'"
+    assert str(e) == text and "%s" % e == text and text in repr(e)
+    assert "ei.messages" not in sys.modules and "messages" not in ei.__dict__
+
+
+
+class _NoRoom:
+    def __getattr__(self, name):
+        raise MemoryError("memory allocation failed")
+
+
+def test_an_error_shown_where_its_words_do_not_fit_still_names_its_values():
+    # loading ei/messages.py takes about 10 KB from .mpy: on a heap that has not that much
+    # left, str() gives the text's number and the values, and the module is not left behind
+    from ei import wire
+    e = raises(ValueError, wire.check_category, "validation")
+    sys.modules["ei.messages"] = _NoRoom()  # (as a load that runs out of memory)
+    try:
+        text = str(e)
+    finally:
+        had = sys.modules.pop("ei.messages", None) is not None
+    assert text.startswith("ei error ") and text.endswith(": validation"), text
+    assert not had  # str() took it out
+    assert str(e).startswith("category must be one of training")
