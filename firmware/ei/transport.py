@@ -71,6 +71,9 @@ class Connection:
                 log(WARNING, "TLS without a CA certificate (Client(ca=...)): the server's "
                     "identity is not verified")
             try:
+                if cadata is not None:
+                    from ei.pem import ders  # loaded only to verify: plain HTTP never needs it
+                    cadata = ders(cadata)
                 self._sock = wrap_tls(self._raw, host, cadata)
             except (OSError, ValueError) as e:
                 self.close()
