@@ -30,7 +30,7 @@ given whole units (below: such a batch, a module's CPython items, a host test mo
 runs at once share no process and no working folder; a file a test writes in /tmp is named
 by fwtest.scratch(), its process's own. `-n 0` runs all in pytest's own process.
 
-The emulated Pico runs Python about 2.7 times slower than a Pico (README: Tests), so [rp2]
+The emulated Pico runs Python about 2.7 times slower than a Pico (docs/tests.md), so [rp2]
 runs a selection: the tests a module names in `RP2 = ("test_name", ...)` (or RP2 = "all"),
 chosen for what only the real port shows (littlefs, its clock, its heap, bytes on its
 stdin); the others are skipped there, saying so. Each module's batch boots the board once.
@@ -150,7 +150,7 @@ def pytest_pycollect_makeitem(collector, name, obj):
     if rp2 != "all" and name not in rp2:
         items[-1].add_marker(pytest.mark.skip(reason=(
             "rp2 runs a selection: %s's RP2 names what runs on the emulated Pico "
-            "(README: Tests)" % collector.path.stem)))
+            "(docs/tests.md)" % collector.path.stem)))
     for runs_on, label, why in restrictions(module, name):
         for item in items:
             if getattr(item, "runtime", "cpython") not in runs_on \

@@ -76,7 +76,7 @@ def test_ei_remote_survives_every_hostile_message_and_serves_on_in_80_kb(mpy, mo
     "not met: ei.Remote serves a sample request in 69-70 KB on f32 from .mpy (2026-12-07: "
     "68 KB fails in the upload); 59.5 KB are live as the upload starts (remote management, "
     "the WebSocket and the peer's JSON 17 KB, the client, wire and transport 15 KB), and "
-    "the encoder and signing load 5.6 KB more (README, Memory where boards are)"))
+    "the encoder and signing load 5.6 KB more (docs/performance.md)"))
 def test_ei_remote_serves_sample_requests_within_48_kb(plain_heap):
     assert plain_heap is not None and plain_heap <= studio_heap.BOUND_KB, plain_heap
 

@@ -1,7 +1,7 @@
 # The unix board's main job: 2 s of the simulated accelerometer at 100 Hz, uploaded to
 # training with a label.  micropython main.py [LABEL [CONFIG]]
 # With "remote_mgmt", "daemon" or "record_label" in the config, it starts as a board does
-# instead (ei.boot(): README: From Edge Impulse Studio, Continuous recording), until Ctrl-C.
+# instead (ei.boot(): docs/studio.md, docs/recording.md), until Ctrl-C.
 import sys
 
 import board
