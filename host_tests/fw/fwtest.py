@@ -143,6 +143,24 @@ def echo_whole(c):
     return c
 
 
+def encoded(sample, enc=None):
+    """The whole encoded body of a sample as bytes, as ei.encoder.write writes it (a board
+    never holds a body whole: only the tests do)."""
+    from ei import encoder
+    out = []
+    # pieces are views of one reused buffer: each is copied as it comes
+    encoder.write(sample, enc or encoder.Encoding(), lambda b: out.append(bytes(b)))
+    return b"".join(out)
+
+
+def cbor_dumps(obj):
+    """The CBOR of obj as one bytes object (ei.cbor.dump into a growing buffer)."""
+    from ei.cbor import dump
+    buf = bytearray()
+    dump(obj, buf.extend)
+    return bytes(buf)
+
+
 def page_sample():
     """The Ingestion API page's example sample (vectors/seed_example.json)."""
     import ei

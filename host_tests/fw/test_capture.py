@@ -1,7 +1,7 @@
 # Capture files: ei.sample(..., path=...) writes each row to flash as it is read, and the
 # Sample it returns reads them back from there, as often as needed (JSON, retries). A file
 # that is not a capture, or one truncated or unfinished, is refused naming path and problem.
-from fwtest import mock_addr, raises, reset_mock, scratch, stored, API_KEY, AXES
+from fwtest import encoded, mock_addr, raises, reset_mock, scratch, stored, API_KEY, AXES
 
 import ei
 from ei import encoder
@@ -91,8 +91,8 @@ def test_capture_encodes_byte_for_byte_as_the_same_rows_from_ram():
         s.interval_ms = ram.interval_ms = 0.2  # whatever the sampler kept
         for enc in (Encoding(), Encoding(float32=True), Encoding("json"),
                     Encoding(hmac_key="k"), Encoding(float32=True, hmac_key="k", iat=1)):
-            assert encoder.dumps(s, enc) == encoder.dumps(ram, enc), (f32, enc)
-            assert encoder.encoded_len(s, enc) == len(encoder.dumps(ram, enc))
+            assert encoded(s, enc) == encoded(ram, enc), (f32, enc)
+            assert encoder.encoded_len(s, enc) == len(encoded(ram, enc))
 
 
 def test_a_capture_uploads_more_than_once_as_cbor_and_json():

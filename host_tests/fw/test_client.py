@@ -1,6 +1,6 @@
 # The client against real loopback servers: the page's request bytes exactly (echo server),
 # and uploads the mock ingestion service stores, refuses or answers with an error.
-from fwtest import (API_KEY, AXES, FLOAT32, client, echo_addr, echo_whole, mock_addr,
+from fwtest import (encoded, API_KEY, AXES, FLOAT32, client, echo_addr, echo_whole, mock_addr,
                     page_sample, raises, reset_mock, seed_example, stored, tohex, unhex)
 
 import ei
@@ -195,8 +195,8 @@ def body_of(hexed):
 def test_the_default_body_is_float32_where_floats_are_single_and_float64_elsewhere():
     s = small_sample(20)
     body = body_of(echo_client().upload(s))
-    f32 = encoder.dumps(s, encoder.Encoding(float32=True))
-    f64 = encoder.dumps(s, encoder.Encoding(float32=False))
+    f32 = encoded(s, encoder.Encoding(float32=True))
+    f64 = encoded(s, encoder.Encoding(float32=False))
     assert body == (f32 if FLOAT32 else f64)
     assert len(f64) - len(f32) == 20 * 3 * 4  # 3-axis rows: 16 bytes, not 28 (43% fewer)
 
@@ -243,7 +243,7 @@ def test_a_capture_the_board_wrote_uploads_by_copying_its_rows_from_flash():
 
         s._source.iter_rows = unpacked
         body = body_of(echo_client().upload(s))
-        assert body == encoder.dumps(ram, encoder.Encoding(float32=FLOAT32))
+        assert body == encoded(ram, encoder.Encoding(float32=FLOAT32))
     finally:
         os.remove(path)
 
@@ -258,4 +258,4 @@ def test_appended_rows_larger_than_a_write_slice_go_out_whole_and_in_order():
         s.append((i, -i, 9.81))
     request = unhex(c.upload(s, file_name="t.cbor"))
     head, _, body = request.partition(b"\r\n\r\n")
-    assert len(body) > 4096 and body == encoder.dumps(s, c.encoding())
+    assert len(body) > 4096 and body == encoded(s, c.encoding())

@@ -4,7 +4,7 @@
 import os
 
 from faults import log, proxy_client as client, script
-from fwtest import remove_tree as rmtree, API_KEY, AXES, raises, reset_mock, scratch, stored
+from fwtest import encoded, remove_tree as rmtree, API_KEY, AXES, raises, reset_mock, scratch, stored
 from fwtest import sample as made
 
 import ei
@@ -250,7 +250,7 @@ def test_entries_hold_float32_where_floats_are_single_and_float64_elsewhere():
     s = sample(1, rows=10)
     name = q.put(s)
     body = read(q.path + "/" + name).split(b"\n", 1)[1]
-    assert body == encoder.dumps(s, encoder.Encoding(float32=single))
+    assert body == encoded(s, encoder.Encoding(float32=single))
 
 
 def test_a_failed_put_leaves_nothing_behind():
