@@ -4,13 +4,11 @@
 # sample is ever whole in RAM), named after its label only once whole (a reset mid-write
 # leaves none), for the daemon to read back (ei/at_files.py), upload itself and unlink;
 # unless the board's own Wi-Fi and remote management are up: then the board uploads it
-# itself. The sampler and the encoder take the heap in turn, not together.
-import gc
-import sys
-
+# itself. The sampling is this module's; the encoding, the command's next step, is
+# ei/at_encode.py's: the sampler and the encoder take the heap in turn, not together.
 from ei import collector
-from ei.at_server import (LABEL, LENGTH_MS, PATH, Refused, board_call, check_label, fastest,
-                          forget, host, sample_folder, self_uploads, shown)
+from ei.at_server import (LABEL, LENGTH_MS, Refused, board_call, check_label, fastest, remove,
+                          sample_folder, shown)
 from ei.compat import FLOAT32, const, sleep_ms
 from ei.errors import Msg
 
@@ -32,7 +30,6 @@ def samplestart(d, args):
         raise Refused(Msg(_M_AT_UNKNOWN_SENSOR, shown(args[0].strip()), shown(name)))
     label = check_label(cfg.get("sample_label", LABEL))
     length = cfg.get("sample_length_ms", LENGTH_MS)
-    path = cfg.get("upload_path", PATH)
     src = collector.sensor()
     interval = cfg.get("sample_interval_ms") or fastest()
     if getattr(src, "fifo", False):
@@ -42,7 +39,7 @@ def samplestart(d, args):
         raise Refused(Msg(_M_SHORT_LENGTH))
     where = sample_folder()
     part = where + "/" + _PART
-    _remove(part)  # what a reset mid-write left: its flash is this sample's
+    remove(part)  # what a reset mid-write left: its flash is this sample's
     _room(rows * len(src.axes) * (5 if FLOAT32 else 9) * 2)  # the capture, then the file
     _mkdir(where)
     file = where + "/" + label
@@ -59,64 +56,28 @@ def samplestart(d, args):
     L("Sampling...")
     d.flush()
     capture = collector.file_path(cfg, "capture_path", "capture.eic")
-    _remove(file)  # a failure below leaves no older sample under this name
-    keep = list(sys.modules) if d.kept is not None else None
+    remove(file)  # a failure below leaves no older sample under this name
     try:
         n = _sample(src, interval, rows, b, cfg, capture)
-        L("Done sampling, total samples collected: %d" % n)
-        L("Processing...")
-        d.flush()
-        if keep is not None:  # the sampler's code leaves the heap before the encoder's comes
-            forget(keep)
-            gc.collect()  # now, so that the encoder's code is laid out in what it left
-        _encode(capture, part, cfg.get("hmac_key"))
-        import os
-        os.rename(part, file)
     except BaseException:
-        _remove(part)  # nothing half-written is taken for a sample
+        remove(capture)
         raise
-    finally:
-        _remove(capture)
-    d.last_file = file
-    L("Done processing")
-    if self_uploads():
-        L("Uploading... '%s' to %s%s..." % (file, host(cfg), path))
-        d.flush()
-        stored = collector.client().upload_encoded(
-            file, label, category=path.split("/")[2], label=label,
-            content_type="application/cbor", add_date_id=True)
-        _remove(file)
-        L("File uploaded (%s)" % stored)
-    elif d.read_back == "buffer":
-        import os
-        L("Not uploading file, not connected to WiFi. Used buffer, from=0, to=%d."
-          % os.stat(file)[6])
-    else:
-        L("Not uploading file, not connected to WiFi.")
-    L("OK")
+    L("Done sampling, total samples collected: %d" % n)
+    L("Processing...")
+    d.flush()
+    # the command's next step (ei/at_server.py): the encoding, in ei/at_encode.py, loaded once
+    # this module and the sampler have left the heap
+    return "encode", "encode", (capture, part, file)
 
 
-# Each step in a function of its own: what it made is gone from the stack once it returns
-# (the heap's collector takes what any stack slot still points to), and with it its modules.
+# In a function of its own: what it made is gone from the stack once it returns (the
+# heap's collector takes what any stack slot still points to), and with it its modules.
 
 def _sample(src, interval, rows, b, cfg, capture):
     """Sample into the capture file; the rows read."""
     from ei.sampler import sample
     return len(sample(src, interval, rows, device_type=b.DEVICE_TYPE, device_name=cfg.get(
         "device_name") or board_call(b, "device_name"), path=capture))
-
-
-def _encode(capture, file, key):
-    """The capture file's sample, as the signed CBOR file `file`."""
-    from ei import encoder
-    from ei.acquisition import Sample
-    from ei.compat import unix_time
-    # signed as an upload would be (iat once the clock is set), in the board's float size
-    # as uploads are (a single-precision board loses nothing); no client: a board without a
-    # network has no socket module
-    enc = encoder.Encoding("cbor", FLOAT32, key, unix_time() if key else None)
-    with open(file, "wb") as f:
-        encoder.write(Sample.from_capture(capture), enc, f.write)
 
 
 def _room(need):
@@ -129,14 +90,6 @@ def _room(need):
     free = st[1] * st[4]  # f_frsize * f_bavail
     if need + _SLACK > free:
         raise Refused(Msg(_M_NO_FLASH, (need + _SLACK) // 1024, free // 1024))
-
-
-def _remove(path):
-    import os
-    try:
-        os.remove(path)
-    except OSError:
-        pass
 
 
 def _mkdir(path):

@@ -10,6 +10,7 @@
 # sends its settings in a row: on a Pico each module read again from flash would cost about
 # 22 ms), forgotten when a command needs another: the heap holds one module's at a time.
 # Every line ends in its answer: bad input is one "ERR: ..." line, never an exception.
+import gc
 import sys
 
 from ei import collector
@@ -171,6 +172,7 @@ class Daemon:
         sample."""
         if self.kept is not None and module != self._loaded:
             forget(self.kept)
+            gc.collect()  # now: the next module's code is laid out in what the last one left
         self._loaded = module
         if module is not None:
             return __import__("ei.at_" + module, None, None, (function,))
@@ -194,7 +196,13 @@ class Daemon:
         if module is None:
             raise Refused(Msg(_M_UNKNOWN_COMMAND, name[:40]))
         function = name.rstrip("?").lower()
-        getattr(self._load(module, function), function)(self, args.split(",") if eq else None)
+        args = args.split(",") if eq else None
+        step = getattr(self._load(module, function), function)(self, args)
+        while step:
+            # a command in steps (AT+SAMPLESTART: the sampling, then the encoding), each its
+            # module's: the next step's comes once the last one's has left the heap
+            module, function, args = step
+            step = getattr(self._load(module, function), function)(self, args)
 
 
 def _nothing():
@@ -285,6 +293,15 @@ def host(cfg):
 
 def sample_folder():
     return collector.home + "/" + FOLDER if collector.home else FOLDER
+
+
+def remove(path):
+    """Remove the file at path if it is there."""
+    import os
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 def board_call(b, name):

@@ -17,19 +17,14 @@
 # reset while sampling) is refused with a CaptureError naming the path and the problem.
 # Rows in CBOR let an upload with the same float width copy them from flash to the socket
 # with no float made or converted (Sample.cbor_rows, encoder._cbor_rows). Writing is in
-# ei/capture_writer.py, so that an upload of a capture loads only the reading half.
+# ei/capture_writer.py, so that an upload of a capture loads only the reading half; the
+# constants both share in ei/capture_format.py, so that sampling loads only the writing half.
 import json
 from struct import unpack_from
 
+from ei.capture_format import FIXED, MAGIC, UNFINISHED, VERSION, layout
 from ei.compat import const
 from ei.errors import Msg
-from ei.stream import cbor_head
-
-MAGIC = b"EIcp"
-VERSION = const(1)
-_FIXED = const(20)  # bytes before the description
-ROWS_AT = const(8)
-UNFINISHED = const(0xFFFFFFFF)
 _BLOCK = const(512)  # bytes of rows gathered before each write to flash (and per read)
 # error texts (ei/messages.py)
 _M_ENDED_IN_ROW = const(75)
@@ -48,13 +43,6 @@ _M_NO_ROWS_IN = const(86)
 
 class CaptureError(ValueError):
     """A file that is not a capture, or a capture that is truncated or unfinished."""
-
-
-def layout(width, float32):
-    """(row head, bytes per value, bytes per row) of a capture's rows."""
-    head = cbor_head(4, width)
-    step = 5 if float32 else 9
-    return head, step, len(head) + width * step
 
 
 class Capture:
@@ -127,10 +115,10 @@ def read_capture(path, partial=False):
     except OSError as e:
         raise CaptureError(Msg(_M_CANNOT_OPEN, path, e))
     try:
-        fixed = f.read(_FIXED)
+        fixed = f.read(FIXED)
         if not fixed:  # the writer makes the file, then commits its header: a cut between
             raise CaptureError(Msg(_M_EMPTY_FILE, path))
-        if len(fixed) < _FIXED or fixed[:4] != MAGIC:
+        if len(fixed) < FIXED or fixed[:4] != MAGIC:
             raise CaptureError(Msg(_M_NOT_CAPTURE, path, bytes(fixed[:4]), MAGIC))
         version, fsize, n, rows, interval_ms = unpack_from(">BBHId", fixed, 4)
         if version != VERSION:
@@ -147,7 +135,7 @@ def read_capture(path, partial=False):
         size = f.seek(0, 2)
     finally:
         f.close()
-    offset = _FIXED + n
+    offset = FIXED + n
     float32 = fsize == 4
     row_len = layout(len(sensors), float32)[2]
     whole = (size - offset) // row_len if size > offset else 0

@@ -1,9 +1,9 @@
-# Writing capture files (the format is in ei/capture.py): the sampler's half, loaded only
-# when sampling to flash.
+# Writing capture files (the format is in ei/capture.py, its constants in
+# ei/capture_format.py): the sampler's half, loaded only when sampling to flash.
 import json
 from struct import pack, pack_into
 
-from ei.capture import MAGIC, VERSION, ROWS_AT, UNFINISHED, layout
+from ei.capture_format import MAGIC, VERSION, ROWS_AT, UNFINISHED, layout
 from ei.compat import FLOAT32, const, sync
 from ei.errors import Msg
 

@@ -200,7 +200,7 @@ class Probe:
     loaded as the daemon reads the first byte of each line after the first."""
 
     MODULES = ("ei.at_settings", "ei.config", "ei.at_sample", "ei.sampler", "ei.encoder",
-               "ei.at_files")
+               "ei.at_encode", "ei.at_files")
 
     def __init__(self, lines):
         self.data = "".join(line + "\r" for line in lines).encode()
@@ -235,7 +235,8 @@ def test_a_command_s_modules_stay_for_the_next_of_its_kind_and_leave_before_anot
         ["ei.at_settings"],                            # after AT+CONFIG?
         ["ei.at_settings", "ei.config"],               # the settings saved: config checked
         ["ei.at_settings", "ei.config"],
-        ["ei.at_sample", "ei.encoder"],                # the settings' modules left first
+        ["ei.encoder", "ei.at_encode"],                # the settings' modules left first,
+                                                       # the sampling step's before encoding
         ["ei.at_files"]], probe.seen                   # and the sample's
     # the daemon ended: the REPL gets the heap back
     assert [m for m in Probe.MODULES if m in sys.modules] == []

@@ -1,0 +1,57 @@
+# AT+SAMPLESTART's second step (ei/at_sample.py samples; ei/at_server.py runs the steps): the
+# capture file encoded into a signed CBOR file in the board's float size, in pieces (no sample
+# is ever whole in RAM), written beside the samples and renamed to the label's name once
+# whole; then uploaded by the board itself when its own Wi-Fi and remote management are up.
+# A module of its own so that the encoder's code comes once at_sample's and the sampler's
+# have left the heap (on f32 from .mpy, the daemon's peak).
+from ei import collector
+from ei.at_server import PATH, host, remove, self_uploads
+from ei.compat import FLOAT32
+
+
+def encode(d, args):
+    capture, part, file = args
+    L = d.line
+    cfg = collector.board(True)[1]
+    try:
+        _encode(capture, part, cfg.get("hmac_key"))
+        import os
+        os.rename(part, file)
+    except BaseException:
+        remove(part)  # nothing half-written is taken for a sample
+        raise
+    finally:
+        remove(capture)
+    d.last_file = file
+    L("Done processing")
+    if self_uploads():
+        path = cfg.get("upload_path", PATH)
+        label = file.rpartition("/")[2]
+        L("Uploading... '%s' to %s%s..." % (file, host(cfg), path))
+        d.flush()
+        stored = collector.client().upload_encoded(
+            file, label, category=path.split("/")[2], label=label,
+            content_type="application/cbor", add_date_id=True)
+        remove(file)
+        L("File uploaded (%s)" % stored)
+    elif d.read_back == "buffer":
+        import os
+        L("Not uploading file, not connected to WiFi. Used buffer, from=0, to=%d."
+          % os.stat(file)[6])
+    else:
+        L("Not uploading file, not connected to WiFi.")
+    L("OK")
+
+
+def _encode(capture, file, key):
+    """The capture file's sample, as the signed CBOR file `file`. In a function of its own:
+    what it made is gone from the stack once it returns."""
+    from ei import encoder
+    from ei.acquisition import Sample
+    from ei.compat import unix_time
+    # signed as an upload would be (iat once the clock is set), in the board's float size
+    # as uploads are (a single-precision board loses nothing); no client: a board without a
+    # network has no socket module
+    enc = encoder.Encoding("cbor", FLOAT32, key, unix_time() if key else None)
+    with open(file, "wb") as f:
+        encoder.write(Sample.from_capture(capture), enc, f.write)
