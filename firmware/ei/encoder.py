@@ -18,6 +18,7 @@ _ZEROS = b"0" * 64
 # (TCP_NODELAY, ei/compat.py).
 CHUNK = stream.CHUNK  # Client(chunk=) and Queue(chunk=) default to it
 _SLICE = const(4096)  # bytes of appended rows per piece (views: no buffer)
+_INF = float("inf")
 stream.reserve()  # the chunk buffer, made now while the heap is in one piece
 # error texts (ei/messages.py)
 _M_NO_ATTRIBUTE = const(0)
@@ -190,17 +191,19 @@ def _rows3(rows, float32, ch, sample=None):
                 p += n
         else:
             left = sample.rows
+            t, f, inf, ninf = type, float, _INF, -_INF  # (locals: read faster than globals)
             for row in rows:
                 if not left:
                     raise ValueError(Msg(_M_MORE_ROWS, sample.rows))
-                # three floats pass in a few operations: their sum is finite (a nan, an inf
-                # or an overflow would make it not); any other row is checked value by value,
-                # and named when it is bad
+                # three finite floats pass in a few comparisons, which make no float (a nan
+                # or an inf is in no range); any other row is checked value by value, and
+                # named when it is bad
                 try:
                     x, y, z = row
                 except (TypeError, ValueError):
                     x = y = z = None  # not three values
-                if not (type(x) is type(y) is type(z) is float and (x + y + z) * 0 == 0):
+                if not (t(x) is t(y) is t(z) is f and ninf < x < inf and ninf < y < inf
+                        and ninf < z < inf):
                     x, y, z = sample.check_row(row, sample.rows - left)
                 left -= 1
                 if p + n > size:
