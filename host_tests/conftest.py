@@ -20,13 +20,17 @@ The f32 runtimes are built by `make runtimes` (`make test` builds them first) in
 an item whose runtime is not built fails saying so. `-k f32-nonet` picks one runtime,
 `-k micropython` every MicroPython one, `-k cpython` pytest's own.
 
-A module's items for one MicroPython runtime run in one process (fw/mprun.py): the first of
-them runs all of the module's selected items for that runtime, in file order, and each item
-then reports its own result and output. If the process dies, the test it was running fails
-with its output and the tests after it fail saying they did not run. A test that checks what
-a first import does says so: `OWN_PROCESS = ("test_name",)` runs it in a process of its own.
+A module's items for one MicroPython runtime run in one process (fw/mprun.py), in a folder
+of its own: the first of them runs all of the module's selected items for that runtime, in
+file order, and each item then reports its own result and output. If the process dies, the
+test it was running fails with its output and the tests after it fail saying they did not
+run. A test that checks what a first import does says so: `OWN_PROCESS = ("test_name",)` runs
+it in a process of its own. `make test` runs pytest on several workers (pytest-xdist), each
+given whole units (below: such a batch, a module's CPython items, a host test module), so
+runs at once share no process and no working folder; a file a test writes in /tmp is named
+by fwtest.scratch(), its process's own. `-n 0` runs all in pytest's own process.
 
-The emulated Pico runs Python about 2.7 times slower than a Pico (README: Tests), so [rp2]
+The emulated Pico runs Python about 2.7 times slower than a Pico (docs/tests.md), so [rp2]
 runs a selection: the tests a module names in `RP2 = ("test_name", ...)` (or RP2 = "all"),
 chosen for what only the real port shows (littlefs, its clock, its heap, bytes on its
 stdin); the others are skipped there, saying so. Each module's batch boots the board once.
@@ -43,10 +47,12 @@ all but f32-nonet and rp2: an nRF52840 has no network, the emulated Pico has no 
 A test knows its runtime from fwtest.RUNTIME (EI_RUNTIME in the unix ports' environment, in
 fwenv.py on the emulated Pico).
 """
+import fnmatch
 import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -144,7 +150,7 @@ def pytest_pycollect_makeitem(collector, name, obj):
     if rp2 != "all" and name not in rp2:
         items[-1].add_marker(pytest.mark.skip(reason=(
             "rp2 runs a selection: %s's RP2 names what runs on the emulated Pico "
-            "(README: Tests)" % collector.path.stem)))
+            "(docs/tests.md)" % collector.path.stem)))
     for runs_on, label, why in restrictions(module, name):
         for item in items:
             if getattr(item, "runtime", "cpython") not in runs_on \
@@ -209,10 +215,17 @@ def run_batch(runtime, module, funcs, heapsize=DEFAULT_HEAPSIZE):
             lines, funcs, runtime, stop, lambda: "the emulated Pico stopped"), HANG_S)
     cmd = [str(RUNTIMES[runtime][0]), "-X", "heapsize=" + heapsize,
            str(FW_TESTS / "mprun.py"), module] + funcs
-    proc = subprocess.Popen(cmd, env=micropython_env(runtime), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace")
-    return parse_marks(_process_lines(proc), funcs, runtime, proc.kill,
-                       lambda: "exit status %d" % proc.wait())
+    # a folder of its own to work in, as a board's filesystem is its own: the files a test
+    # names relatively (the daemon's) are not another batch's, run at once on another worker
+    with tempfile.TemporaryDirectory(prefix="ei-%s-%s-" % (module, runtime)) as cwd:
+        proc = subprocess.Popen(cmd, env=micropython_env(runtime), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, errors="replace", cwd=cwd)
+        try:
+            return parse_marks(_process_lines(proc), funcs, runtime, proc.kill,
+                               lambda: "exit status %d" % proc.wait())
+        finally:
+            proc.kill()  # ended already, unless pytest was interrupted
+            proc.wait()
 
 
 def _process_lines(proc):
@@ -266,6 +279,71 @@ def parse_marks(lines, funcs, runtime, kill, ended):
     return results
 
 
+# --- on several workers (make test: pytest-xdist, -n 2) -------------------------------------
+# Each worker runs whole units: a fw module's batch for one MicroPython runtime (one process,
+# as above), a fw module's CPython items, a host test module (its module-scoped fixtures set
+# up once). The units longest first, so that the workers finish together: the estimates are
+# seconds a unit took on 2 cores (2026-12-07), the first pattern that matches (fnmatch); a
+# unit not named is taken for a short one.
+SLOW_UNITS = {
+    "test_pico_daemon_power": 90, "test_service_bounds": 42, "test_service_studio": 31,
+    "fw:test_queue:rp2": 28, "fw:test_recording:*": 27, "test_pico_power": 27,
+    "test_ei_daemon": 26, "test_service_store": 25, "test_pico_sensors": 23,
+    "test_board_heap": 19, "test_soak": 18, "test_service_recordings": 18, "test_pico_boot": 17,
+    "test_studio_boards": 16, "test_deploy": 15, "test_drain": 14,
+    "fw:test_hostile_input:*": 12, "fw:test_remote:*": 11, "fw:test_timeouts:*": 11,
+    "test_daemon_memory": 11, "test_sampling_accuracy": 11, "test_service_projects": 11,
+    "fw:*:rp2": 3,
+}
+
+
+def _unit(nodeid):
+    """What must run in one worker, from a test's id: "fw:<module>:<runtime>" for a firmware
+    test (its runtime in the id's last brackets), else its module's name."""
+    path, _, name = nodeid.partition("::")
+    folder, _, module = path.rpartition("/")
+    module = module[:-3] if module.endswith(".py") else module
+    if folder.rpartition("/")[2] == "fw" and name.endswith("]"):
+        return "fw:%s:%s" % (module, name[name.rfind("[") + 1:-1])
+    return module
+
+
+def _estimate(unit):
+    return next((s for pattern, s in SLOW_UNITS.items() if fnmatch.fnmatchcase(unit, pattern)), 1)
+
+
+def pytest_collection_modifyitems(config, items):
+    if hasattr(config, "workerinput"):  # a worker's collection: longest units first
+        units = {}
+        for item in items:
+            units.setdefault(_unit(item.nodeid), []).append(item)
+        order = sorted(units, key=lambda u: -_estimate(u))  # stable: file order among equals
+        items[:] = [item for unit in order for item in units[unit]]
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scheduling by scope, a unit (above) for a scope: the units in the order the
+    workers collected them, each to the first worker free."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return _unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the longest-first order
+    return UnitScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def mpy(tmp_path_factory):
+    """The firmware and the memory jobs (tools/bench) compiled to .mpy once a session, as a
+    board runs them: the memory tests' folder for MICROPYPATH."""
+    from tools.bench import harness
+    d = tmp_path_factory.mktemp("mpy")
+    harness.build_mpy(d)
+    return d
+
+
 @pytest.fixture(scope="session", autouse=True)
 def servers(tmp_path_factory):
     """The mock ingestion server, the echo server and the remote-management peer (Studio's
@@ -288,6 +366,9 @@ def servers(tmp_path_factory):
     os.environ["EI_PEER_TLS_PORT"] = str(tls_peer.port)
     os.environ["EI_PEER_CA_PEM"] = certs["ca.pem"]
     os.environ["EI_PEER_WRONG_CA_PEM"] = certs["wrong_ca.pem"]
+    # make deploy's staging folder, the Makefile's STAGE: one of each session's own, so that
+    # two workers deploying at once do not share build/deploy/<board>
+    os.environ["STAGE"] = str(tmp_path_factory.mktemp("deploy-stage"))
     yield {"mock": mock, "echo": echo, "peer": peer, "tls_peer": tls_peer}
     tls_peer.stop()
     peer.stop()

@@ -7,21 +7,13 @@ bytes of body, so it records a request without interpreting it.
 """
 import binascii
 
-from loopback import Listener
+from loopback import Served
 
 
-class EchoServer:
+class EchoServer(Served):
     def __init__(self, host="127.0.0.1", port=0):
-        self._listener = Listener(lambda conn, addr: self._handle(conn), host, port)
-        self.host, self.port = self._listener.host, self._listener.port
+        super().__init__(host, port)
         self.requests = []
-
-    def start(self):
-        self._listener.start()
-        return self
-
-    def stop(self):
-        self._listener.stop()
 
     def _handle(self, conn):
         conn.settimeout(10)

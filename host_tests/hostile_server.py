@@ -37,7 +37,7 @@ import re
 import threading
 import time
 
-from loopback import Listener
+from loopback import Served
 
 PAGE = {"page-1k": 1000, "page-20k": 20000, "page-200k": 200000}
 SLOW_BYTES, SLOW_EVERY_S = 8192, 1.5
@@ -74,19 +74,11 @@ def _parts(body, ctype):
     return out
 
 
-class HostileServer:
+class HostileServer(Served):
     def __init__(self, host="127.0.0.1", port=0):
-        self._listener = Listener(lambda conn, addr: self._handle(conn), host, port)
-        self.host, self.port = self._listener.host, self._listener.port
+        super().__init__(host, port)
         self._lock = threading.Lock()
         self._tokens = {}  # token: {"requests": [...], "stored": {sha: name}}
-
-    def start(self):
-        self._listener.start()
-        return self
-
-    def stop(self):
-        self._listener.stop()
 
     def _handle(self, conn):
         conn.settimeout(_IO_TIMEOUT_S)

@@ -42,3 +42,19 @@ class Listener:
                 self.handler(conn, addr)
             except self.quiet:
                 pass
+
+
+class Served:
+    """A server whose _handle(conn) serves each connection on a Listener of its own:
+    host and port once made, start() returns self, stop() closes the listening socket."""
+
+    def __init__(self, host="127.0.0.1", port=0):
+        self._listener = Listener(lambda conn, addr: self._handle(conn), host, port)
+        self.host, self.port = self._listener.host, self._listener.port
+
+    def start(self):
+        self._listener.start()
+        return self
+
+    def stop(self):
+        self._listener.stop()

@@ -19,18 +19,11 @@ import pytest
 
 from at_driver import parse_response, signature_valid
 from conftest import RUNTIMES
-from tools.bench import daemon_heap, harness
+from tools.bench import daemon_heap
 
 HEAP_KB = 49
 ISSUE_KB = 40  # issue 16's bound for the daemon
 F32 = RUNTIMES["f32"][0]
-
-
-@pytest.fixture(scope="module")
-def mpy(tmp_path_factory):
-    d = tmp_path_factory.mktemp("daemon-mpy")
-    harness.build_mpy(d)
-    return d
 
 
 def test_a_10_s_sample_is_served_read_back_and_unlinked_within_the_heap_bound(mpy, tmp_path):

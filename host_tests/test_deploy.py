@@ -196,15 +196,42 @@ def test_a_config_error_is_named_at_start_up_on_the_board(deployed, tmp_path):
     bad = tmp_path / "config.json"
     bad.write_text(json.dumps({"board": "unix", "host": "127.0.0.1"}))
     board.mpremote("fs", "cp", str(bad), ":config.json")  # past make deploy's own check
+    board.mpremote("fs", "cp", str(ROOT / "boards" / "esp32" / "main.py"), ":boot_main.py")
     try:
-        # what the real boards' main.py runs at boot (the unix board's main.py is make run's job)
-        boot = (ROOT / "boards" / "esp32" / "main.py").read_text()
-        out = repl(board, boot)
+        # what the real boards' main.py runs at boot (the unix board's main.py is make run's
+        # job), run as a reset runs it: ei.boot() then serves the daemon to repair the config
+        # until Ctrl-C gives the REPL back
+        out = at_reset(board, "boot_main.py")
         assert "ei: not ready: ConfigError: config.json is missing the key 'api_key'" in out
+        assert "ERR: the config file does not load: config.json is missing the key" in out
         out = board.mpremote("exec", "import ei; ei.collect('x')", check=False)
         assert "missing the key 'api_key'" in out.stdout + out.stderr
     finally:
         board.mpremote("fs", "cp", str(cfg), ":config.json")
+        board.mpremote("rm", ":boot_main.py")
+
+
+def at_reset(board, main, timeout=20):
+    """Run the board's file `main` as a reset runs it, on its serial port, until it prompts
+    (the daemon's "> ", or the REPL's); Ctrl-C then ends what it started. What it printed."""
+    port = serial.Serial(board.port, 115200, timeout=0.05)
+    try:
+        port.write(b"\r\x03\x03\x02")
+        time.sleep(0.3)
+        port.reset_input_buffer()
+        port.write(b"exec(open(%r).read())\r" % main.encode())
+        got = b""
+        end = time.monotonic() + timeout
+        while not got.endswith(b"\r\n> ") and not got.endswith(b">>> "):
+            assert time.monotonic() < end, got
+            got += port.read(4096)
+        port.write(b"\x03")
+        while not got.endswith(b">>> "):
+            assert time.monotonic() < end + 10, got
+            got += port.read(4096)
+        return got.decode()
+    finally:
+        port.close()
 
 
 def test_make_deploy_refuses_a_bad_config_before_touching_the_board(deployed, tmp_path):

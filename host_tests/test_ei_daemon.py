@@ -13,7 +13,7 @@ boot). Any other board whose serial port is a pty is one more entry in BOARDS (a
 manager yielding a Board). The daemon is started at the board's REPL, as a user does. The
 Pico is paced (its idle time follows the wall clock): the daemon's timeouts are wall time, and
 the emulator runs Python at about 0.4 of a Pico's speed, so each answer comes later than a
-Pico's would, within them (README: Tests has the figures).
+Pico's would, within them (docs/boards.md has the figures).
 
 Also here: host_tests/at_driver.py's parse_response cuts answers exactly as the daemon's own
 parseSerialResponse does, checked against it by running it.

@@ -23,13 +23,6 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def mpy(tmp_path_factory):
-    d = tmp_path_factory.mktemp("mpy")
-    harness.build_mpy(d)
-    return d
-
-
-@pytest.fixture(scope="module")
 def hostile():
     server = HostileServer().start()
     yield server

@@ -6,7 +6,7 @@ After each kill the queue is opened from CPython, with the board's own ei.queue 
 is moved aside, and it holds every entry put() returned, plus at most the one being written
 (a put that had finished its rename but not yet returned). A SIGKILL ends the process at any
 instruction; what it cannot show is a power cut's effect on the file system itself, which the
-queue leaves to an atomic rename (LittleFS's is; see README).
+queue leaves to an atomic rename (LittleFS's is; see docs/reliability.md).
 """
 import os
 import pathlib

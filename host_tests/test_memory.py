@@ -41,13 +41,6 @@ def row(i):
 
 
 @pytest.fixture(scope="module")
-def mpy(tmp_path_factory):
-    d = tmp_path_factory.mktemp("mpy")
-    harness.build_mpy(d)
-    return d
-
-
-@pytest.fixture(scope="module")
 def jobs(tmp_path_factory):
     """The jobs alone, for the runtime that has ei frozen in."""
     d = tmp_path_factory.mktemp("jobs")

@@ -42,7 +42,7 @@ def test_import_ei_costs_little_of_the_picos_heap(form):
                      "frozen": "frozen"}[form], where
     assert before > 200000, before  # the RPI_PICO firmware leaves ~236 KB to Python
     # `import ei` loads the errors only (test_package.py); what it keeps of the heap, in
-    # bytes (README: Streaming, memory and benchmarks has the figures)
+    # bytes (docs/boards.md has the figures)
     # (measured 2026-12-07: 3.5 to 3.8 KB from .mpy or .py, 2.0 KB frozen)
     assert before - after < {"mpy": 4500, "py": 4500, "frozen": 2500}[form], (form, before,
                                                                                after)

@@ -1,9 +1,10 @@
 """A daemon command cut by a reset, on the emulated Pico: boards/rp2_pico with the daemon at
 boot is sent what edge-impulse-daemon sends for a Studio sample (AT+SAMPLESETTINGS and
 AT+UPLOADSETTINGS, each a config.json write, then AT+SAMPLESTART: a capture file, then the
-signed sample file), the chip is stopped at chosen instructions through them, and the board
-boots again from its flash as the cut left it. It must boot (ei.setup() loads config.json),
-its daemon answer, the config hold the settings of before or after each command, whole, and
+signed sample file), the chip is stopped at chosen instructions through them (each counted
+from a flash write, which every run reaches, not from power-on), and the board boots again
+from its flash as the cut left it. It must boot (ei.setup() loads config.json), its daemon
+answer, the config hold the settings of before or after each command, whole, and
 nothing half-written be taken for a sample: AT+READFILE gives a whole signed sample or none.
 
 The commands are typed ahead, before the board's USB serial port opens: the board reads them
@@ -54,31 +55,37 @@ def test_a_daemon_command_cut_by_a_reset_leaves_a_board_that_boots_and_no_half_s
     files = board_files("rp2_pico", {"daemon": True}, go=True)
     old = json.loads(files["config.json"])
     image = Pico(files=files).flash
-    with booted(flash=image, chips=[chip()], trace_flash=True) as pico:
+    # the trace run types ahead as the cut runs do, so that the board reads the same bytes at
+    # the same instruction in every run
+    with Pico(flash=image, chips=[chip()], trace_flash=True) as pico:
         pico.write(COMMANDS)
         pico.read_until(b"Not uploading file", 120)
         pico.read_until(b"OK\r\n> ", 60, pico.output.find(b"Not uploading file"))
     ops = pico.flash_ops
     assert len(ops) > 12, ops
-    # cuts: in AT+SAMPLESETTINGS before its first write, after every third flash write
-    # (half-way to the next: about 25 writes, two config saves, a capture and the sample
-    # file), and after the last
-    cuts = [int(ops[0]["instructions"] * 0.95)]
-    cuts += [(ops[i]["instructions"] + ops[i + 1]["instructions"]) // 2
+    # cuts, each (flash writes done, instructions after the last of them): a point every run
+    # reaches, wherever the host's bytes came in. In AT+SAMPLESETTINGS before its first write,
+    # after every third flash write (half-way to the next: about 25 writes, two config saves,
+    # a capture and the sample file), and after the last
+    cuts = [(0, int(ops[0]["instructions"] * 0.95))]
+    cuts += [(i + 1, (ops[i + 1]["instructions"] - ops[i]["instructions"]) // 2)
              for i in range(0, len(ops) - 1, 3)]
-    cuts.append(ops[-1]["instructions"] + 10000)
+    cuts.append((len(ops), 10000))
     seen = set()
-    for cut in cuts:
-        with Pico(flash=image, chips=[chip()], cut_at=cut) as cutting:
+    for writes, cut in cuts:
+        with Pico(flash=image, chips=[chip()], cut_at=cut, cut_after_writes=writes) as cutting:
             cutting.write(COMMANDS)
             end = cutting.wait_stopped()
-        assert end["reason"] == "cut" and end["instructions"] == cut, end
+        done = end.get("flash", {})
+        assert end["reason"] == "cut" and done.get("erases", 0) + done.get("programs", 0) \
+            == writes, (writes, cut, end)
         with booted(flash=cutting.flash, chips=[chip()]) as pico:
             pico.write(b"g")
             config, sample = daemon_answers(pico, ["AT+CONFIG?",
                                                    "AT+READFILE=daemon/" + LABEL])
             booting = pico.text()
-        where = "cut at %d of %s" % (cut, [o["instructions"] for o in ops])
+        where = "cut %d instructions after flash write %d of %s" % (
+            cut, writes, [o["instructions"] for o in ops])
         # main.py's ei.setup() checked config.json whole, then the daemon started
         assert "ei: ready" in booting and "Traceback" not in booting, (where, booting)
         c = parse_config(config)

@@ -4,7 +4,7 @@ board boots again from its flash as the cut left it.
 
 Each run boots main.py, which does the work at boot as a deployed board does (so that the
 instructions up to a cut are the same in every run), unless GP15 is held high: then it runs
-the check (the board's own Queue and open_capture read what the cut left).
+the check (the board's own Queue and Sample.from_capture read what the cut left).
 """
 import re
 
@@ -21,19 +21,20 @@ for i in range(2):
 print('DONE')
 """
 CHECK = """from ei.queue import Queue
-from ei.capture import CaptureError, open_capture
+from ei.acquisition import Sample
+from ei.capture import CaptureError
 q = Queue('queue')
 for e in q:
     print('ENTRY', e['name'], e['bytes'])
 for name, why in q.aside:
     print('ASIDE', name, why)
 try:
-    s = open_capture('capture.eic')
+    s = Sample.from_capture('capture.eic')
     print('CAPTURE finished', len(s))
 except CaptureError as e:
     print('CAPTURE refused', e)
     try:
-        print('CAPTURE partial', len(open_capture('capture.eic', partial=True)))
+        print('CAPTURE partial', len(Sample.from_capture('capture.eic', partial=True)))
     except CaptureError as e:
         print('CAPTURE nothing', e)
 """

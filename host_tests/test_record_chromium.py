@@ -44,6 +44,14 @@ def browser():
         yield driver
 
 
+# The recording's progress, read in one script: the panel is redrawn as the recording goes
+# on, so an element found before could be stale by the time it is read.
+PROGRESS = ("const p = document.getElementById('record-progress');"
+            "if (!p) return {state: null, text: '', done: []};"
+            "return {state: p.dataset.state || null, text: p.innerText,"
+            " done: [...p.querySelectorAll('.step.done')].map(s => s.innerText)}")
+
+
 def test_the_board_shows_in_devices_and_a_recording_is_plotted(service, board, browser):
     url = "http://%s:%d/" % (service.host, service.port)
     open_project(browser, url, API_KEY)
@@ -65,27 +73,29 @@ def test_the_board_shows_in_devices_and_a_recording_is_plotted(service, board, b
     length.send_keys("2000")
     browser.find_element("id", "record-start").click()
 
-    progress = browser.find_element("id", "record-progress")
     seen = []
 
     def finished(d):
-        state = progress.get_attribute("data-state")
+        state = d.execute_script(PROGRESS)["state"]
         if state and (not seen or seen[-1] != state):
             seen.append(state)
         return state in ("finished", "failed", "refused")
     wait(browser, finished, timeout=40)
-    assert progress.get_attribute("data-state") == "finished", progress.text
+    progress = browser.execute_script(PROGRESS)
+    assert progress["state"] == "finished", progress["text"]
     assert len(seen) > 1  # the progress showed before the end (sampleStarted during the 2 s)
-    assert [s.text for s in progress.find_elements("css selector", ".step.done")] == [
+    assert progress["done"] == [
         "requested", "acknowledged", "sampling", "processing", "uploading", "finished"]
 
-    svg = wait(browser, lambda d: d.find_elements("css selector", "#plot svg"), timeout=15)[0]
-    assert svg.get_attribute("data-rows") == "200" and svg.get_attribute("data-axes") == "3"
-    name = browser.find_element("id", "detail-name").text
+    plot = wait(browser, lambda d: d.execute_script(
+        "const s = document.querySelector('#plot svg');"
+        "return s ? [s.dataset.rows, s.dataset.axes] : null"), timeout=15)
+    assert plot == ["200", "3"], plot
+    name, info = browser.execute_script(
+        "return ['detail-name', 'detail-info'].map(i => document.getElementById(i).innerText)")
     assert name.startswith("wave.")
-    info = browser.find_element("id", "detail-info").text
     assert "training" in info and "label wave" in info and "signed: yes, valid" in info
-    assert "stored as " + name in progress.text
+    assert "stored as " + name in progress["text"]
 
     shot = os.environ.get("RECORD_SCREENSHOT")
     if shot:
@@ -98,9 +108,9 @@ def test_a_refused_request_says_why_in_the_form(service, board, browser):
     label.clear()
     label.send_keys("   ")  # the form takes it; the service does not (trimmed, it is empty)
     browser.find_element("id", "record-start").click()
-    progress = browser.find_element("id", "record-progress")
-    wait(browser, lambda d: progress.get_attribute("data-state") == "refused")
-    assert "400" in progress.text and "label" in progress.text
+    wait(browser, lambda d: d.execute_script(PROGRESS)["state"] == "refused")
+    text = browser.execute_script(PROGRESS)["text"]
+    assert "400" in text and "label" in text
 
 
 def test_a_board_that_goes_away_is_shown_disconnected(service, board, browser):
@@ -111,5 +121,5 @@ def test_a_board_that_goes_away_is_shown_disconnected(service, board, browser):
               "return r && r.dataset.state === 'disconnected' ? r.textContent : null" % DEVICE)
     text = wait(browser, lambda d: d.execute_script(script), timeout=20)
     assert "disconnected since" in text
-    assert not [o for o in browser.find_elements("css selector", "#record-device option")
-                if o.get_attribute("value") == DEVICE]
+    assert DEVICE not in browser.execute_script(
+        "return [...document.querySelectorAll('#record-device option')].map(o => o.value)")

@@ -29,9 +29,9 @@ ZEROS = "0" * 64
 JOB = r"""
 import sys
 import ei
+from fwtest import AXES, echo_whole
 KEY = "ei_6040df080906d06f090e05013b7090580b707a0b050eb04d00350504070a2040"
 HMAC_KEY, ECHO, MOCK, TMP = globals().get("ARGS") or sys.argv[-4:]
-AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
 N = 90
 
 def row(i):
@@ -46,18 +46,6 @@ class Sensor:
 
 cap = TMP + "/ei-signed-%s.cbor" % sys.implementation.name
 ei.sample(Sensor(), 0.2, N, device_type="SIGNED", path=cap)
-
-def echo_whole(c):
-    # the echo is longer than the text a client keeps (wire.KEEP): gather all of it as it
-    # passes, through the sink every answer's body goes through
-    post = c.post
-
-    def whole(req, body, sink=None):
-        got = bytearray()
-        status, _ = post(req, body, lambda buf, keep, a, b: got.extend(buf[a:b]))
-        return status, bytes(got).decode()
-    c.post = whole
-    return c
 
 def sample(source):
     if source == "list":

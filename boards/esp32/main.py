@@ -1,31 +1,7 @@
-# Runs at boot; then the REPL is yours:  import ei; ei.collect("idle", seconds=2)
-# ei.setup() checks config.json, opens the sensor and brings the network up now, so that a
-# mistake shows at start-up rather than at the first capture. Errors are printed, not raised:
-# the REPL (and mpremote) must still start to let you fix them.
-# With "remote_mgmt": true in config.json, the board then serves Edge Impulse Studio (remote
-# management), or with "daemon": true edge-impulse-daemon's AT commands on this serial port
-# (README: From Edge Impulse Studio), until Ctrl-C gives the REPL back. With "record_label"
-# in config.json it records without a break instead, in windows of "record_window_ms".
+# The ESP32 at reset: ei.boot() checks config.json, opens the MPU6050 and joins the Wi-Fi
+# network, then serves Edge Impulse Studio ("remote_mgmt": true), edge-impulse-daemon
+# ("daemon": true) or records ("record_label"), as config.json says, until Ctrl-C gives the
+# REPL back:  import ei; ei.collect("idle", seconds=2)  (docs/boards.md)
 import ei
 
-cfg = {}
-try:
-    cfg = ei.setup()[1]
-    print('ei: ready: ei.collect("idle", seconds=2), ei.remote() or ei.daemon()')
-except Exception as e:
-    print("ei: not ready: %s: %s" % (type(e).__name__, e))
-    # what config.json holds that is right: with "daemon" there, the daemon still starts,
-    # says why the file does not load, and edge-impulse-daemon can repair it
-    from ei.collector import config_as_read
-    cfg = config_as_read()
-if cfg.get("remote_mgmt"):
-    try:
-        ei.remote()
-    except KeyboardInterrupt:
-        print("ei: remote management stopped; ei.remote() starts it again")
-    except Exception as e:
-        print("ei: remote management stopped: %s: %s" % (type(e).__name__, e))
-elif cfg.get("daemon"):
-    ei.daemon()  # until Ctrl-C
-elif cfg.get("record_label"):
-    ei.collect()  # the config's recording, until Ctrl-C (README: Continuous recording)
+ei.boot()

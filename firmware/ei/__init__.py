@@ -19,12 +19,14 @@ def __getattr__(name):
         "sample": "sampler",
         "record": "recording",    # continuous: windows sent while the next is read
         "Queue": "queue",
-        "collect": "collector",   # the REPL's one call
+        "collect": "collecting",  # the REPL's one call
         "setup": "collector",
         "use": "collector",
+        "boot": "startup",        # a board's main.py: the config's job at power-on
         "forward": "forwarder",   # Edge Impulse's data forwarder protocol
-        # Driven from Edge Impulse Studio. The modules are not named remote and daemon: importing
-        # a submodule sets the package's attribute of its name, and would hide these functions.
+        # Driven from Edge Impulse Studio. The modules are not named boot, remote and daemon:
+        # importing a submodule sets the package's attribute of its name, and would hide these
+        # functions.
         "Remote": "remote_mgmt",  # remote management over WebSocket, as the Wi-Fi dev kits
         "remote": "remote_mgmt",
         "daemon": "at_server",    # edge-impulse-daemon's serial AT protocol, on the REPL's port

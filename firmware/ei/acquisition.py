@@ -23,6 +23,7 @@ _M_NO_APPEND = const(55)
 _M_NOT_ROW = const(56)
 _M_ROW_WIDTH = const(57)
 _M_READ = const(58)
+_M_DESCRIPTION_WHY = const(87)  # ei/capture.py's text: a capture's description
 
 _INF = float("inf")
 _NINF = -_INF  # made once: -_INF in check_number would make a float a value
@@ -121,8 +122,13 @@ class Sample:
         stream from the file each time they are read. A file that is not a capture, or one
         truncated or left unfinished, raises ei.capture.CaptureError naming the path and the
         problem; partial=True takes the whole rows of an unfinished one."""
-        from ei.capture import open_capture  # imported when used: saves RAM at import
-        return open_capture(path, partial)
+        from ei.capture import CaptureError, read_capture  # when used: saves RAM at import
+        src, name, kind, interval_ms, sensors = read_capture(path, partial)
+        try:
+            return Sample(device_name=name, device_type=kind, interval_ms=interval_ms,
+                          sensors=sensors, values=src)
+        except (ValueError, TypeError) as e:
+            raise CaptureError(Msg(_M_DESCRIPTION_WHY, path, e))
 
     @property
     def reusable(self):

@@ -58,9 +58,9 @@ def samplestart(d, args):
     sleep_ms(d.start_delay_ms)
     L("Sampling...")
     d.flush()
-    capture = collector._path(cfg, "capture_path", "capture.eic")
+    capture = collector.file_path(cfg, "capture_path", "capture.eic")
     _remove(file)  # a failure below leaves no older sample under this name
-    keep = list(sys.modules) if d._keep is not None else None
+    keep = list(sys.modules) if d.kept is not None else None
     try:
         n = _sample(src, interval, rows, b, cfg, capture)
         L("Done sampling, total samples collected: %d" % n)
@@ -109,21 +109,21 @@ def _sample(src, interval, rows, b, cfg, capture):
 def _encode(capture, file, key):
     """The capture file's sample, as the signed CBOR file `file`."""
     from ei import encoder
-    from ei.capture import open_capture
+    from ei.acquisition import Sample
     from ei.compat import unix_time
     # signed as an upload would be (iat once the clock is set), in the board's float size
     # as uploads are (a single-precision board loses nothing); no client: a board without a
     # network has no socket module
     enc = encoder.Encoding("cbor", FLOAT32, key, unix_time() if key else None)
     with open(file, "wb") as f:
-        encoder.write(open_capture(capture), enc, f.write)
+        encoder.write(Sample.from_capture(capture), enc, f.write)
 
 
 def _room(need):
     """Refused when the flash has not `need` bytes free (and some to spare)."""
     import os
     try:
-        st = os.statvfs(collector._home or ".")
+        st = os.statvfs(collector.home or ".")
     except (OSError, AttributeError):
         return  # a filesystem that cannot say: the write will
     free = st[1] * st[4]  # f_frsize * f_bavail

@@ -72,7 +72,7 @@ class Daemon:
         self.read_back = read_back
         self._line = bytearray(_LINE)  # the command being typed
         self._cr = False               # the last byte was CR: a LF after it ends nothing
-        self._keep = None              # the modules kept between commands (MicroPython)
+        self.kept = None               # the modules kept between commands (MicroPython)
         self._loaded = None            # the commands' module loaded beside them
         self.last_file = None          # the last sample's file (AT+READBUFFER reads it)
 
@@ -135,8 +135,8 @@ class Daemon:
         except Exception as e:
             self.line("ERR: %s: %s" % (type(e).__name__, e))
         if MICROPYTHON:
-            self._keep = [m for m in sys.modules if m not in _NOT_KEPT]
-            forget(self._keep)
+            self.kept = [m for m in sys.modules if m not in _NOT_KEPT]
+            forget(self.kept)
         self.write(b"> ")
         self.flush()
         try:
@@ -169,8 +169,8 @@ class Daemon:
         modules forgotten first if they were another's: what a sample loads (the sampler,
         the encoder) leaves before the files' commands come, and the settings' before the
         sample."""
-        if self._keep is not None and module != self._loaded:
-            forget(self._keep)
+        if self.kept is not None and module != self._loaded:
+            forget(self.kept)
         self._loaded = module
         if module is not None:
             return __import__("ei.at_" + module, None, None, (function,))
@@ -272,7 +272,7 @@ def self_uploads():
     samples itself, and the daemon steps aside."""
     b, cfg = collector.board(True)
     return bool(cfg.get("remote_mgmt") and getattr(b, "NETWORK", None) is not None
-                and collector._network)
+                and collector.network_up)
 
 
 def host(cfg):
@@ -284,7 +284,7 @@ def host(cfg):
 
 
 def sample_folder():
-    return collector._home + "/" + FOLDER if collector._home else FOLDER
+    return collector.home + "/" + FOLDER if collector.home else FOLDER
 
 
 def board_call(b, name):

@@ -124,7 +124,7 @@ def config(d, args):
         hz = "%.2fHz" % (1000 / least)
     except Exception:  # no sensor: said at the daemon's start, and by AT+SAMPLESTART
         least, hz = b.INTERVAL_MS, ""
-    wifi = getattr(b, "NETWORK", None) == "wifi" and collector._network
+    wifi = getattr(b, "NETWORK", None) == "wifi" and collector.network_up
     name = cfg.get("device_name") or board_call(b, "device_name")
     L = d.line
     L("===== Device info =====")

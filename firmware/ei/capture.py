@@ -44,7 +44,6 @@ _M_UNFINISHED = const(83)
 _M_TRUNCATED = const(84)
 _M_AFTER_LAST = const(85)
 _M_NO_ROWS_IN = const(86)
-_M_DESCRIPTION_WHY = const(87)
 
 
 class CaptureError(ValueError):
@@ -119,9 +118,10 @@ def copy_rows(f, left, ch):
         f.close()
 
 
-def open_capture(path, partial=False):
-    """The Sample in the capture file at `path` (see Sample.from_capture)."""
-    from ei.acquisition import Sample
+def read_capture(path, partial=False):
+    """(rows, device_name, device_type, interval_ms, sensors) of the capture file at `path`:
+    its rows as a Capture, the values source of the Sample that Sample.from_capture makes of
+    them, and its description."""
     try:
         f = open(path, "rb")
     except OSError as e:
@@ -161,9 +161,5 @@ def open_capture(path, partial=False):
         raise CaptureError(Msg(_M_AFTER_LAST, path, size - offset - rows * row_len))
     if not rows:
         raise CaptureError(Msg(_M_NO_ROWS_IN, path))
-    src = Capture(path, len(sensors), float32, offset, rows)
-    try:
-        return Sample(device_name=device_name, device_type=device_type,
-                      interval_ms=interval_ms, sensors=sensors, values=src)
-    except (ValueError, TypeError) as e:
-        raise CaptureError(Msg(_M_DESCRIPTION_WHY, path, e))
+    return (Capture(path, len(sensors), float32, offset, rows), device_name, device_type,
+            interval_ms, sensors)

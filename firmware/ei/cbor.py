@@ -88,10 +88,3 @@ def dump(obj, write):
             dump(obj[k], write)
     else:
         raise TypeError("cannot encode %s as CBOR" % type(obj).__name__)
-
-
-def dumps(obj):
-    """The CBOR encoding of obj as one bytes object (dump() into a growing buffer)."""
-    buf = bytearray()
-    dump(obj, buf.extend)
-    return bytes(buf)

@@ -1,4 +1,5 @@
-# collect(): the REPL's one call (ei.collect, ei/collector.py, loads it when called).
+# collect(): the REPL's one call (ei.collect), in a module of its own: ei.daemon() and
+# ei.remote(), which use ei/collector.py's board and config, do not hold its code.
 # Samples the board's sensor with progress on one line, then uploads the sample to the
 # ingestion service and prints the stored name, or queues it on flash (queue=True, and
 # always on a board with no network); with window_s, a recording (ei/recording.py) of the
@@ -20,7 +21,8 @@ _M_CAPTURE_STOPPED = const(178)
 _M_WINDOWS_CBOR = const(179)
 _M_WINDOW_S = const(180)
 
-def collect(label, seconds, category, interval_ms, fmt, queue, window_s):
+def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="cbor",
+            queue=None, window_s=None):
     """Sample `seconds` of the board's sensor and upload it to `category` with `label`;
     returns the stored name. queue=True (the default on a board with no network, or with
     "queue": true in config.json) puts it in the offline queue instead and returns the
@@ -50,7 +52,7 @@ def collect(label, seconds, category, interval_ms, fmt, queue, window_s):
         raise ValueError(Msg(_M_SHORT_SECONDS, seconds, interval))
     if not queue:
         collector.network()  # before sampling: a network that cannot come up costs no capture
-    path = collector._path(cfg, "capture_path", "capture.eic")
+    path = collector.file_path(cfg, "capture_path", "capture.eic")
     _remove(path)  # what is read back after a failure is this capture's, never an older one
     from ei.sampler import sample
     try:
@@ -82,10 +84,11 @@ def _progress(i, n):
 def _stopped(e, path, rows, queue, category, label):
     """The CaptureStopped for error e, after queuing what the capture file kept."""
     from ei import collector
-    from ei.capture import CaptureError, open_capture
+    from ei.acquisition import Sample
+    from ei.capture import CaptureError
     sys.stdout.write("\n")
     try:
-        kept = open_capture(path, partial=True)
+        kept = Sample.from_capture(path, partial=True)
     except CaptureError:  # no whole row was written, or the file could not be made
         kept = None
     if kept is None:

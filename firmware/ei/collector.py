@@ -7,10 +7,10 @@ from ei.errors import Msg
 
 _board = None    # (board module, config dict)
 _sensor = None
-_network = False
+network_up = False  # network() brought the board's network up (the daemon reads it)
 _client = None
 _queue = None
-_home = ""       # the config file's folder: the capture file and the queue go beside it
+home = ""        # the config file's folder: the capture file, the queue and daemon/ go beside it
 _config_path = None  # where save_config() writes (None: the config lives in RAM only)
 _broken = None   # why the config file did not load, while ei.daemon() serves what it could read
 _bad_kept = False  # that file is kept as <file>.bad, before the first write repairs it
@@ -24,16 +24,16 @@ def use(board, cfg, path=None, broken=None):
     file save_config() writes (None: changes stay in RAM). broken: why the file at path did
     not load, when cfg is what could be read of it (board() then raises that, and only
     ei.daemon() serves it, to repair it)."""
-    global _board, _sensor, _network, _client, _queue, _home, _config_path, _broken, _bad_kept
+    global _board, _sensor, network_up, _client, _queue, home, _config_path, _broken, _bad_kept
     from ei import config
-    _home = path.rpartition("/")[0] if path else ""
+    home = path.rpartition("/")[0] if path else ""
     _config_path = path
     name = getattr(board, "NAME", None)
     _board = (board, config.check(cfg, "config", name, partial=broken is not None))
     _broken = broken
     _bad_kept = False
     _sensor = _client = _queue = None
-    _network = False
+    network_up = False
 
 
 def save_config():
@@ -101,21 +101,12 @@ def broken():
     return _broken
 
 
-def config_as_read():
-    """For a board's main.py once setup() failed: the config if it loads, else what could be
-    read of it (so that "daemon": true still starts ei.daemon(), which can repair it), else
-    {} (no board.py)."""
-    try:
-        return board(True)[1]
-    except Exception:
-        return {}
-
-
-def _path(cfg, key, default):
-    """cfg[key], or `default` beside the config file."""
+def file_path(cfg, key, default):
+    """cfg[key], or `default` beside the config file (the board's files: the capture, the
+    queue)."""
     if key in cfg:
         return cfg[key]
-    return _home + "/" + default if _home else default
+    return home + "/" + default if home else default
 
 
 def sensor():
@@ -130,13 +121,13 @@ def sensor():
 
 def network():
     """Bring the board's network up, once; a board without one (NETWORK = None) has none."""
-    global _network
+    global network_up
     b, cfg = board()
     if getattr(b, "NETWORK", None) is None:
         raise OSError(Msg(_M_NO_NETWORK_QUEUE, getattr(b, "NAME", "this")))
-    if not _network:
+    if not network_up:
         b.setup(cfg)
-        _network = True
+        network_up = True
 
 
 def setup():
@@ -165,23 +156,8 @@ def offline_queue():
         from ei.queue import Queue
         cfg = board()[1]
         # entries are signed as they are queued, so the host that drains them needs no HMAC key
-        _queue = Queue(_path(cfg, "queue_path", "queue"), hmac_key=cfg.get("hmac_key"))
+        _queue = Queue(file_path(cfg, "queue_path", "queue"), hmac_key=cfg.get("hmac_key"))
     return _queue
-
-
-def collect(label=None, seconds=2, category="training", interval_ms=None, fmt="cbor",
-            queue=None, window_s=None):
-    """Sample `seconds` of the board's sensor and upload it to `category` with `label`;
-    returns the stored name. queue=True (the default on a board with no network, or with
-    "queue": true in config.json) puts it in the offline queue instead and returns the
-    entry's name. Rows go to a capture file on flash as they are read (config
-    "capture_path", default capture.eic), so a capture that stops keeps them: it raises
-    CaptureStopped, with the rows read queued when queuing, and never uploaded.
-    window_s: a recording instead (ei.recording.record); no label: the config's one.
-    Its code is ei/collecting.py's, loaded when called: ei.daemon() and ei.remote(), which
-    use this module's board and config, do not hold it."""
-    from ei.collecting import collect
-    return collect(label, seconds, category, interval_ms, fmt, queue, window_s)
 
 
 def __getattr__(name):

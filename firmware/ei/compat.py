@@ -74,18 +74,16 @@ if MICROPYTHON:
         import socket
         return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
 
-    def wrap_tls(sock, server_hostname, cadata=None):
-        """Wrap a connected socket in TLS. With cadata (DER bytes or PEM text of a CA), the
-        server's certificate and hostname are verified; without it they are not."""
+    def wrap_tls(sock, server_hostname, ders=None):
+        """Wrap a connected socket in TLS. With ders (a list of DER certificates: the CAs,
+        ei/pem.py), the server's certificate and hostname are verified; without, they are not."""
         import tls
         ctx = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
-        if cadata is None:
+        if ders is None:
             ctx.verify_mode = tls.CERT_NONE
         else:
             ctx.verify_mode = tls.CERT_REQUIRED
-            # The port's mbedtls takes DER only, one certificate a call, positionally.
-            from ei.pem import ders  # loaded only to verify: plain HTTP never needs it
-            for der in ders(cadata):
+            for der in ders:  # the port's mbedtls takes DER only, one a call, positionally
                 ctx.load_verify_locations(der)
         return ctx.wrap_socket(sock, server_hostname=server_hostname)
 

@@ -101,16 +101,15 @@ def getaddrinfo(host, port, timeout):
     return out[0]
 
 
-def wrap_tls(sock, server_hostname, cadata=None):
-    """Wrap a connected socket in TLS. With cadata (DER bytes or PEM text of a CA), the
-    server's certificate and hostname are verified; without it they are not."""
+def wrap_tls(sock, server_hostname, ders=None):
+    """Wrap a connected socket in TLS. With ders (a list of DER certificates: the CAs,
+    ei/pem.py), the server's certificate and hostname are verified; without, they are not."""
     import ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if cadata is None:
+    if ders is None:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     else:
-        if isinstance(cadata, (bytes, bytearray)) and cadata[:5] == b"-----":
-            cadata = cadata.decode()
-        ctx.load_verify_locations(cadata=cadata)
+        for der in ders:
+            ctx.load_verify_locations(cadata=bytes(der))
     return ctx.wrap_socket(sock, server_hostname=server_hostname)

@@ -38,7 +38,7 @@ KEYS = {
     "capture_path": ((str,), False),   # where ei.collect() writes rows as it reads them
     "record_label": ((str,), False),   # main.py records at boot with this label, until Ctrl-C
     "record_window_ms": ((int,), False),  # its windows (default 2000; ei.record)
-    # Edge Impulse Studio (README: From Edge Impulse Studio)
+    # Edge Impulse Studio (docs/studio.md)
     "remote_mgmt": ((bool,), False),   # main.py starts ei.remote() at boot, after the network
     "remote_mgmt_url": ((str,), False),  # default ws://remote-mgmt.edgeimpulse.com
     "device_id": ((str,), False),      # Studio's device id (default: device_name)

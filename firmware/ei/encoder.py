@@ -301,10 +301,10 @@ def body(sample, enc, ch):
 
 
 def __getattr__(name):
-    # chunks(), write() and dumps() (the body pulled in pieces, written to a file, as bytes:
-    # the queue's, a daemon sample's and the tests' ways) are in ei/encoder_pull.py, loaded
-    # when first named (encoder.write): an upload over the socket never keeps their code.
-    if name in ("chunks", "write", "dumps"):
+    # chunks() and write() (the body pulled in pieces, written to a file: the queue's and a
+    # daemon sample's ways) are in ei/encoder_pull.py, loaded when first named
+    # (encoder.write): an upload over the socket never keeps their code.
+    if name in ("chunks", "write"):
         value = getattr(__import__("ei.encoder_pull", None, None, ("_",)), name)
         globals()[name] = value  # found directly next time
         return value

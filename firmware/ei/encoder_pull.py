@@ -1,9 +1,9 @@
 # The encoder's other outputs (ei/encoder.py writes a body into the client's chunk buffer):
 # the body pulled in pieces (chunks), written through a callable such as a file's write
-# (write: the offline queue, a daemon sample on flash), and as bytes (dumps: small samples,
-# tests). Named through ei.encoder (encoder.write), which loads this module when first asked.
+# (write: the offline queue, a daemon sample on flash). Named through ei.encoder
+# (encoder.write), which loads this module when first asked.
 from ei import stream
-from ei.encoder import CHUNK, Encoding, body, room
+from ei.encoder import CHUNK, body, room
 
 
 def chunks(sample, enc, chunk=CHUNK):
@@ -35,11 +35,3 @@ def write(sample, enc, out, chunk=CHUNK):
         # whenever the GC finds it (MicroPython's generators have no finaliser)
         pieces.close()
     return n
-
-
-def dumps(sample, enc=None):
-    """The whole encoded sample as bytes (small samples, tests, the offline queue)."""
-    out = []
-    # Chunks are views of one reused buffer: copy each as it comes.
-    write(sample, enc or Encoding(), lambda b: out.append(bytes(b)))
-    return b"".join(out)

@@ -444,6 +444,6 @@ def record(sensor, interval_ms, window_ms, label=None, windows=None, category="t
     A driver opened with fifo=True is drained in bursts at the chip's rate (interval_ms
     None takes it). A sensor that fails ends the recording with CaptureStopped, after the
     windows read are handed off. While recording, the client's idle hook is the recorder's
-    (README: Continuous recording)."""
+    (docs/recording.md)."""
     return Recorder(sensor, interval_ms, window_ms, label, windows, category, client, queue,
                     progress, ring_ms, device_type, device_name).run()

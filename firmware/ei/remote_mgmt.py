@@ -402,7 +402,7 @@ def remote(count=None):
         raise OSError(Msg(_M_NO_NETWORK, getattr(b, "NAME", "this")))
     collector.network()
     return from_config(b, cfg, collector.client(), collector.sensor(),
-                       collector._path(cfg, "capture_path", "capture.eic")).serve(count)
+                       collector.file_path(cfg, "capture_path", "capture.eic")).serve(count)
 
 
 def from_config(b, cfg, client, sensor, capture_path):

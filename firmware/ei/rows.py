@@ -4,7 +4,7 @@
 # unix port). A row is encoded as it is appended, between a sampler's deadlines, where the
 # time is free; an upload of the same float size then hands these bytes to the socket as they
 # are, with no float made or converted, and takes about as long as one write of the body
-# (README: Streaming, memory and benchmarks). A value costs one byte more than in an array of
+# (docs/api.md: How an upload streams). A value costs one byte more than in an array of
 # floats. Loaded when rows are appended, and by the encoder to pack rows of a width other
 # than three (pack_row): an upload of an accelerometer's list, iterable or capture never
 # loads it.

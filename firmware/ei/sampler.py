@@ -59,8 +59,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
         if w is not None:
             w.close()  # after an error the file stays unfinished, and reading it says so
     if w is not None:
-        from ei.capture import open_capture
-        s = open_capture(path)
+        s = Sample.from_capture(path)
     s.timing = t
     return s
 

@@ -71,6 +71,9 @@ class Connection:
                 log(WARNING, "TLS without a CA certificate (Client(ca=...)): the server's "
                     "identity is not verified")
             try:
+                if cadata is not None:
+                    from ei.pem import ders  # loaded only to verify: plain HTTP never needs it
+                    cadata = ders(cadata)
                 self._sock = wrap_tls(self._raw, host, cadata)
             except (OSError, ValueError) as e:
                 self.close()
@@ -93,8 +96,7 @@ class Connection:
                 if left <= 0:
                     raise OSError(_LATE)
                 if left < self._ms:  # near the deadline: a write may not wait past it
-                    self._settimeout(left / 1000)
-                    self._short = True
+                    self.settimeout(left / 1000, True)
             self._write(b)
         except (OSError, AttributeError) as e:
             if e.args and e.args[0] == _LATE or self._short and is_timeout(e):
@@ -124,7 +126,16 @@ class Connection:
                     raise _fail(_M_READING, self.where, e)
             self.idle(0)
 
-    def _settimeout(self, t):  # (ei/websocket.py sets a connection's timeout with it)
+    def settimeout(self, t, cut=False):
+        """Bound each read and write by t seconds from now on, and no longer by a request's
+        deadline: a connection kept open (ei/websocket.py) bounds its own steps. cut=True
+        (write(), near the deadline): the socket's timeout is cut to t, the deadline kept."""
+        if cut:  # (one method, not two: the class's dictionary stays its size)
+            self._short = True
+        else:
+            self._ms = int(t * 1000)
+            self._end = None
+            self._short = False
         try:
             self._sock.settimeout(t)
         except AttributeError:  # MicroPython's TLS socket: its timeout is the TCP socket's

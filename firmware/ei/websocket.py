@@ -48,16 +48,6 @@ _M_WRONG_ACCEPT = const(124)
 _M_WS_CLOSING = const(125)
 
 
-def _settimeout(conn, t):
-    """Bound each read and write of conn (a transport.Connection) by t seconds, and no
-    longer by its request's deadline: a connection kept open bounds its own steps. Here,
-    not in transport.py: a plain upload never runs it (RAM goes to samples)."""
-    conn._ms = int(t * 1000)
-    conn._end = None
-    conn._short = False
-    conn._settimeout(t)
-
-
 class WebSocketError(TransportError):
     """The server broke the protocol, or the connection is not open."""
 
@@ -166,7 +156,7 @@ class WebSocket:
         left = ticks_diff(self._deadline, ticks_ms())
         if left <= 0:
             raise Timeout(Msg(_M_TIMED_OUT, Msg(_M_READING, self._conn.where)))
-        _settimeout(self._conn, left / 1000)
+        self._conn.settimeout(left / 1000)
         n = self._conn.readinto(self._in)
         if not n:
             raise ConnectionClosed(1006, "the server closed the connection")
@@ -233,7 +223,7 @@ class WebSocket:
     # --- writing -------------------------------------------------------------------------
 
     def _write(self, b):
-        _settimeout(self._conn, self.timeout)
+        self._conn.settimeout(self.timeout)
         self._conn.write(b)
 
     def _frame(self, opcode, data):

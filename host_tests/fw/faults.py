@@ -89,13 +89,11 @@ def proxy_addr():
 
 def proxy_client(**kw):
     """A plain-HTTP Client to the mock server through the fault proxy, with quick retries."""
-    import ei
-    from fwtest import API_KEY
-    host, port = proxy_addr()
+    from fwtest import client
     kw.setdefault("retries", 3)
     kw.setdefault("backoff_ms", 10)
     kw.setdefault("timeout", 2)
-    return ei.Client(kw.pop("api_key", API_KEY), host=host, port=port, tls=False, **kw)
+    return client(proxy_addr(), **kw)
 
 
 def syn_drop_addr():

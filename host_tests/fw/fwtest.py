@@ -47,6 +47,21 @@ def same_floats(a, b):
 RUNTIME = env("EI_RUNTIME", "unix64" if MICROPYTHON else "cpython")
 
 
+def tohex(b):
+    import binascii
+    return binascii.hexlify(b).decode()
+
+
+_OWN = "%s-%s" % (RUNTIME, tohex(os.urandom(4)))  # this process's: its runtime, 8 hex digits
+
+
+def scratch(name):
+    """A path in the temporary folder of this process's own, <TMPDIR>/<name>-<runtime>-<8 hex
+    digits> (the same for the same name): runs at once (two pytest workers, two runtimes, two
+    checkouts on one machine) never share one."""
+    return "%s/%s-%s" % (env("TMPDIR", "/tmp"), name, _OWN)
+
+
 def remove_tree(path):
     """Remove a folder and all it holds (a missing one is fine): os has no rmtree on a board."""
     try:
@@ -82,11 +97,6 @@ def unhex(s):
     return binascii.unhexlify(s)
 
 
-def tohex(b):
-    import binascii
-    return binascii.hexlify(b).decode()
-
-
 def mock_addr():
     """(host, port) of the mock ingestion server that conftest.py started."""
     return env("EI_MOCK_HOST", "127.0.0.1"), int(env("EI_MOCK_PORT"))
@@ -98,6 +108,67 @@ def echo_addr():
 
 
 API_KEY = "ei_6040df080906d06f090e05013b7090580b707a0b050eb04d00350504070a2040"
+AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
+
+
+def client(addr=None, **kw):
+    """A plain-HTTP ei.Client to addr, (host, port) (default: the mock service); kw as
+    ei.Client's, with api_key (default API_KEY) and tls (default False)."""
+    import ei
+    host, port = addr or mock_addr()
+    kw.setdefault("tls", False)
+    return ei.Client(kw.pop("api_key", API_KEY), host=host, port=port, **kw)
+
+
+def sample(rows=3, n=None, device_type="TEST", device_name=None):
+    """A 3-axis sample of appended rows at 10 ms: (i, 0, 9.81), or with n, (n, i, 9.81), which
+    makes each n's bytes its own (the service knows samples by their hash)."""
+    import ei
+    s = ei.Sample(device_name=device_name, device_type=device_type, interval_ms=10, sensors=AXES)
+    for i in range(rows):
+        s.append((i, 0, 9.81) if n is None else (n, i, 9.81))
+    return s
+
+
+def echo_whole(c):
+    """Client c, whose answers' bodies are gathered whole as they pass (the echo server's is
+    longer than the text a client keeps, wire.KEEP), through the sink every body goes through."""
+    post = c.post
+
+    def whole(req, body, sink=None):
+        got = bytearray()
+        status, _ = post(req, body, lambda buf, keep, a, b: got.extend(buf[a:b]))
+        # as post() answers: a caller that gave a sink (/files) gets the text as bytes
+        return status, bytes(got) if sink is not None else bytes(got).decode()
+    c.post = whole
+    return c
+
+
+def encoded(sample, enc=None):
+    """The whole encoded body of a sample as bytes, as ei.encoder.write writes it (a board
+    never holds a body whole: only the tests do)."""
+    from ei import encoder
+    out = []
+    # pieces are views of one reused buffer: each is copied as it comes
+    encoder.write(sample, enc or encoder.Encoding(), lambda b: out.append(bytes(b)))
+    return b"".join(out)
+
+
+def cbor_dumps(obj):
+    """The CBOR of obj as one bytes object (ei.cbor.dump into a growing buffer)."""
+    from ei.cbor import dump
+    buf = bytearray()
+    dump(obj, buf.extend)
+    return bytes(buf)
+
+
+def page_sample():
+    """The Ingestion API page's example sample (vectors/seed_example.json)."""
+    import ei
+    p = seed_example()["sample"]["payload"]
+    return ei.Sample(device_name=p["device_name"], device_type=p["device_type"],
+                     interval_ms=p["interval_ms"],
+                     sensors=[(s["name"], s["units"]) for s in p["sensors"]], values=p["values"])
 
 
 def peer_addr():

@@ -3,7 +3,7 @@
 # port reaches the unix port's tests through the environment, as the mock server's does.
 import json
 
-from fwtest import API_KEY, MICROPYTHON, env, raw_request
+from fwtest import MICROPYTHON, env, raw_request
 
 HOST = "127.0.0.1"
 
@@ -24,11 +24,11 @@ if not MICROPYTHON and env("EI_HOSTILE_PORT") is None:
 
 def client(**kw):
     """A plain-HTTP Client to the hostile server; no retries unless asked for."""
-    import ei
+    from fwtest import client as fw_client
     kw.setdefault("retries", 0)
     kw.setdefault("backoff_ms", 10)
     kw.setdefault("timeout", 5)
-    return ei.Client(API_KEY, host=HOST, port=int(env("EI_HOSTILE_PORT")), tls=False, **kw)
+    return fw_client((HOST, int(env("EI_HOSTILE_PORT"))), **kw)
 
 
 def token():

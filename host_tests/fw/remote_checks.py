@@ -1,7 +1,7 @@
 # What the remote management tests (test_remote.py, test_hostile_input.py) share: a Remote for
 # one of the peer's scripts, a sample request, and the peer's log once it has noted the
 # samples. Not a test module.
-from fwtest import API_KEY, mock_addr, peer_log, peer_url, reset_mock
+from fwtest import API_KEY, peer_log, peer_url, reset_mock
 
 HMAC_KEY = "f9ef5e0bd3c6b6b7d1c3c8cbbb3cd6c3"
 # the device's messages for a sample served from request to finish
@@ -9,9 +9,8 @@ FULL = ["sample=True", "sampleStarted", "sampleProcessing", "sampleUploading", "
 
 
 def client(api_key=API_KEY, addr=None):
-    import ei
-    host, port = addr or mock_addr()
-    return ei.Client(api_key, host=host, port=port, tls=False, timeout=5, retries=0)
+    from fwtest import client as fw_client
+    return fw_client(addr, api_key=api_key, timeout=5, retries=0)
 
 
 def remote(token, c=None, **kw):

@@ -1,5 +1,5 @@
 # Sample: the data acquisition format's fields, checked as the sample is built.
-from fwtest import raises
+from fwtest import AXES, raises
 
 import ei
 
@@ -11,7 +11,6 @@ ONLY = {
         "CPython makes an int object for most numbers)"),
 }
 
-AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 
 
 def make(**kw):

@@ -1,9 +1,7 @@
 # Capture files: ei.sample(..., path=...) writes each row to flash as it is read, and the
 # Sample it returns reads them back from there, as often as needed (JSON, retries). A file
 # that is not a capture, or one truncated or unfinished, is refused naming path and problem.
-import sys
-
-from fwtest import env, mock_addr, raises, reset_mock, stored, API_KEY
+from fwtest import encoded, mock_addr, raises, reset_mock, scratch, stored, API_KEY, AXES
 
 import ei
 from ei import encoder
@@ -11,7 +9,6 @@ from ei.capture import CaptureError, MAGIC
 from ei.capture_writer import Writer
 from ei.encoder import Encoding
 
-AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
 # all on the emulated Pico ([rp2]): capture files on the Pico's littlefs
 RP2 = "all"
 ONLY = {"test_a_capture_uploads_more_than_once_as_cbor_and_json":
@@ -19,8 +16,8 @@ ONLY = {"test_a_capture_uploads_more_than_once_as_cbor_and_json":
 
 
 def path(name):
-    # one file per runtime: the two runs of a test never share one
-    return "%s/ei-test-%s-%s.cbor" % (env("TMPDIR", "/tmp"), sys.implementation.name, name)
+    # one file per process: the runs of a test on two runtimes at once never share one
+    return scratch("ei-test-" + name) + ".cbor"
 
 
 class Counting:
@@ -94,8 +91,8 @@ def test_capture_encodes_byte_for_byte_as_the_same_rows_from_ram():
         s.interval_ms = ram.interval_ms = 0.2  # whatever the sampler kept
         for enc in (Encoding(), Encoding(float32=True), Encoding("json"),
                     Encoding(hmac_key="k"), Encoding(float32=True, hmac_key="k", iat=1)):
-            assert encoder.dumps(s, enc) == encoder.dumps(ram, enc), (f32, enc)
-            assert encoder.encoded_len(s, enc) == len(encoder.dumps(ram, enc))
+            assert encoded(s, enc) == encoded(ram, enc), (f32, enc)
+            assert encoder.encoded_len(s, enc) == len(encoded(ram, enc))
 
 
 def test_a_capture_uploads_more_than_once_as_cbor_and_json():

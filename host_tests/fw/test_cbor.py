@@ -2,8 +2,8 @@
 # Runs on CPython and on the MicroPython unix port (see conftest.py).
 from collections import OrderedDict
 
-from ei.cbor import dump, dumps, float32, float64, head, write_head
-from fwtest import FLOAT32, load_json, raises, tohex, unhex, vector
+from ei.cbor import dump, float32, float64, head, write_head
+from fwtest import cbor_dumps as dumps, FLOAT32, load_json, raises, tohex, unhex, vector
 
 # The appendix's vectors whose value is given as a diagnostic rather than as JSON, and that
 # the encoder supports. Their keys are the vectors' `diagnostic` text.

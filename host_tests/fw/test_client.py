@@ -1,12 +1,11 @@
 # The client against real loopback servers: the page's request bytes exactly (echo server),
 # and uploads the mock ingestion service stores, refuses or answers with an error.
-from fwtest import (API_KEY, FLOAT32, echo_addr, mock_addr, raises, reset_mock, seed_example,
-                    stored, tohex, unhex)
+from fwtest import (encoded, API_KEY, AXES, FLOAT32, client, echo_addr, echo_whole, mock_addr,
+                    page_sample, raises, reset_mock, seed_example, stored, tohex, unhex)
 
 import ei
 from ei import encoder, errors
 
-AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 _NET = ("socket", "the Client talks over a socket: the nRF52840 (f32-nonet) has none")
 ONLY = {name: _NET for name in (
     "test_data_request_is_byte_identical_to_the_page",
@@ -35,13 +34,6 @@ ONLY = {name: _NET for name in (
 OWN_PROCESS = ("test_appended_rows_larger_than_a_write_slice_go_out_whole_and_in_order",)
 
 
-def page_sample():
-    p = seed_example()["sample"]["payload"]
-    return ei.Sample(device_name=p["device_name"], device_type=p["device_type"],
-                     interval_ms=p["interval_ms"],
-                     sensors=[(s["name"], s["units"]) for s in p["sensors"]], values=p["values"])
-
-
 def small_sample(rows=5):
     s = ei.Sample(device_name="aa:bb:cc", device_type="TEST", interval_ms=10, sensors=AXES)
     for i in range(rows):
@@ -52,23 +44,8 @@ def small_sample(rows=5):
 def echo_client(**kw):
     # Host header as the page (the default port of plain HTTP): the socket goes to the echo
     # server, which answers with the hex of the request it received.
-    c = ei.Client(API_KEY, host="ingestion.edgeimpulse.com", tls=False, addr=echo_addr(), **kw)
-    post = c.post
-
-    def whole(req, body, sink=None):
-        # the echo is longer than the text a client keeps (wire.KEEP): gather all of it as it
-        # passes, through the sink every answer's body goes through
-        got = bytearray()
-        status, _ = post(req, body, lambda buf, keep, a, b: got.extend(buf[a:b]))
-        # as post() answers: a caller that gave a sink (/files) gets the text as bytes
-        return status, bytes(got) if sink is not None else bytes(got).decode()
-    c.post = whole
-    return c
-
-
-def mock_client(**kw):
-    host, port = mock_addr()
-    return ei.Client(kw.pop("api_key", API_KEY), host=host, port=port, tls=False, **kw)
+    return echo_whole(ei.Client(API_KEY, host="ingestion.edgeimpulse.com", tls=False,
+                                addr=echo_addr(), **kw))
 
 
 def closed_port_client():
@@ -128,7 +105,7 @@ def test_host_header_carries_a_non_default_port():
 
 def test_upload_is_stored_by_the_mock_service_with_its_label_and_category():
     reset_mock()
-    name = mock_client().upload(small_sample(7), category="testing", label="idle")
+    name = client().upload(small_sample(7), category="testing", label="idle")
     e = stored(name)
     assert e["category"] == "testing" and e["label"] == "idle"
     assert e["sample"]["payload"]["values"][6] == [6.0, -6.0, 9.81]
@@ -136,13 +113,13 @@ def test_upload_is_stored_by_the_mock_service_with_its_label_and_category():
 
 
 def test_json_upload_is_stored_too():
-    name = mock_client().upload(small_sample(3), label="wave", fmt="json", category="anomaly")
+    name = client().upload(small_sample(3), label="wave", fmt="json", category="anomaly")
     e = stored(name)
     assert e["category"] == "anomaly" and len(e["sample"]["payload"]["values"]) == 3
 
 
 def test_upload_files_returns_each_file_s_stored_name_in_order():
-    results = mock_client().upload_files(
+    results = client().upload_files(
         [("idle.1.cbor", small_sample(2)), ("idle.2.json", small_sample(3)),
          ("notes.csv", b"t,x\n0,1\n")], category="training")
     assert [r[:2] for r in results] == [("idle.1.cbor", True), ("idle.2.json", True),
@@ -153,7 +130,7 @@ def test_upload_files_returns_each_file_s_stored_name_in_order():
 
 
 def test_wrong_api_key_raises_unauthorized_with_the_servers_text():
-    e = raises(errors.Unauthorized, mock_client(api_key="ei_" + "0" * 64).upload,
+    e = raises(errors.Unauthorized, client(api_key="ei_" + "0" * 64).upload,
                small_sample())
     assert e.status == 401 and e.body
     assert "0000000000" not in str(e)
@@ -199,13 +176,13 @@ def test_a_bad_row_mid_stream_closes_the_connection_and_nothing_is_stored():
     reset_mock()
     rows = [(1, 2, 3)] * 10 + [(1, 2)]
     s = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES, values=iter(rows), rows=11)
-    e = raises(ValueError, mock_client().upload, s, label="broken")
+    e = raises(ValueError, client().upload, s, label="broken")
     assert "row 10" in str(e)
     assert stored() == []
 
 
 def test_non_ascii_file_names_in_files_uploads_are_decoded_by_the_service():
-    [(_, _, name)] = mock_client().upload_files([("crème.01.cbor", small_sample(2))])
+    [(_, _, name)] = client().upload_files([("crème.01.cbor", small_sample(2))])
     e = stored(name)
     # the label is inferred with the page's regex ^[a-zA-Z0-9\s-_]+, which stops at "è"
     assert e["file_name"] == "crème.01.cbor" and e["label"] == "cr"
@@ -218,8 +195,8 @@ def body_of(hexed):
 def test_the_default_body_is_float32_where_floats_are_single_and_float64_elsewhere():
     s = small_sample(20)
     body = body_of(echo_client().upload(s))
-    f32 = encoder.dumps(s, encoder.Encoding(float32=True))
-    f64 = encoder.dumps(s, encoder.Encoding(float32=False))
+    f32 = encoded(s, encoder.Encoding(float32=True))
+    f64 = encoded(s, encoder.Encoding(float32=False))
     assert body == (f32 if FLOAT32 else f64)
     assert len(f64) - len(f32) == 20 * 3 * 4  # 3-axis rows: 16 bytes, not 28 (43% fewer)
 
@@ -266,7 +243,7 @@ def test_a_capture_the_board_wrote_uploads_by_copying_its_rows_from_flash():
 
         s._source.iter_rows = unpacked
         body = body_of(echo_client().upload(s))
-        assert body == encoder.dumps(ram, encoder.Encoding(float32=FLOAT32))
+        assert body == encoded(ram, encoder.Encoding(float32=FLOAT32))
     finally:
         os.remove(path)
 
@@ -281,4 +258,4 @@ def test_appended_rows_larger_than_a_write_slice_go_out_whole_and_in_order():
         s.append((i, -i, 9.81))
     request = unhex(c.upload(s, file_name="t.cbor"))
     head, _, body = request.partition(b"\r\n\r\n")
-    assert len(body) > 4096 and body == encoder.dumps(s, c.encoding())
+    assert len(body) > 4096 and body == encoded(s, c.encoding())

@@ -6,7 +6,7 @@
 # board: non-UTF-8 at every text input, inf, nan, 1e309 and bignums in every number, messages
 # of 100 KB, deep nesting, and clocks started near the wrap of ticks_us and ticks_ms.
 # (The daemon's serial input is test_hostile_daemon.py's.)
-from fwtest import RUNTIME, peer_log, peer_script, peer_url, raises
+from fwtest import RUNTIME, peer_log, peer_script, peer_url, raises, scratch
 from remote_checks import remote, request, settled, statuses
 
 _SOCKET = "opens a socket: the no-network build has none"
@@ -250,7 +250,12 @@ def test_remote_management_keeps_its_pings_and_deadlines_over_the_ticks_ms_wrap(
 
 # --- the offline queue's files -----------------------------------------------------------
 
-QUEUE = "/tmp/ei-hostile-queue-" + RUNTIME
+QUEUE = scratch("ei-hostile-queue")
+
+
+def teardown_module():
+    from fwtest import remove_tree
+    remove_tree(QUEUE)
 
 
 def _queue():

@@ -4,23 +4,15 @@
 # MemoryError; a server that takes the body too slowly is left at the request's deadline;
 # and /files is read file by file, so a retry sends only what the service does not have.
 from hostile import client, log, token
-from fwtest import raises
+from fwtest import raises, sample
 
 import ei
 from ei import errors, wire
 from ei.compat import ticks_ms, ticks_diff
 
 # 64 KB of heap is checked from .mpy, as a board runs it: test_hostile_memory.py
-AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 
 ONLY_MODULE = ("socket", "hostile servers over a socket: the nRF52840 (f32-nonet) has none")
-
-
-def sample(rows=3):
-    s = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES)
-    for i in range(rows):
-        s.append((i, 1, 2))
-    return s
 
 
 def upload(scenario, **kw):

@@ -1,14 +1,13 @@
 # Bad input is refused before any byte is sent: each test makes its call through the fault
 # proxy and then reads the proxy's log, which shows that no connection was even opened.
 from faults import log, proxy_addr, script
-from fwtest import API_KEY, MICROPYTHON, raises, reset_mock, stored
+from fwtest import API_KEY, AXES, client as fw_client, raises, reset_mock, sample, scratch, stored
 
 import ei
 
-AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 NAN = float("nan")
 INF = float("inf")
-SPARSE = "/tmp/ei-input-checks-%s.bin" % ("mp" if MICROPYTHON else "cp")
+SPARSE = scratch("ei-input-checks") + ".bin"
 _NET = ("socket", "the Client talks over a socket (and the proxy's log shows what was sent): "
         "the nRF52840 (f32-nonet) has none")
 # all on the emulated Pico ([rp2]): bad input refused the same way on the port
@@ -24,16 +23,8 @@ ONLY = {name: _NET for name in (
     "test_unknown_categories_and_formats_are_refused")}
 
 
-def sample(rows=3, device_type="TEST"):
-    s = ei.Sample(device_type=device_type, interval_ms=10, sensors=AXES)
-    for i in range(rows):
-        s.append((i, 0, 9.81))
-    return s
-
-
 def client(**kw):
-    host, port = proxy_addr()
-    return ei.Client(API_KEY, host=host, port=port, tls=False, retries=0, **kw)
+    return fw_client(proxy_addr(), retries=0, **kw)
 
 
 def refused(error, fn, *args, **kw):

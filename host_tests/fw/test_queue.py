@@ -4,14 +4,14 @@
 import os
 
 from faults import log, proxy_client as client, script
-from fwtest import remove_tree as rmtree, API_KEY, MICROPYTHON, raises, reset_mock, stored
+from fwtest import encoded, remove_tree as rmtree, API_KEY, AXES, raises, reset_mock, scratch, stored
+from fwtest import sample as made
 
 import ei
 from ei import errors
 from ei.queue import Queue
 
-AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
-ROOT = "/tmp/ei-queue-test-%s" % ("mp" if MICROPYTHON else "cp")
+ROOT = scratch("ei-queue-test")
 _NET = ("socket", "flushes to the service over a socket: the nRF52840 (f32-nonet) has none "
         "(its queue is drained by the host)")
 # all on the emulated Pico ([rp2]): the offline queue on the Pico's littlefs
@@ -28,10 +28,15 @@ ONLY = {name: _NET for name in (
 
 
 def sample(n, rows=4):
-    s = ei.Sample(device_name="q-%d" % n, device_type="TEST", interval_ms=10, sensors=AXES)
-    for i in range(rows):
-        s.append((n, i, 9.81))
-    return s
+    return made(rows, n, device_name="q-%d" % n)
+
+
+def teardown_module():
+    import os
+    folder = ROOT[:ROOT.rfind("/")]
+    for name in os.listdir(folder):
+        if (folder + "/" + name).startswith(ROOT):
+            rmtree(folder + "/" + name)
 
 
 def fresh(name, **kw):
@@ -245,7 +250,7 @@ def test_entries_hold_float32_where_floats_are_single_and_float64_elsewhere():
     s = sample(1, rows=10)
     name = q.put(s)
     body = read(q.path + "/" + name).split(b"\n", 1)[1]
-    assert body == encoder.dumps(s, encoder.Encoding(float32=single))
+    assert body == encoded(s, encoder.Encoding(float32=single))
 
 
 def test_a_failed_put_leaves_nothing_behind():

@@ -1,22 +1,18 @@
 # Retries through the fault proxy: what is worth a retry is retried, with growing, jittered
 # delays; what is not is never retried; and a retry never stores a sample twice.
 from faults import log, proxy_client as client, script
-from fwtest import API_KEY, raises, reset_mock, stored
+from fwtest import API_KEY, AXES, raises, reset_mock, stored
+from fwtest import sample as made
 
 import ei
 from ei import errors
 
-AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 ONLY_MODULE = ("socket", "uploads through the fault proxy: the nRF52840 (f32-nonet) has no "
                          "socket")
 
 
 def sample(n, rows=4):
-    # n makes each sample's bytes unique: the service knows samples by their hash
-    s = ei.Sample(device_name="retry-%d" % n, device_type="TEST", interval_ms=10, sensors=AXES)
-    for i in range(rows):
-        s.append((n, i, 9.81))
-    return s
+    return made(rows, n, device_name="retry-%d" % n)
 
 
 def names_stored(device_name):

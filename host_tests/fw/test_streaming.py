@@ -2,13 +2,12 @@
 # iterable or a capture file, through the raw socket or micropython-lib requests
 # (transport="urequests"); a source that goes wrong part-way stops the upload, and the
 # server sees a short body, never a wrong sample.
-from fwtest import API_KEY, FLOAT32, mock_addr, raises, reset_mock, same_floats, stored
+from fwtest import encoded, API_KEY, AXES, FLOAT32, client, raises, reset_mock, same_floats, stored
 
 import ei
 from ei import encoder, errors
 from ei.encoder import Encoding
 
-AXES = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"))
 # The test API's listing (every stored sample, as JSON) is read whole by these tests; the
 # upload's own memory bound is test_memory.py's business.
 MP_HEAPSIZE = "1024k"
@@ -42,16 +41,11 @@ def iterable_sample(n, values=None):
                      values=rows(n) if values is None else values, rows=n)
 
 
-def client(**kw):
-    host, port = mock_addr()
-    return ei.Client(kw.pop("api_key", API_KEY), host=host, port=port, tls=False, **kw)
-
-
 def test_chunks_are_bounded_and_join_to_the_whole_body():
     ram = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES,
                     values=[row(i) for i in range(300)])
     for enc in (Encoding(), Encoding("json"), Encoding(float32=True, hmac_key="k")):
-        whole = encoder.dumps(ram, enc)
+        whole = encoded(ram, enc)
         pieces = [bytes(b) for b in encoder.chunks(ram, enc, 256)]
         assert b"".join(pieces) == whole and max(len(b) for b in pieces) <= 256
         if enc.fmt == "cbor":
@@ -75,8 +69,8 @@ def test_two_bodies_pulled_at_once_do_not_share_a_buffer():
                 out[id(g)].append(bytes(next(g)))
             except StopIteration:
                 live.remove(g)
-    assert b"".join(out[id(ga)]) == encoder.dumps(a)
-    assert b"".join(out[id(gb)]) == encoder.dumps(b, Encoding(hmac_key="k"))
+    assert b"".join(out[id(ga)]) == encoded(a)
+    assert b"".join(out[id(gb)]) == encoded(b, Encoding(hmac_key="k"))
 
 
 def test_an_iterable_of_3000_rows_uploads_in_one_pass():

@@ -3,15 +3,14 @@
 # ends in ei.Timeout within timeout plus a second, never a hang. Bounds, not speeds: a test
 # asserts only that the client gave up by then.
 from faults import proxy_addr, read_file, script, silent_addr, syn_drop_addr, tls_mute_addr
-from fwtest import API_KEY, env, mock_addr, raises
+from fwtest import API_KEY, client as fw_client, env, mock_addr, raises, sample as made, scratch
 
 import ei
 from ei import errors
 from ei.compat import ticks_diff, ticks_ms
 
-AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 TIMEOUT = 1
-BIG = "/tmp/ei-timeouts-big.bin"
+BIG = scratch("ei-timeouts-big") + ".bin"
 
 ONLY_MODULE = ("socket", "network timeouts: the nRF52840 (f32-nonet) has no socket")
 ONLY = {
@@ -21,15 +20,11 @@ ONLY = {
 
 
 def sample():
-    s = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES)
-    for i in range(4):
-        s.append((i, 0, 9.81))
-    return s
+    return made(4)
 
 
 def client(addr, tls=False):
-    return ei.Client(API_KEY, host="127.0.0.1", port=addr[1], tls=tls, timeout=TIMEOUT,
-                     retries=0)
+    return fw_client(("127.0.0.1", addr[1]), tls=tls, timeout=TIMEOUT, retries=0)
 
 
 def times_out(c, fn, *args, **kw):

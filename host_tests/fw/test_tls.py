@@ -4,21 +4,13 @@
 # hostname against the certificate (its Common Name and subjectAltName), as CPython's ssl does.
 # Without a CA, HTTPS still works, with one warning. And no key is ever shown.
 from faults import read_file, tls_addr
-from fwtest import API_KEY, env, raises
+from fwtest import API_KEY, env, raises, remove_tree, sample, scratch
 
 import ei
 from ei import errors, log, transport
 
-AXES = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
 HMAC_KEY = "hmac-key-never-shown-0123"
 ONLY_MODULE = ("socket", "HTTPS: the nRF52840 (f32-nonet) has no socket, ssl or tls")
-
-
-def sample():
-    s = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES)
-    for i in range(3):
-        s.append((i, 1, 2))
-    return s
 
 
 def tls_client(ca=None, host="localhost", api_key=API_KEY, **kw):
@@ -108,9 +100,13 @@ def test_no_key_in_any_repr_or_error_message():
     from ei.queue import Queue
     from ei.signing import HMAC
     c = tls_client(ca=read_file(env("EI_TLS_WRONG_CA_PEM")), hmac_key=HMAC_KEY)
-    for r in (c, Encoding("cbor", False, HMAC_KEY), HMAC(HMAC_KEY),
-              Queue("/tmp/ei-tls-secrets", hmac_key=HMAC_KEY)):
-        _shows_no_key(repr(r))
+    folder = scratch("ei-tls-secrets")
+    try:
+        for r in (c, Encoding("cbor", False, HMAC_KEY), HMAC(HMAC_KEY),
+                  Queue(folder, hmac_key=HMAC_KEY)):
+            _shows_no_key(repr(r))
+    finally:
+        remove_tree(folder)
     failures = [
         (errors.TransportError, c.upload, (sample(),), {}),  # wrong CA
         (errors.TransportError, tls_client(host="wrong.example", hmac_key=HMAC_KEY,

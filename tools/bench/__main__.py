@@ -1,5 +1,5 @@
 """`make bench`: this project against micropython-lib `requests` on the MicroPython unix port,
-as one table (Markdown, for README's "Streaming, memory and benchmarks").
+as one table (Markdown, for docs/performance.md).
 
 - smallest -X heapsize that uploads a 100-row and an 18,000-row sample (bisection, 1 KB
   steps): ei over its raw socket and through requests (transport="urequests"), against
@@ -34,7 +34,7 @@ upload path keeps once loaded, from .mpy and frozen; and the smallest heap that 
 ei.daemon() through a 10 s sample, read back and unlinked (tools/bench/daemon_heap.py).
 The unix port's mbedtls allocates with the C library's calloc, not from the MicroPython
 heap: its TLS figures hold the upload's heap only. A build whose mbedtls allocates from the MicroPython heap, as the
-Pico W's does (EI_MP_F32_TLS_HEAP, see README), adds that column's cost when given.
+Pico W's does (EI_MP_F32_TLS_HEAP, see docs/performance.md), adds that column's cost when given.
 Then continuous recording (a fourth table, `--record-only` prints it alone): on the unix port
 and on f32, from .mpy, in real time, the highest rate (Hz, a 1.25x ladder, bisected) at which
 a recording of 3-axis rows in 1 s windows keeps up: every window uploaded while the next is

@@ -167,11 +167,13 @@ class Pico:
     """One emulated Pico (see the module's docstring): start() boots it, stop() powers it
     off. files: {path: bytes} for a new filesystem, or flash: a whole image to boot from;
     chips: models on I2C0 (i2c[0] is their Bus); cut_at: the instruction to cut the power
-    at; paced: idle time follows the wall clock; pty: a pseudo-terminal at `port`; pins:
+    at (counted from the cut_after_writes-th flash write when given: a point the firmware
+    reaches whenever the host's bytes come in, where a count from power-on shifts with
+    them); paced: idle time follows the wall clock; pty: a pseudo-terminal at `port`; pins:
     {gpio: level} held by the wiring; trace_flash: each flash write in `flash_ops`."""
 
     def __init__(self, files=None, chips=(), firmware=FIRMWARE, flash=None, cut_at=None,
-                 paced=False, pty=False, pins=None, trace_flash=False):
+                 paced=False, pty=False, pins=None, trace_flash=False, cut_after_writes=None):
         for path, what in ((firmware, "the rp2 firmware: `make runtimes` builds it"),
                            (BOOTROM, "the RP2040 boot ROM: `make runtimes` copies it")):
             if not pathlib.Path(path).is_file():
@@ -179,6 +181,7 @@ class Pico:
         self.flash = flash if flash is not None else flash_image(files, firmware)
         self.i2c = [Bus(*chips), Bus()]
         self.cut_at = cut_at
+        self.cut_after_writes = cut_after_writes
         self.paced = paced
         self.pins = dict(pins or {})     # input pins the wiring holds: {15: 1}
         self.trace_flash = trace_flash
@@ -205,6 +208,8 @@ class Pico:
                "--flash-out", os.path.join(self._tmp, "flash-out.bin")]
         if self.cut_at is not None:
             cmd += ["--cut-at", str(int(self.cut_at))]
+            if self.cut_after_writes:
+                cmd += ["--cut-after-writes", str(int(self.cut_after_writes))]
         if self.paced:
             cmd.append("--paced")
         if self.trace_flash:
@@ -236,7 +241,8 @@ class Pico:
                 pass  # it has stopped: what it said last is in `ended`
 
     def _reader(self):
-        out = self._proc.stdout
+        proc = self._proc  # _finish() lets go of self._proc, maybe before this thread ends
+        out = proc.stdout
         while True:
             head = out.read(5)
             if len(head) < 5:
@@ -265,11 +271,11 @@ class Pico:
                 self.flash_ops.append(json.loads(payload))
             elif kind == "E":
                 self.errors.append(payload.decode(errors="replace"))
-        self._proc.wait()
+        proc.wait()
         with self._cond:
             if self.ended is None:
                 self.ended = {"reason": "the emulator exited (%s): %s" % (
-                    self._proc.returncode, self._proc.stderr.read().decode(errors="replace"))}
+                    proc.returncode, proc.stderr.read().decode(errors="replace"))}
             self._cond.notify_all()
 
     def _i2c(self, kind, payload):

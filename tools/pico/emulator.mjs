@@ -2,8 +2,8 @@
 // tools/pico/board.py over this process's stdin and stdout. Not run by hand: board.py starts
 // it (python -m tools.pico runs a board on a pseudo-terminal).
 //
-//   node emulator.mjs --bootrom ROM --flash IMAGE [--flash-out FILE] [--cut-at N] [--paced]
-//                     [--gpio-in PIN=0|1 ...] [--trace-flash]
+//   node emulator.mjs --bootrom ROM --flash IMAGE [--flash-out FILE] [--cut-at N
+//                     [--cut-after-writes K]] [--paced] [--gpio-in PIN=0|1 ...] [--trace-flash]
 //
 // What rp2040js 1.4.1 lacks and this file adds (../shared/rp2040/README.md has the facts):
 // - Flash writes: the package ignores the flash's erase and program commands, so the boot
@@ -17,7 +17,9 @@
 //   (tools/chips/fake_i2c.py). The CPU stands still while board.py answers, so the emulated
 //   clock does not see that wait; each byte then takes its bus time (9 SCL periods).
 // - A power cut: --cut-at N stops the chip after N instructions, writes the flash as it was
-//   left to --flash-out and exits; the next run boots from that image.
+//   left to --flash-out and exits; the next run boots from that image. With
+//   --cut-after-writes K the N instructions count from the K-th flash write (erase or
+//   program): a point the firmware reaches for sure, wherever the host's bytes came in.
 // - --gpio-in 15=1: an input pin held high (or low) by the board's wiring, e.g. a jumper that
 //   a main.py reads to choose what it does at boot.
 // - --trace-flash: each erase and program is reported (F) with the instruction count at it,
@@ -159,6 +161,7 @@ mcu.onBreak = (code) => {
 };
 
 function trace(kind, offset, count) {
+  if (flashWrites.erases + flashWrites.programs === cutAfterWrites) cutAt = instructions + cutOffset;
   if (args['trace-flash']) {
     send('F', Buffer.from(JSON.stringify({ kind, offset, count, instructions, nanos: clock.nanos })));
   }
@@ -283,7 +286,9 @@ function i2cAnswer(value) {
 
 // --- running ---------------------------------------------------------------------------------
 let instructions = 0;
-const cutAt = args['cut-at'] != null ? Number(args['cut-at']) : Infinity;
+const cutOffset = args['cut-at'] != null ? Number(args['cut-at']) : Infinity;
+const cutAfterWrites = args['cut-after-writes'] != null ? Number(args['cut-after-writes']) : 0;
+let cutAt = cutAfterWrites ? Infinity : cutOffset; // set at the K-th write (trace())
 const paced = !!args.paced;
 const wallStart = process.hrtime.bigint();
 let stopped = null;
