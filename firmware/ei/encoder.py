@@ -144,7 +144,8 @@ def _cbor_rows(sample, enc, ch):
         if sample.width == 3:
             once = not sample.reusable  # an iterable's rows: checked as they are packed
             return _rows3(sample.iter_rows(not once), enc.float32, ch, sample if once else None)
-        return _rows(sample.iter_rows(), sample.width, enc.float32, ch)
+        from ei.rows import pack_rows  # (rows of another width than three: rarer)
+        return pack_rows(sample.iter_rows(), sample.width, enc.float32, ch)
     if isinstance(raw, memoryview):
         return _views(raw, ch)
     # a capture file's rows (ei/capture.py, loaded already: the sample is one)
@@ -214,25 +215,6 @@ def _rows3(rows, float32, ch, sample=None):
                 p += n
             if left:
                 raise ValueError(Msg(_M_ROWS_YIELDED, sample.rows - left, sample.rows))
-        ch.pos = p
-    finally:
-        if hasattr(rows, "close"):
-            rows.close()
-
-
-def _rows(rows, width, float32, ch):
-    from ei.rows import pack_row  # (rows of another width than three: rarer)
-    head = cbor_head(4, width)
-    fmt, tag, step = (">f", 0xFA, 5) if float32 else (">d", 0xFB, 9)
-    n = len(head) + width * step
-    buf, size, p = ch.buf, ch.size, ch.pos
-    try:
-        for row in rows:
-            if p + n > size:
-                ch.pos = p
-                yield ch.take()
-                p = 0
-            p = pack_row(buf, p, head, tag, fmt, step, row)
         ch.pos = p
     finally:
         if hasattr(rows, "close"):
