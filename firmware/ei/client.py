@@ -194,7 +194,7 @@ class Client:
 
     def post(self, req, body, sink=None):
         """One attempt: (status, answer text); sink sees the answer's body as it streams
-        past (see wire.read_response)."""
+        past, the text then left as bytes (see wire.read_response)."""
         path, headers, ctype, length, length_first, room = req
         if self.transport == "urequests":
             from ei.via_requests import post

@@ -18,6 +18,7 @@ _ZEROS = b"0" * 64
 # (TCP_NODELAY, ei/compat.py).
 CHUNK = stream.CHUNK  # Client(chunk=) and Queue(chunk=) default to it
 _SLICE = const(4096)  # bytes of appended rows per piece (views: no buffer)
+_INF = float("inf")
 stream.reserve()  # the chunk buffer, made now while the heap is in one piece
 # error texts (ei/messages.py)
 _M_NO_ATTRIBUTE = const(0)
@@ -143,7 +144,8 @@ def _cbor_rows(sample, enc, ch):
         if sample.width == 3:
             once = not sample.reusable  # an iterable's rows: checked as they are packed
             return _rows3(sample.iter_rows(not once), enc.float32, ch, sample if once else None)
-        return _rows(sample.iter_rows(), sample.width, enc.float32, ch)
+        from ei.rows import pack_rows  # (rows of another width than three: rarer)
+        return pack_rows(sample.iter_rows(), sample.width, enc.float32, ch)
     if isinstance(raw, memoryview):
         return _views(raw, ch)
     # a capture file's rows (ei/capture.py, loaded already: the sample is one)
@@ -190,17 +192,19 @@ def _rows3(rows, float32, ch, sample=None):
                 p += n
         else:
             left = sample.rows
+            t, f, inf, ninf = type, float, _INF, -_INF  # (locals: read faster than globals)
             for row in rows:
                 if not left:
                     raise ValueError(Msg(_M_MORE_ROWS, sample.rows))
-                # three floats pass in a few operations: their sum is finite (a nan, an inf
-                # or an overflow would make it not); any other row is checked value by value,
-                # and named when it is bad
+                # three finite floats pass in a few comparisons, which make no float (a nan
+                # or an inf is in no range); any other row is checked value by value, and
+                # named when it is bad
                 try:
                     x, y, z = row
                 except (TypeError, ValueError):
                     x = y = z = None  # not three values
-                if not (type(x) is type(y) is type(z) is float and (x + y + z) * 0 == 0):
+                if not (t(x) is t(y) is t(z) is f and ninf < x < inf and ninf < y < inf
+                        and ninf < z < inf):
                     x, y, z = sample.check_row(row, sample.rows - left)
                 left -= 1
                 if p + n > size:
@@ -211,25 +215,6 @@ def _rows3(rows, float32, ch, sample=None):
                 p += n
             if left:
                 raise ValueError(Msg(_M_ROWS_YIELDED, sample.rows - left, sample.rows))
-        ch.pos = p
-    finally:
-        if hasattr(rows, "close"):
-            rows.close()
-
-
-def _rows(rows, width, float32, ch):
-    from ei.rows import pack_row  # (rows of another width than three: rarer)
-    head = cbor_head(4, width)
-    fmt, tag, step = (">f", 0xFA, 5) if float32 else (">d", 0xFB, 9)
-    n = len(head) + width * step
-    buf, size, p = ch.buf, ch.size, ch.pos
-    try:
-        for row in rows:
-            if p + n > size:
-                ch.pos = p
-                yield ch.take()
-                p = 0
-            p = pack_row(buf, p, head, tag, fmt, step, row)
         ch.pos = p
     finally:
         if hasattr(rows, "close"):

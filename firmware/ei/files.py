@@ -11,6 +11,7 @@ _LOADED = ["files"] + [m for m in ("files_answer", "parts") if "ei." + m not in 
 from ei import errors, wire  # noqa: E402
 from ei.parts import extent, source  # noqa: E402
 from ei.compat import sleep_ms, const  # noqa: E402
+from ei.stream import decode  # noqa: E402
 # (the service's errors, errors.ServerError...: ei/errors_rare.py, loaded by a failure only)
 from ei.errors import CertificateError, TransportError, Msg  # noqa: E402
 from ei.files_answer import Answer, Results, PENDING, OTHER, ALREADY, STORED, REFUSED  # noqa
@@ -182,7 +183,7 @@ class Upload:
                 self.one = True
                 if self.reusable:
                     continue
-                failed = errors.IngestionError(400, text)
+                failed = errors.IngestionError(400, decode(text))
             error = failed
             if not isinstance(failed, (TransportError, errors.ServerError)) or not self.reusable \
                     or attempt >= client.retries:
@@ -204,8 +205,11 @@ class Upload:
 
     def settle(self, n, status, text, answer):
         """Record what the answer says of each of the n files sent; None, "alone" (send the
-        files one at a time) or the error that stopped this request."""
+        files one at a time) or the error that stopped this request. text: the answer's
+        first bytes, made text here only where it is used (not by a 200 that lists files)."""
         state = self.state
+        if status != 200 or not answer.count:
+            text = decode(text)
         if status == 200 or (400 <= status < 500 and status not in (401, 421)) \
                 or status >= 500:
             if answer.count == n and not answer.broken:  # per file, in the order sent

@@ -78,7 +78,7 @@ TEXTS = (
     "iat must be seconds since the epoch, not %r\n"  # 38 IAT
     "JSON's length depends on every number, so it needs values that can be read twice (a "
     "list or a capture file); use fmt='cbor'\n",  # 39 JSON_ONCE
-    # ei/encoder.py, ei/acquisition.py
+    # ei/encoder.py, ei/rows.py
     "values yielded more than rows=%d rows\n"  # 40 MORE_ROWS
     "values yielded %d rows, not rows=%d\n",  # 41 ROWS_YIELDED
     # ei/acquisition.py

@@ -5,13 +5,18 @@
 # time is free; an upload of the same float size then hands these bytes to the socket as they
 # are, with no float made or converted, and takes about as long as one write of the body
 # (docs/api.md: How an upload streams). A value costs one byte more than in an array of
-# floats. Loaded when rows are appended, and by the encoder to pack rows of a width other
-# than three (pack_row): an upload of an accelerometer's list, iterable or capture never
-# loads it.
+# floats. Loaded when rows are appended, by the encoder to pack rows of a width other than
+# three (pack_rows), and to check an iterable's rows as they are read (checked): an upload of
+# an accelerometer's list, iterable or capture never loads it.
 from struct import pack_into, unpack_from
 
-from ei.compat import FLOAT32
+from ei.compat import FLOAT32, const
+from ei.errors import Msg
 from ei.stream import cbor_head
+
+# error texts (ei/messages.py)
+_M_MORE_ROWS = const(40)
+_M_ROWS_YIELDED = const(41)
 
 _TAG, _FMT, _STEP = (0xFA, ">f", 5) if FLOAT32 else (0xFB, ">d", 9)
 
@@ -28,6 +33,43 @@ def pack_row(buf, p, head, tag, fmt, step, row):
         pack_into(fmt, buf, p + 1, v)
         p += step
     return p
+
+
+def checked(sample, values):
+    """The rows of the iterable `values` as they are read (Sample.iter_rows), each checked
+    (Sample.check_row names a bad one) and their count held to the Sample's rows=. The
+    encoder checks an accelerometer's rows in its own loop: an upload of three axes never
+    loads this."""
+    n = 0
+    for row in values:
+        if n == sample.rows:
+            raise ValueError(Msg(_M_MORE_ROWS, sample.rows))
+        yield sample.check_row(row, n)
+        n += 1
+    if n != sample.rows:
+        raise ValueError(Msg(_M_ROWS_YIELDED, n, sample.rows))
+
+
+def pack_rows(rows, width, float32, ch):
+    """The encoder's loop for rows of a width other than three (encoder._rows3 packs an
+    accelerometer's): each row packed into the chunk buffer ch (a stream.Chunker) as it
+    comes, yielding the buffer each time it is full. Here, not in ei/encoder.py: an upload of
+    three axes never loads it. When it ends early (a failed write), it closes its rows."""
+    head = cbor_head(4, width)
+    fmt, tag, step = (">f", 0xFA, 5) if float32 else (">d", 0xFB, 9)
+    n = len(head) + width * step
+    buf, size, p = ch.buf, ch.size, ch.pos
+    try:
+        for row in rows:
+            if p + n > size:
+                ch.pos = p
+                yield ch.take()
+                p = 0
+            p = pack_row(buf, p, head, tag, fmt, step, row)
+        ch.pos = p
+    finally:
+        if hasattr(rows, "close"):
+            rows.close()
 
 
 class Rows:

@@ -52,7 +52,9 @@ class Chunker:
         self.buf = self.mv = None
 
     def take(self):
-        v = self.mv[:self.pos]
+        # the whole buffer is its own view: a full chunk (rows packed to its end, a file
+        # read into it) is handed out with no view made for it
+        v = self.mv if self.pos == self.size else self.mv[:self.pos]
         self.pos = 0
         if self.mac is not None:
             self.mac.update(v)

@@ -58,7 +58,8 @@ def post(client, path, headers, ctype, length, room, body, sink=None):
     """One POST of body(ch) (Client.send's, through a chunk buffer of room bytes: `length`
     bytes) to the client's server;
     returns (status, response text): its first wire.KEEP bytes, as the socket transport
-    keeps; sink sees the whole body as it streams past (wire.read_response)."""
+    keeps; sink sees the whole body as it streams past, the text then left as bytes
+    (wire.read_response)."""
     if client.ca is not None:  # a CA was given (the check lives here: RAM goes to samples)
         raise ValueError(Msg(_M_NO_CA))
     global _warned
@@ -115,7 +116,7 @@ def post(client, path, headers, ctype, length, room, body, sink=None):
         rd = wire.Reader(readinto)
         try:
             rd.read(n, sink)
-            return r.status_code, wire.decode(rd.text)
+            return r.status_code, wire.decode(rd.text) if sink is None else rd.text
         finally:
             rd.release()
     except OSError as e:

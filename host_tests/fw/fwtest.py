@@ -138,7 +138,8 @@ def echo_whole(c):
     def whole(req, body, sink=None):
         got = bytearray()
         status, _ = post(req, body, lambda buf, keep, a, b: got.extend(buf[a:b]))
-        return status, bytes(got).decode()
+        # as post() answers: a caller that gave a sink (/files) gets the text as bytes
+        return status, bytes(got) if sink is not None else bytes(got).decode()
     c.post = whole
     return c
 

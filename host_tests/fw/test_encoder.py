@@ -177,6 +177,30 @@ def test_cbor_streams_a_one_pass_iterable():
     assert encoded(s) == encoded(ref)
 
 
+def test_a_one_pass_iterable_s_rows_of_three_are_checked_as_they_are_packed():
+    # an accelerometer's iterable is checked in the encoder's own loop: every bad row is
+    # named as the Sample names it, whole numbers pass, and the count is held to rows=
+    axes = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
+
+    def dumps(rows, n):
+        return encoded(ei.Sample(device_type="T", interval_ms=10, sensors=axes,
+                                 values=iter(rows), rows=n))
+
+    good = [(0.5, -1.5, 2.25), (1, 2, 3)]
+    ref = ei.Sample(device_type="T", interval_ms=10, sensors=axes, values=good)
+    assert dumps(good, 2) == encoded(ref)
+    for bad, what in (((1.0, float("nan"), 3.0), "row 1 value 1 is nan"),
+                      ((float("-inf"), 2.0, 3.0), "row 1 value 0 is -inf"),
+                      ((1.0, 2.0, True), "row 1 value 2 is True; not a number"),
+                      ((1.0, "2", 3.0), "row 1 value 1 is '2'; not a number"),
+                      ((1.0, 2.0), "row 1 has 2 values"), ((1.0, 2.0, 3.0, 4.0), "row 1 has 4"),
+                      (None, "row 1 is None, not a sequence")):
+        e = raises((ValueError, TypeError), dumps, [(1.0, 2.0, 3.0), bad], 2)
+        assert what in str(e), (bad, str(e))
+    assert "more than rows=2" in str(raises(ValueError, dumps, [(1.0, 2.0, 3.0)] * 3, 2))
+    assert "1 rows, not rows=2" in str(raises(ValueError, dumps, [(1.0, 2.0, 3.0)], 2))
+
+
 def test_unknown_format_is_refused():
     e = raises(ValueError, Encoding, "xml")
     assert "xml" in str(e)

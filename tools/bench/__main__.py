@@ -8,7 +8,8 @@ as one table (Markdown, for docs/performance.md).
   one write, on the unix port and on the 32-bit single-precision f32 build (below), of every
   row source: appended rows (kept as their CBOR: handed to the socket as they are), a list
   and an iterable (packed as the body streams), a capture file in the board's float size
-  (copied from flash) and in the other (converted as it streams);
+  (copied from flash) and in the other (converted as it streams) (`--speed-only` prints
+  these rows alone);
 - upload time of the same 18,000-row sample to the same local mock server, median of 8,
   the ways taking turns in one process, each going first in turn (a ratio measured in one
   run); ei also with chunk=4096 (the same for appended rows, which bypass the buffer);
@@ -80,8 +81,8 @@ SOURCES = {"appended": "appended (as ei.sample keeps them)", "list": "from a lis
            "capture-other": "from a capture in the other float size (converted)"}
 # What an upload loads, in the order it loads them (mp_jobs.modules): /data's, then /files'
 UPLOAD_MODULES = ("ei", "ei.acquisition", "ei.compat", "ei.stream", "ei.transport", "ei.wire",
-                  "ei.api_key", "ei.client", "ei.cbor", "ei.encoder", "ei.encoded",
-                  "ei.files_answer", "ei.files")
+                  "ei.api_key", "ei.client", "ei.encoder", "ei.parts", "ei.files_answer",
+                  "ei.files")
 # Issue 18's figures before its work (2026-11-30's code, the same runs), beside this run's
 BEFORE = {("data", "from .mpy"): "38-39 KB", ("data", "frozen (f32-frozen)"): "13-14 KB",
           ("tls", "from .mpy"): "42 KB", ("tls", "frozen (f32-frozen)"): "17 KB",
@@ -107,6 +108,12 @@ def main():
         mpy = tmp / "mpy"
         if "--record-only" in sys.argv:  # the fourth table alone
             return recording_table(mpy, tmp)
+        if "--speed-only" in sys.argv:  # the first table's rows against one write alone
+            server = MockServer(data_dir=tmp / "store").start()
+            try:
+                return print_rows(against_one_write(mpy, server, tmp))
+            finally:
+                server.stop()
         if "--f32-only" not in sys.argv:  # `bench.py --f32-only`: the second table alone
             server = MockServer(data_dir=tmp / "store").start()
             try:
@@ -157,23 +164,7 @@ def table(mpy, sizes, server, tmp):
                      ratio(v[t + "_ms"], v["requests_ms"])))
     server.store.reset()
 
-    say("upload against one write ...")
-    for name, binary in (("unix port", harness.MICROPYTHON), ("f32", F32)):
-        for source in SOURCES:
-            label = ("upload time, 18000 rows %s at default settings, against writing the same "
-                     "request encoded beforehand in one write (median of %d), %s" % (
-                         SOURCES[source], WRITE_REPEAT, name))
-            if not pathlib.Path(binary).is_file():
-                rows.append((label, "not measured: no %s (make runtimes)" % binary, "", ""))
-                continue
-            j = harness.Job(mpy, ["write_ratio", ROWS, server.host, server.port, WRITE_REPEAT,
-                                  0, source, tmp / "ratio.eic"], 8192 * 2, timeout=900,
-                            binary=binary)
-            assert j.ok, j
-            v = {k: int(x) for k, x in j.values.items()}
-            rows.append((label, "%d ms" % v["upload_ms"], "%d ms (one write)" % v["write_ms"],
-                         ratio(v["upload_ms"], v["write_ms"])))
-            server.store.reset()
+    rows += against_one_write(mpy, server, tmp)
 
     say("encode ...")
     j = harness.Job(mpy, ["encode", ROWS], 8192, timeout=600)
@@ -207,6 +198,10 @@ def table(mpy, sizes, server, tmp):
     rows.append((".mpy bytes per module", ", ".join(
         "%s %d" % (m, b) for m, b in sorted(fw.items())), "", ""))
 
+    return print_rows(rows)
+
+
+def print_rows(rows):
     out = ["%s, %s, %d CPUs, load average %.1f before the run (`make bench`)" % (
         datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"), platform.machine(),
         os.cpu_count(), LOAD), "",
@@ -215,6 +210,31 @@ def table(mpy, sizes, server, tmp):
     out += ["| %s | %s | %s | %s |" % r for r in rows]
     print("\n".join(out))
     return 0
+
+
+def against_one_write(mpy, server, tmp):
+    """The rows of upload time against one write of the request encoded beforehand, every
+    row source, on the unix port and on f32 (issue 18's measure)."""
+    say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
+    say("upload against one write ...")
+    rows = []
+    for name, binary in (("unix port", harness.MICROPYTHON), ("f32", F32)):
+        for source in SOURCES:
+            label = ("upload time, 18000 rows %s at default settings, against writing the same "
+                     "request encoded beforehand in one write (median of %d), %s" % (
+                         SOURCES[source], WRITE_REPEAT, name))
+            if not pathlib.Path(binary).is_file():
+                rows.append((label, "not measured: no %s (make runtimes)" % binary, "", ""))
+                continue
+            j = harness.Job(mpy, ["write_ratio", ROWS, server.host, server.port, WRITE_REPEAT,
+                                  0, source, tmp / "ratio.eic"], 8192 * 2, timeout=900,
+                            binary=binary)
+            assert j.ok, j
+            v = {k: int(x) for k, x in j.values.items()}
+            rows.append((label, "%d ms" % v["upload_ms"], "%d ms (one write)" % v["write_ms"],
+                         ratio(v["upload_ms"], v["write_ms"])))
+            server.store.reset()
+    return rows
 
 
 def board_table(tmp):
