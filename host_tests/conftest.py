@@ -290,6 +290,7 @@ SLOW_UNITS = {
     "fw:test_queue:rp2": 28, "fw:test_recording:*": 27, "test_pico_power": 27,
     "test_ei_daemon": 26, "test_service_store": 25, "test_pico_sensors": 23,
     "test_board_heap": 19, "test_soak": 18, "test_service_recordings": 18, "test_pico_boot": 17,
+    "test_pico_recording": 17,
     "test_studio_boards": 16, "test_deploy": 15, "test_drain": 14,
     "fw:test_hostile_input:*": 12, "fw:test_remote:*": 11, "fw:test_timeouts:*": 11,
     "test_daemon_memory": 11, "test_sampling_accuracy": 11, "test_service_projects": 11,

@@ -67,15 +67,22 @@ class _Window:
     """One window's rows in the ring (slots pos to pos + rows - 1, wrapping round): the
     re-readable source of its Sample. It has no cbor_rows, so the encoder packs its rows
     into its 512-byte chunk buffer and each socket write is one chunk: no read waits for a
-    larger write (appended rows would go in 4 KB views), and ei.capture is not loaded."""
+    larger write (appended rows would go in 4 KB views), and ei.capture is not loaded.
+    take() reads what is due every 8 rows as they are encoded: a window put in the queue
+    runs no idle hook, and on a Pico encoding 500 rows to flash takes longer than the
+    MPU6050's FIFO holds at 1 kHz (170 ms)."""
 
-    def __init__(self, ring, cap):
+    def __init__(self, ring, cap, take):
         self.ring = ring
         self.cap = cap
+        self.take = take
         self.pos = self.rows = 0
 
     def iter_rows(self):
+        take = self.take
         for i in range(self.rows):
+            if not i & 7:
+                take()  # into free slots only: this window's stay as they are
             yield self.ring.row((self.pos + i) % self.cap)
 
 
@@ -116,7 +123,7 @@ class Recorder:
         self.cap = 2 * self.w + self.slack
         # the recording's memory, made now, whatever its length
         self.ring = Rows(len(self.axes), self.cap)
-        self.win = _Window(self.ring, self.cap)
+        self.win = _Window(self.ring, self.cap, self._take)
         # each window's Timing while it is in the ring (n % len: no more fit in it)
         self.timings = [None] * (self.cap // self.w + 2)
         self.sensor = sensor
@@ -192,10 +199,11 @@ class Recorder:
         self._stop_reading()
 
     def _drain(self):
-        """Drain the chip's FIFO into the ring, as much as there is room for (fifo=True)."""
+        """Drain the chip's FIFO into the ring, as much as there is room for (fifo=True).
+        self.deadline is then about when the chip made the last row read: now, after a drain
+        that emptied its FIFO; a period a row on, after one the ring's room cut short."""
         from ei.sensors import FifoOverrun
-        now = ticks_us()
-        self.last_drain, since = now, ticks_diff(now, self.last_drain)
+        now = self.last_drain = ticks_us()
         room = self._room()
         if not (self.reading and room):
             return
@@ -206,9 +214,13 @@ class Recorder:
             for row in rows:
                 self.meta.check_row(row, self.k)
         except FifoOverrun as e:
-            # the chip dropped what it held: the rows since the last drain are lost; the
+            # the chip dropped what it held: the rows it made since the last one read are
+            # lost, up to the driver's restart of its FIFO, just now (counted from that row,
+            # not from the last drain: one the ring had no room for read nothing); the
             # window read so far ends here, and the next one starts where the chip is now
-            lost = max(1, (since + self.period // 2) // self.period)
+            now = ticks_us()
+            lost = max(1, (ticks_diff(now, self.deadline) + self.period // 2) // self.period)
+            self.deadline = now  # its next row comes a period from now
             self.rec.overruns += 1
             self.rec.lost_rows += lost
             log(WARNING, "recording %s: %s; about %d rows lost after row %d"
@@ -219,6 +231,10 @@ class Recorder:
             return
         except Exception as e:
             return self._sensor_failed(e)
+        if len(rows) < room:
+            self.deadline = now
+        else:
+            self.deadline = ticks_add(self.deadline, len(rows) * self.period)
         for row in rows:
             self._put_row(row, None)
 
@@ -370,6 +386,11 @@ class Recorder:
     # --- the recording -------------------------------------------------------------------
 
     def run(self):
+        if self.fifo and hasattr(self.sensor, "restart_fifo"):
+            # what the chip queued before the recording (an overrun after the board sat
+            # idle since the driver opened it, at boot) is not the recording's, as in
+            # ei.sample: counted as rows lost, it would open the recording with a gap
+            self.sensor.restart_fifo()
         c = self.client
         saved = (c.idle, c.idle_ms) if c is not None else None
         if c is not None:

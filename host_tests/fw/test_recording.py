@@ -28,6 +28,10 @@ ONLY["test_the_heap_a_recording_holds_does_not_grow_with_its_length"] = (
     "micropython", "the heap is a board's (gc.mem_alloc)")
 # the checks read 300 windows' rows back from the service: more than a board's heap
 MP_HEAPSIZE = "4m"
+# on the emulated Pico, the FIFO's overruns (the rest run there too, in 2 minutes: too long for
+# make test; host_tests/test_pico_recording.py records its MPU6050 through boards/rp2_pico)
+RP2 = ("test_a_fifo_overrun_ends_the_window_and_says_how_many_rows_were_lost",
+       "test_rows_lost_while_the_ring_was_full_are_counted_from_the_last_row_read")
 
 
 # Each read of the test clock takes half a millisecond: sampler.wait_until's last 1.5 ms
@@ -250,6 +254,39 @@ def test_a_fifo_overrun_ends_the_window_and_says_how_many_rows_were_lost():
     assert meta[3]["lost_before"] == str(rec.lost_rows) and "lost_before" not in meta[2], meta
     # and that is the chip's own count: the last row read is the one before those it holds
     assert abs(first[4] + 99 - (bus.done - len(bus.dev.fifo) - 1)) <= 1, (first, bus.done)
+
+
+def test_rows_lost_while_the_ring_was_full_are_counted_from_the_last_row_read():
+    # a flash so slow (30 ms a row) that the ring fills while a window is put: the drains
+    # then find no room and read nothing, and the chip's FIFO overruns with rows made long
+    # before the last drain. The rows lost count from the last row read, so the windows
+    # after an overrun start where the chip's rows are.
+    folder = temp_dir()
+    from ei import log
+    log.handler = lambda level, text: None
+    try:
+        with clock() as t:
+            class SlowFlash(Queue):
+                def put(self, sample, *a, **kw):
+                    for _ in sample.iter_rows():  # reads go on between the rows
+                        t.stall(30000)
+                    return Queue.put(self, sample, *a, **kw)
+
+            q = SlowFlash(folder + "/queue")
+            chip, bus = fifo_chip(t)
+            rec = ei.record(chip, None, 1000, label="rec-full", windows=4, queue=q)
+        meta = queued_metadata(q)
+    finally:
+        log.handler = None
+        remove_tree(folder)
+    # the window being read when the chip overran ended there, shorter
+    assert rec.overruns >= 1 and rec.windows == 4 and rec.rows < 400, rec
+    lost = [int(m.get("lost_before", 0)) for m in meta]
+    assert sum(lost) == rec.lost_rows, (meta, rec)
+    # the recording's row numbers went on to the chip's own: its last row read is the one
+    # before those its FIFO holds now, give or take a row at each overrun
+    made = bus.done - len(bus.dev.fifo)
+    assert abs(rec.rows + rec.lost_rows - made) <= rec.overruns, (rec, made)
 
 
 def test_reads_go_on_between_the_pieces_of_an_upload_and_while_its_answer_is_awaited():

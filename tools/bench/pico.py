@@ -17,6 +17,11 @@ I2C0 (read through the rp2 port's machine.I2C at 400 kHz: each read takes its bu
   flash erases stall the CPU for the flash chip's typical 45 ms (emulator.mjs);
 - flash bytes programmed and erased per queued sample (100 rows of 3 float32 values), from
   the emulator's count of the boot ROM's flash calls;
+- a recording (issue 19) of the MPU6050 to the offline queue on flash, boards/rp2_pico's
+  ei.collect(window_s=1) for 6 windows: the highest rate that loses no row, drained from the
+  chip's FIFO (its 1000 / n Hz from 1 kHz down), and polled (whose rows are read late but
+  never lost: from 100 Hz down, the highest with no row a period or more late);
+  `python -m tools.bench.pico --record-only` prints these rows alone;
 - the emulator's speed: emulated seconds per wall second, while Python runs (the 1 kHz
   sampler) and over the whole table.
 This is a benchmark, not a test.
@@ -44,6 +49,12 @@ NODE = ROOT / "tools" / "node"
 END = b"\x1eEND"
 HMAC_KEY = "pico-bench-hmac-key"
 DAEMON_S = 10  # the daemon's sample for the heap: 1,000 rows at the board's 100 Hz
+# The recordings to flash: windows of 1 s, 6 a run; the MPU6050's FIFO rates (1000 / n Hz)
+# and polled rates, each tried from the top down
+RECORD_WINDOW_S = 1
+RECORD_WINDOWS = 6
+FIFO_HZ = (1000, 500, 1000 / 3, 250)
+POLLED_HZ = (100, 50, 25, 20, 10, 5)
 MAIN = """import sys
 sys.stdin.buffer.read(1)
 try:
@@ -67,19 +78,21 @@ def board_files(form="mpy", **config):
     return f
 
 
-def files(call, form="mpy"):
-    """The board's files, the jobs as .mpy, and a main.py that runs pico_jobs.run(call)."""
-    f = board_files(form, daemon=False)
+def files(call, form="mpy", **config):
+    """The board's files (its config.json with `config`), the jobs as .mpy, and a main.py
+    that runs pico_jobs.run(call)."""
+    f = board_files(form, daemon=False, **config)
     for name in ("pico_jobs.py", "timing.py"):
         f[name[:-3] + ".mpy"] = mpy((HERE / name).read_bytes(), name)
     f["main.py"] = (MAIN % call).encode()
     return f
 
 
-def job(call, form="mpy", between=None):
-    """Run pico_jobs.run(call) on a fresh board; (its OK values, the emulator's counters
-    before and after the job). between(pico, line) answers a job that waits for the host."""
-    pico = Pico(files=files(call, form), chips=[FakeMPU6050()],
+def job(call, form="mpy", between=None, **config):
+    """Run pico_jobs.run(call) on a fresh board (config: its config.json's changes); (its OK
+    values, the emulator's counters before and after the job). between(pico, line) answers a
+    job that waits for the host."""
+    pico = Pico(files=files(call, form, **config), chips=[FakeMPU6050()],
                 firmware=FIRMWARE_FROZEN if form == "frozen" else FIRMWARE)
     pico.start()
     try:
@@ -242,12 +255,55 @@ def flash_per_entry(entries=5, rows=100):
     return programmed, erased
 
 
+def recordings():
+    """pico_jobs.record on boards/rp2_pico: its MPU6050 recorded to the queue on flash in
+    RECORD_WINDOWS windows of RECORD_WINDOW_S, drained from the chip's FIFO at each of its
+    1000 / n Hz rates from the top, then polled from 100 Hz down, each way until a rate
+    keeps up (FIFO: no row lost; polled, whose rows are read late but never lost: no row a
+    period or more late). [(way, Hz, its OK values, emulated s, wall s)] of every rate tried."""
+    out = []
+    for way, fifo, rates in (("FIFO", True, FIFO_HZ), ("polled", False, POLLED_HZ)):
+        for hz in rates:
+            v, b, a = job("'record', %r, %d" % (RECORD_WINDOW_S, RECORD_WINDOWS),
+                          interval_ms=1000 / hz, fifo=fifo)
+            v = {k: int(x) for k, x in v.items()}
+            out.append((way, hz, v, (a["nanos"] - b["nanos"]) / 1e9, a["wall_s"]))
+            if (v["lost"] if fifo else v["late_rows"]) == 0:
+                break
+    return out
+
+
+def recording_rows(runs):
+    """The table of recordings() and its summary: the highest rate kept each way."""
+    out = ["", "A recording on the emulated Pico (boards/rp2_pico, ei.collect(window_s=%g) of its "
+           "MPU6050, ei from .mpy) to the offline queue on flash (littlefs; a 4 KB erase stalls "
+           "the CPU 45 ms), %d windows a run; each way from the top rate down until one keeps "
+           "up" % (RECORD_WINDOW_S, RECORD_WINDOWS), "",
+           "| read | rate | rows | windows queued | rows lost (FIFO overruns) | rows a period or "
+           "more late | latest | emulated s | wall s |", "|---|---|---|---|---|---|---|---|---|"]
+    best = {}
+    for way, hz, v, emulated, wall in runs:
+        out.append("| %s | %g Hz | %d | %d | %d (%d) | %d (%.0f%%) | %.1f ms | %.1f | %.0f |" % (
+            way, hz, v["rows"], v["queued"], v["lost"], v["overruns"], v["late_rows"],
+            100.0 * v["late_rows"] / max(1, v["rows"]), v["max_late_us"] / 1000, emulated, wall))
+        if (v["lost"] if way == "FIFO" else v["late_rows"]) == 0:
+            best.setdefault(way, hz)
+    out += ["", "Highest rate with no row lost, drained from the FIFO: %s; polled (rows read late, "
+            "never lost): every rate tried, and with no row a period or more late: %s." % (
+                "%g Hz" % best["FIFO"] if "FIFO" in best else "none tried",
+                "%g Hz" % best["polled"] if "polled" in best else "none tried")]
+    return out
+
+
 def main():
     say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
     for fw in (FIRMWARE, FIRMWARE_FROZEN):
         if not fw.is_file():
             print("\n(no emulated Pico rows: %s not built; `make runtimes` builds it)" % fw)
             return 1
+    if "--record-only" in sys.argv:  # python -m tools.bench.pico --record-only: those alone
+        print("\n".join(recording_rows(recordings())))
+        return 0
     started = time.monotonic()
     emulated = 0.0
     out = ["", "The emulated Raspberry Pi Pico (MicroPython 1.28.0 RPI_PICO in rp2040js; its "
@@ -295,11 +351,15 @@ def main():
             name, limit, wall_s, 100 * wall_s / limit, board_s))
     say("pico: flash writes per queued sample ...")
     programmed, erased = flash_per_entry()
+    say("pico: recordings to flash, FIFO then polled, from the top rate down ...")
+    runs = recordings()
+    emulated += sum(r[3] for r in runs)
     wall = time.monotonic() - started
     out += ["", "Flash written per queued sample of 100 rows (3 float32 values a row, CBOR "
             "entry of ~%d bytes): %d bytes programmed, %d bytes erased (4 KB sectors)."
-            % (100 * 16 + 200, programmed, erased),
-            "", "The emulator: %.2f emulated s per wall s while Python runs (the 1 kHz sampler); "
+            % (100 * 16 + 200, programmed, erased)]
+    out += recording_rows(runs)
+    out += ["", "The emulator: %.2f emulated s per wall s while Python runs (the 1 kHz sampler); "
             "%.1f emulated s in %.0f wall s over this table (idle waits cost no wall time, "
             "but in the paced run of the daemon)."
             % (speed, emulated, wall)]

@@ -76,5 +76,16 @@ def queue(entries, rows):
     print("OK entries=%d" % len(q))
 
 
+def record(window_s, windows):
+    """ei.collect(window_s=) of the board's MPU6050 to the offline queue on flash (the Pico has
+    no network), `windows` windows; its config.json says the rate (interval_ms) and whether
+    the chip's FIFO is drained. What the Recording counted."""
+    import ei
+    rec = ei.collect("bench", seconds=float(window_s) * int(windows), window_s=float(window_s))
+    print("OK windows=%d rows=%d queued=%d late_rows=%d max_late_us=%d overruns=%d lost=%d" % (
+        rec.windows, rec.rows, rec.queued, rec.late_rows, rec.max_late_us, rec.overruns,
+        rec.lost_rows))
+
+
 def run(job, *args):
-    {"daemon": daemon, "sampler": sampler, "queue": queue}[job](*args)
+    {"daemon": daemon, "sampler": sampler, "queue": queue, "record": record}[job](*args)

@@ -247,7 +247,9 @@ class FakeMPU6050(FakeDevice):
     """MPU6050: resets asleep (PWR_MGMT_1=0x40); ACCEL_CONFIG AFS_SEL picks 16384/8192/4096/
     2048 LSB/g; ACCEL_XOUT_H.. big-endian; a 1024-byte FIFO of bytes read through FIFO_R_W,
     which does not auto-increment; an overflow drops the oldest bytes (misaligning rows) and
-    sets INT_STATUS FIFO_OFLOW_INT, which clears when INT_STATUS is read."""
+    sets INT_STATUS FIFO_OFLOW_INT, which clears when INT_STATUS is read. The output
+    registers copy a conversion only while the serial interface is idle (register map 4.17),
+    so a burst read gets one sampling instant even if the chip converts during it."""
 
     NAME = "MPU6050"
     ID_REG = 0x75
@@ -264,6 +266,18 @@ class FakeMPU6050(FakeDevice):
     def reset(self):
         super().reset()
         self.last_fifo_byte = 0
+        self.held = None  # a conversion made during a read, copied out when it ends
+
+    def latch(self, s):
+        if self._reading:
+            self.held = s
+        else:
+            super().latch(s)
+
+    def end_read(self):
+        if self.held is not None:
+            super().latch(self.held)
+            self.held = None
 
     def powered(self):
         return not self.regs[0x6B] & 0x40  # SLEEP

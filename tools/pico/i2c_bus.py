@@ -25,7 +25,7 @@ class Bus:
         self.transactions = 0   # address phases acknowledged (a register read is two)
         self._last = {}         # address -> emulated ns of its last conversion
         self._rate = {}         # address -> the odr its last conversion ran at
-        self._now = 0.0
+        self.now_ns = 0.0       # emulated ns of the event being handled (chips may log it)
         self._dev = None        # the chip addressed in the current transaction
         for d in devices:
             self.attach(d)
@@ -53,7 +53,7 @@ class Bus:
     # --- time ------------------------------------------------------------------------------
     def advance(self, now_ns):
         """Every converting chip makes the conversions due by now_ns."""
-        self._now = now_ns
+        self.now_ns = now_ns
         for address, dev in self.devices.items():
             rate = dev.odr_hz()
             last = self._last.get(address)
