@@ -32,6 +32,7 @@ from ei.queue import Queue
 
 q = Queue(sys.argv[1], max_bytes=1 << 30)
 i = len(q)
+print("open")  # the kill's moment is counted from here, not from the process's start
 while True:
     s = ei.Sample(device_name="kill-%d" % i, device_type="KILL", interval_ms=1,
                   sensors=[("x", "u"), ("y", "u"), ("z", "u")],
@@ -52,8 +53,16 @@ def test_kills_at_random_moments_leave_old_or_new_state(tmp_path):
         p = subprocess.Popen([str(MICROPYTHON), str(script), str(path)], env=micropython_env(),
                              stdout=subprocess.PIPE, text=True)
         lines = []
-        t = threading.Thread(target=lambda: lines.extend(p.stdout), daemon=True)
+        opened = threading.Event()
+
+        def read(out=p.stdout, lines=lines, opened=opened):
+            for line in out:
+                lines.append(line)
+                opened.set()
+        t = threading.Thread(target=read, daemon=True)
         t.start()
+        # a loaded machine may take longer than the kill's delay just to start the port
+        assert opened.wait(30), "the board did not open its queue"
         time.sleep(rng.uniform(0.05, 0.4))
         p.send_signal(signal.SIGKILL)
         p.wait()
