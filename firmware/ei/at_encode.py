@@ -5,7 +5,7 @@
 # A module of its own so that the encoder's code comes once at_sample's and the sampler's
 # have left the heap (on f32 from .mpy, the daemon's peak).
 from ei import collector
-from ei.at_server import PATH, host, remove, self_uploads
+from ei.at_common import PATH, host, remove, self_uploads
 
 
 def encode(d, args):

@@ -7,7 +7,7 @@
 # itself. The sampling is this module's; the encoding, the command's next step, is
 # ei/at_encode.py's: the sampler and the encoder take the heap in turn, not together.
 from ei import collector
-from ei.at_server import (LABEL, LENGTH_MS, Refused, board_call, check_label, fastest, remove,
+from ei.at_common import (LABEL, LENGTH_MS, Refused, board_call, check_label, fastest, remove,
                           sample_folder, shown)
 from ei.compat import FLOAT32, const, sleep_ms
 from ei.errors import Msg
