@@ -5,8 +5,7 @@
 # A module of its own so that the encoder's code comes once at_sample's and the sampler's
 # have left the heap (on f32 from .mpy, the daemon's peak).
 from ei import collector
-from ei.at_server import PATH, host, remove, self_uploads
-from ei.compat import FLOAT32
+from ei.at_common import PATH, host, remove, self_uploads
 
 
 def encode(d, args):
@@ -47,11 +46,30 @@ def _encode(capture, file, key):
     """The capture file's sample, as the signed CBOR file `file`. In a function of its own:
     what it made is gone from the stack once it returns."""
     from ei import encoder
-    from ei.acquisition import Sample
     from ei.compat import unix_time
-    # signed as an upload would be (iat once the clock is set), in the board's float size
-    # as uploads are (a single-precision board loses nothing); no client: a board without a
-    # network has no socket module
-    enc = encoder.Encoding("cbor", FLOAT32, key, unix_time() if key else None)
+    sample = _Capture(capture)
+    # signed as an upload would be (iat once the clock is set), in the capture's float size,
+    # the board's (a single-precision board loses nothing): its rows are copied as they are;
+    # no client: a board without a network has no socket module
+    enc = encoder.Encoding("cbor", sample.float32, key, unix_time() if key else None)
     with open(file, "wb") as f:
-        encoder.write(Sample.from_capture(capture), enc, f.write)
+        encoder.write(sample, enc, f.write)
+
+
+class _Capture:
+    """What the encoder reads of a Sample (ei/acquisition.py) to copy a capture file's rows as
+    they are: its description and cbor_rows(), from read_capture (ei/capture.py: its header
+    checked, its length against its row count). Not a Sample: the daemon's own capture, just
+    written, needs none of a Sample's checks, and acquisition's code (2.4 KB on f32 from
+    .mpy) would take the heap beside the encoder's."""
+
+    def __init__(self, path):
+        from ei.capture import read_capture
+        (self._rows, self.device_name, self.device_type, self.interval_ms,
+         self.sensors) = read_capture(path)
+        self.rows = self._rows.rows
+        self.width = self._rows.width
+        self.float32 = self._rows.float32
+
+    def cbor_rows(self, float32):
+        return self._rows.cbor_rows(float32)

@@ -4,7 +4,7 @@
 # one empty line, as EI's firmware does). Only the files the daemon wrote can be reached.
 from binascii import b2a_base64
 
-from ei.at_server import Refused, arguments, number, sample_folder, shown
+from ei.at_common import Refused, arguments, number, sample_folder, shown
 from ei.compat import const
 from ei.errors import Msg
 

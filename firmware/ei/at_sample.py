@@ -7,7 +7,7 @@
 # itself. The sampling is this module's; the encoding, the command's next step, is
 # ei/at_encode.py's: the sampler and the encoder take the heap in turn, not together.
 from ei import collector
-from ei.at_server import (LABEL, LENGTH_MS, Refused, board_call, check_label, fastest, remove,
+from ei.at_common import (LABEL, LENGTH_MS, Refused, board_call, check_label, fastest, remove,
                           sample_folder, shown)
 from ei.compat import FLOAT32, const, sleep_ms
 from ei.errors import Msg
@@ -74,10 +74,12 @@ def samplestart(d, args):
 # heap's collector takes what any stack slot still points to), and with it its modules.
 
 def _sample(src, interval, rows, b, cfg, capture):
-    """Sample into the capture file; the rows read."""
-    from ei.sampler import sample
-    return len(sample(src, interval, rows, device_type=b.DEVICE_TYPE, device_name=cfg.get(
-        "device_name") or board_call(b, "device_name"), path=capture))
+    """Sample into the capture file (not read back: the encoding step reads it); the rows
+    read, every one asked for (or an error)."""
+    from ei.sampler import to_file
+    to_file(capture, src, interval, rows, device_type=b.DEVICE_TYPE, device_name=cfg.get(
+        "device_name") or board_call(b, "device_name"))
+    return rows
 
 
 def _room(need):

@@ -3,8 +3,8 @@
 # (sys.stdin.buffer: a bare-metal port's sys.stdin turns CR into LF), each character echoed; CR,
 # LF or CRLF ends a command; the answer follows the echo's CRLF, each line ends CRLF, and "> "
 # asks for the next (the daemon keeps what lies between the first and the last CRLF).
-# This module is the line discipline and what the commands share; the commands are in
-# ei/at_settings.py (AT+CONFIG? and what persists in config.json), ei/at_sample.py
+# This module is the line discipline; what the commands share is ei/at_common.py's, the
+# commands are in ei/at_settings.py (AT+CONFIG? and what persists in config.json), ei/at_sample.py
 # (AT+SAMPLESTART) and ei/at_files.py (reading the sample back, unlinking it), loaded for
 # the command that needs them and kept while the next commands are that module's (the daemon
 # sends its settings in a row: on a Pico each module read again from flash would cost about
@@ -14,20 +14,15 @@ import gc
 import sys
 
 from ei import collector
+from ei.at_common import Refused, shown
 from ei.compat import MICROPYTHON, const
 from ei.errors import Msg
 from ei.stream import decode
 
-AT_VERSION = "1.8.0"
 _LINE = const(256)        # bytes of a command line kept; a longer one is refused whole
 _START_DELAY_MS = const(2000)
-# what the next sample is until the daemon sets it (AT+SAMPLESETTINGS, AT+UPLOADSETTINGS)
-LABEL = "idle"
-LENGTH_MS = 10000
-PATH = "/api/training/data"
-FOLDER = "daemon"         # beside config.json: the sample files AT+READFILE may read
 # each command and the module (ei.at_<module>) whose function of its name in lower case
-# answers it (AT+HELP lists them with their arguments: ei.at_settings.USAGE)
+# answers it (AT+HELP lists them with their arguments: ei.at_usage.USAGE)
 COMMANDS = {
     "CONFIG?": "settings", "CLEARCONFIG": "settings", "DEVICEID": "settings",
     "UPLOADHOST": "settings", "MGMTSETTINGS": "settings", "UPLOADSETTINGS": "settings",
@@ -44,16 +39,6 @@ _M_AT_CONTROL = const(147)
 _M_NOT_UTF8 = const(148)
 _M_NOT_AT = const(149)
 _M_UNKNOWN_COMMAND = const(150)
-_M_USAGE = const(151)
-_M_NOT_NUMBER_AT = const(152)
-_M_NOT_WHOLE = const(153)
-_M_OUT_OF_RANGE = const(154)
-_M_LABEL_EMPTY = const(155)
-_M_LABEL_PATH = const(156)
-
-
-class Refused(ValueError):
-    """A command's arguments are wrong: its text is the ERR line."""
 
 
 class Daemon:
@@ -223,90 +208,6 @@ def forget(keep):
                     delattr(sys.modules[parent], child)  # the package keeps it too
                 except (AttributeError, KeyError):
                     pass
-
-
-# --- what the commands share --------------------------------------------------------------
-
-def arguments(args, least, most, name):
-    """The arguments of the command `name`, stripped: least to most of them, or Refused
-    with its usage."""
-    if args is None or not least <= len(args) <= most:
-        from ei.at_settings import USAGE
-        for usage in USAGE:
-            if usage[:len(name) + 1] in (name, name + "=", name + "["):
-                raise Refused(Msg(_M_USAGE, usage))
-    return [a.strip() for a in args]
-
-
-def shown(text):
-    """Some of a peer's text, for an ERR line."""
-    return repr(text[:40])
-
-
-def number(text, what, lo, hi, whole=False):
-    """The number in text, lo < n <= hi, or Refused naming `what`: finite (inf and nan are
-    in no range), whole where asked, and no bigger than what the board can count to."""
-    try:
-        n = int(text) if whole else float(text)
-    except (ValueError, OverflowError):
-        raise Refused(Msg(_M_NOT_WHOLE if whole else _M_NOT_NUMBER_AT, what, shown(text)))
-    if not lo < n <= hi:
-        raise Refused(Msg(_M_OUT_OF_RANGE, what, lo, hi, shown(text)))
-    return n
-
-
-def check_label(label):
-    """label if it can name the sample's file, or Refused."""
-    if not label:
-        raise Refused(Msg(_M_LABEL_EMPTY))
-    if "/" in label or "\\" in label or label[0] == ".":
-        raise Refused(Msg(_M_LABEL_PATH))
-    return label
-
-
-def fastest():
-    """The shortest interval the sensor takes, in ms: its FIFO's (the only one it then
-    takes), or the board's polling interval (its config's interval_ms)."""
-    src = collector.sensor()
-    if getattr(src, "fifo", False):
-        return 1000 / src.rate_hz
-    b, cfg = collector.board(True)
-    return cfg.get("interval_ms") or b.INTERVAL_MS
-
-
-def self_uploads():
-    """True when the board's own network and remote management are up (config
-    "remote_mgmt" on a board with a network that setup() brought up): it then uploads its
-    samples itself, and the daemon steps aside."""
-    b, cfg = collector.board(True)
-    return bool(cfg.get("remote_mgmt") and getattr(b, "NETWORK", None) is not None
-                and collector.network_up)
-
-
-def host(cfg):
-    """The upload host as AT+UPLOADHOST takes it: http(s)://host[:port]."""
-    tls = cfg.get("tls", True)
-    port = cfg.get("port")
-    return "%s://%s%s" % ("https" if tls else "http", cfg.get("host", "ingestion.edgeimpulse.com"),
-                          "" if port in (None, 443 if tls else 80) else ":%d" % port)
-
-
-def sample_folder():
-    return collector.home + "/" + FOLDER if collector.home else FOLDER
-
-
-def remove(path):
-    """Remove the file at path if it is there."""
-    import os
-    try:
-        os.remove(path)
-    except OSError:
-        pass
-
-
-def board_call(b, name):
-    f = getattr(b, name, None)
-    return f() if f is not None else None
 
 
 def daemon(inp=None, out=None, start_delay_ms=_START_DELAY_MS, read_back="buffer"):

@@ -5,9 +5,10 @@
 from ei import collector
 from ei.compat import const
 from ei.errors import Msg
-from ei.at_server import (AT_VERSION, LABEL, LENGTH_MS, PATH, Refused, arguments, board_call,
-                          check_label, fastest, host, number, self_uploads, shown)
+from ei.at_common import (LABEL, LENGTH_MS, PATH, Refused, arguments, board_call, check_label,
+                          fastest, host, number, self_uploads, shown)
 
+AT_VERSION = "1.8.0"       # the AT protocol's version, as AT+CONFIG? names it
 _PATHS = ("/api/training/data", "/api/testing/data", "/api/anomaly/data")
 _MGMT_URL = "ws://remote-mgmt.edgeimpulse.com"  # remote_mgmt.URL, without loading it
 _TOLERANCE = 0.01         # an interval this close to the sensor's is the sensor's
@@ -18,12 +19,6 @@ _M_UPLOAD_HOST = const(166)
 _M_UPLOAD_PATH = const(167)
 _M_AT_FASTER = const(168)
 _M_AT_NOT_FIFO = const(169)
-# each command with its arguments, in the order AT+HELP lists them
-USAGE = ("CONFIG?", "CLEARCONFIG", "DEVICEID=<id>", "UPLOADHOST=<http(s)://host[:port]>",
-         "MGMTSETTINGS=<ws(s)://host[:port]>", "UPLOADSETTINGS=<api key>,<path>",
-         "SAMPLESETTINGS=<label>,<interval ms>,<length ms>[,<hmac key>]",
-         "SAMPLESTART[=<sensor>]", "READFILE=<file>[,y|n]", "READBUFFER=<from>,<to>[,y|n]",
-         "UNLINKFILE=<file>", "HELP")
 # the keys AT+CLEARCONFIG forgets (what the daemon sets)
 _SETTINGS = ("sample_label", "sample_interval_ms", "sample_length_ms", "upload_path",
              "device_id", "remote_mgmt_url", "hmac_key")
@@ -54,6 +49,7 @@ def _put(cfg, key, value):
 
 
 def help(d, args):
+    from ei.at_usage import USAGE
     for usage in USAGE:
         d.line("AT+" + usage)
 

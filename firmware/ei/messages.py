@@ -213,7 +213,8 @@ TEXTS = (
     "the line holds a control character (code %d)\n"  # 147 AT_CONTROL
     "the line is not UTF-8 text: %s\n"  # 148 NOT_UTF8
     "Not a valid AT command (%s)\n"  # 149 NOT_AT
-    "unknown command AT+%s (AT+HELP lists them)\n"  # 150 UNKNOWN_COMMAND
+    "unknown command AT+%s (AT+HELP lists them)\n",  # 150 UNKNOWN_COMMAND
+    # ei/at_common.py
     "usage: AT+%s\n"  # 151 USAGE
     "%s must be a number, not %s\n"  # 152 NOT_NUMBER_AT
     "%s must be a whole number, not %s\n"  # 153 NOT_WHOLE

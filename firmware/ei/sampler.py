@@ -27,6 +27,25 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
     A sensor opened with fifo=True (ei.sensors drivers) is drained in bursts instead: the
     chip's own clock spaces the rows at its output data rate, for rates above what polling
     holds; interval_ms must then be the chip's (1000 / sensor.rate_hz)."""
+    s, t = _read(sensor, interval_ms, rows, device_type, device_name, progress, path,
+                 float32)
+    if path is not None:
+        s = Sample.from_capture(path)
+    s.timing = t
+    return s
+
+
+def to_file(path, sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=None,
+            float32=None):
+    """sample() into the capture file at path, not read back: the Timing. For a caller that
+    reads the file in a later step (the daemon's sample, ei/at_sample.py): the capture
+    reader's code then never shares the heap with the sampler's."""
+    return _read(sensor, interval_ms, rows, device_type, device_name, None, path, float32)[1]
+
+
+def _read(sensor, interval_ms, rows, device_type, device_name, progress, path, float32):
+    """(the Sample, its Timing): in RAM, the Sample holds the rows; to a file, it is their
+    description only."""
     axes = check_sensor(sensor)
     fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
     if fifo:
@@ -58,10 +77,7 @@ def sample(sensor, interval_ms, rows, device_type="MICROPYTHON", device_name=Non
     finally:
         if w is not None:
             w.close()  # after an error the file stays unfinished, and reading it says so
-    if w is not None:
-        s = Sample.from_capture(path)
-    s.timing = t
-    return s
+    return s, t
 
 
 def _poll(sensor, rows, add, period, progress, t):

@@ -149,6 +149,29 @@ def test_rows_hold_what_the_sensor_read():
     assert s.sensors == [("t", "us")] and s.device_name == "dev-1"
 
 
+def test_to_file_writes_the_capture_and_returns_the_timing_without_reading_it_back():
+    # the daemon's sampling step (ei/at_sample.py): the capture reader is not loaded (its
+    # encoding step reads the file), and the file holds what ei.sample(path=) would write
+    import os
+    import sys
+    from ei.sampler import to_file
+    from fwtest import scratch
+    path = scratch("to-file") + ".eic"
+    sys.modules.pop("ei.capture", None)
+    try:
+        t = to_file(path, Clocked(), 1, 4, device_type="TEST", device_name="dev-1")
+        assert "ei.capture" not in sys.modules  # (ei.Sample.from_capture would load it)
+        assert t.period_us == 1000 and t.quarter == 1  # the Timing, as sample.timing
+        s = ei.Sample.from_capture(path)
+        assert [list(r) for r in s.iter_rows()] == [[1.0], [2.0], [3.0], [4.0]]
+        assert s.device_type == "TEST" and s.device_name == "dev-1" and s.interval_ms >= 1
+    finally:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
 def test_progress_is_reported_after_each_row():
     seen = []
     ei.sample(Clocked(), 1, 3, device_type="TEST", progress=lambda i, n: seen.append((i, n)))
