@@ -144,7 +144,8 @@ def _cbor_rows(sample, enc, ch):
         if sample.width == 3:
             rows = sample.row_list()
             if rows is not None:
-                return _list3(rows, sample.rows, enc.float32, ch)
+                from ei.encoder_list import rows3
+                return rows3(rows, sample.rows, enc.float32, ch)
             return _rows3(sample.iter_rows(False), enc.float32, ch, sample)
         from ei.rows import pack_rows  # (rows of another width than three: rarer)
         return pack_rows(sample.iter_rows(), sample.width, enc.float32, ch)
@@ -172,41 +173,10 @@ def _views(raw, ch):
 
 # The hot loops: each row is packed straight into the chunk buffer; nothing is allocated per
 # row but the floats the row hands us. A chunk is handed on when the next pack would not fit
-# (p > end: one comparison, no sum). A pack_into of four rows takes about as long as one of
-# one (its arguments are parsed in C, the call is bytecode): a list's rows, read by index, go
-# four at a time (measured, 18,000 rows: 4.3 against 3.5 ms on the unix port, 6.0 against
-# 4.6 on f32). The packing lines are repeated on purpose: a helper called per row would cost
-# each of 18,000 rows a call (issue 18 measures this path's speed).
-
-def _list3(rows, count, float32, ch):
-    # A list's first `count` rows of three, checked when the list was given.
-    fmt, fmt4, tag, n = ((">HfBfBf", ">HfBfBfHfBfBfHfBfBfHfBfBf", 0xFA, 16) if float32 else
-                         (">HdBdBd", ">HdBdBdHdBdBdHdBdBdHdBdBd", 0xFB, 28))
-    h = 0x8300 | tag  # the row's head (an array of 3) and its first value's tag
-    buf, p, size = ch.buf, ch.pos, ch.size
-    end = size - 4 * n
-    q = count // 4 * 4 if end >= 0 else 0  # (a chunk too small for four: one at a time)
-    for i in range(0, q, 4):
-        x, y, z = rows[i]
-        u, v, w = rows[i + 1]
-        a, b, c = rows[i + 2]
-        d, e, f = rows[i + 3]
-        if p > end:
-            ch.pos = p
-            yield ch.take()
-            p = 0
-        pack_into(fmt4, buf, p, h, x, tag, y, tag, z, h, u, tag, v, tag, w,
-                  h, a, tag, b, tag, c, h, d, tag, e, tag, f)
-        p += 4 * n
-    for x, y, z in rows[q:count]:  # the last rows, fewer than four
-        if p + n > size:
-            ch.pos = p
-            yield ch.take()
-            p = 0
-        pack_into(fmt, buf, p, h, x, tag, y, tag, z)
-        p += n
-    ch.pos = p
-
+# (p > end: one comparison, no sum). A list's rows go four to a pack_into (ei/encoder_list.py,
+# loaded for a list alone: a recording's upload, near its heap's bound, never keeps its code).
+# The packing lines are repeated on purpose: a helper called per row would cost each of 18,000
+# rows a call (issue 18 measures this path's speed).
 
 def _rows3(rows, float32, ch, sample):
     # Rows of three from an iterator: an iterable's, checked here as they pass (not by a
