@@ -64,6 +64,16 @@ class Capture:
         f.seek(self.offset)
         return f
 
+    def _read(self, f, buf, mv, i, k):
+        """Read rows i to i + k - 1 from the open file f into buf (mv, a view of it, cut for
+        a last block shorter than buf); return their bytes."""
+        want = k * self.row_len
+        got = f.readinto(buf if want == len(buf) else mv[:want])
+        if got != want:
+            raise CaptureError(Msg(_M_ENDED_IN_ROW, self.path, i + (got or 0) // self.row_len,
+                                   self.rows))
+        return want
+
     def iter_rows(self):
         """Yield each row as a tuple of floats, reading a block of rows at a time."""
         row_len = self.row_len
@@ -76,12 +86,7 @@ class Capture:
         try:
             i = 0
             while i < self.rows:
-                k = min(per, self.rows - i)
-                want = k * row_len
-                got = f.readinto(buf if k == per else mv[:want])  # (a view: the last block)
-                if got != want:
-                    raise CaptureError(Msg(_M_ENDED_IN_ROW, self.path,
-                                           i + (got or 0) // row_len, self.rows))
+                want = self._read(f, buf, mv, i, min(per, self.rows - i))
                 for r in range(0, want, row_len):
                     if buf[r] != h0:
                         raise CaptureError(Msg(_M_ROW_DAMAGED, self.path, i))
@@ -126,11 +131,7 @@ class Capture:
             i = 0
             while i < self.rows:
                 k = min(per, self.rows - i)
-                want = k * rl
-                got = f.readinto(buf if k == per else mv[:want])  # (a view: the last block)
-                if got != want:
-                    raise CaptureError(Msg(_M_ENDED_IN_ROW, self.path,
-                                           i + (got or 0) // rl, self.rows))
+                want = self._read(f, buf, mv, i, k)
                 if k < per or unpack_from(hfmt, buf) != heads:
                     for r in range(0, want, rl):  # which row (or the last block's rows)
                         if buf[r] != h0:
