@@ -161,6 +161,11 @@ class Sample:
             check_number(row[j], index, j)
         return row
 
+    def row_list(self):
+        """The rows when they were given as a list (checked then), for the encoder to read by
+        index; otherwise None."""
+        return self._values if isinstance(self._values, list) else None
+
     def iter_rows(self, check=True):
         """The rows in order, as an iterator. An iterable source is consumed once and
         checked as it is read; with check=False it is handed on as it is, to a reader that

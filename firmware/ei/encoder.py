@@ -5,6 +5,7 @@
 # signature; device_name, device_type, interval_ms, sensors, values. The signature comes
 # last, so it is computed as the body streams out and written at the end: no seek, no
 # second pass. HS256 signs the whole object with the signature set to 64 ASCII zeros.
+from math import isfinite
 from struct import pack, pack_into
 
 from ei import stream
@@ -18,7 +19,6 @@ _ZEROS = b"0" * 64
 # (TCP_NODELAY, ei/compat.py).
 CHUNK = stream.CHUNK  # Client(chunk=) and Queue(chunk=) default to it
 _SLICE = const(4096)  # bytes of appended rows per piece (views: no buffer)
-_INF = float("inf")
 stream.reserve()  # the chunk buffer, made now while the heap is in one piece
 # error texts (ei/messages.py)
 _M_NO_ATTRIBUTE = const(0)
@@ -142,13 +142,17 @@ def _cbor_rows(sample, enc, ch):
     raw = sample.cbor_rows(enc.float32)
     if raw is None:  # packed as they stream
         if sample.width == 3:
-            once = not sample.reusable  # an iterable's rows: checked as they are packed
-            return _rows3(sample.iter_rows(not once), enc.float32, ch, sample if once else None)
+            rows = sample.row_list()
+            if rows is not None:
+                from ei.encoder_list import rows3
+                return rows3(rows, sample.rows, enc.float32, ch)
+            return _rows3(sample.iter_rows(False), enc.float32, ch, sample)
         from ei.rows import pack_rows  # (rows of another width than three: rarer)
         return pack_rows(sample.iter_rows(), sample.width, enc.float32, ch)
     if isinstance(raw, memoryview):
         return _views(raw, ch)
-    # a capture file's rows (ei/capture.py, loaded already: the sample is one)
+    # a capture file's rows, copied, or converted from the other float size (ei/capture.py,
+    # loaded already: the sample is one)
     from ei.capture import copy_rows
     return copy_rows(raw, sample.rows * _cbor_row_len(sample, enc), ch)
 
@@ -168,56 +172,54 @@ def _views(raw, ch):
 
 
 # The hot loops: each row is packed straight into the chunk buffer; nothing is allocated per
-# row but the floats the row hands us. When a loop ends early (a failed write), it closes its
-# rows: a capture file being read is closed then, not by the GC (MicroPython's generators
-# have no finaliser).
+# row but the floats the row hands us. A chunk is handed on when the next pack would not fit
+# (p > end: one comparison, no sum). A list's rows go four to a pack_into (ei/encoder_list.py,
+# loaded for a list alone: a recording's upload, near its heap's bound, never keeps its code).
+# The packing lines are repeated on purpose: a helper called per row would cost each of 18,000
+# rows a call (issue 18 measures this path's speed).
 
-def _rows3(rows, float32, ch, sample=None):
-    # An accelerometer's rows: three values in one pack_into, twice as fast as one a value
-    # (measured: 4.4 against 8.5 ms for 18,000 rows on the unix port, 5.8 against 14.1 on f32).
-    # sample: given for an iterable's rows, which are checked here as they pass, not by a
-    # generator of the Sample's own (one frame and one resume a row less); a list's rows were
-    # checked when it was given, a file's when it was written.
+def _rows3(rows, float32, ch, sample):
+    # Rows of three from an iterator: an iterable's, checked here as they pass (not by a
+    # generator of the Sample's own: one frame and one resume a row less), or a re-readable
+    # source's (a recording's). Three finite floats pass in three type() and three isfinite()
+    # calls, which make no float (measured, 18,000 rows: 1.2 and 1.0 ms on the unix port,
+    # against 2.3 for the six range comparisons isfinite replaces); any other row is checked
+    # value by value by Sample.check_row, which names a bad one. When the loop ends early (a failed write), it
+    # closes its rows: a generator reading a file is closed then, not by the GC (MicroPython's
+    # generators have no finaliser).
     fmt, tag, n = (">HfBfBf", 0xFA, 16) if float32 else (">HdBdBd", 0xFB, 28)
-    h = 0x8300 | tag  # the row's head (an array of 3) and its first value's tag
-    buf, size, p = ch.buf, ch.size, ch.pos
+    h = 0x8300 | tag
+    buf, p = ch.buf, ch.pos
+    end = ch.size - n
+    left = sample.rows
+    t, f, fin = type, float, isfinite  # (locals: read faster than globals)
+    row = rows  # no row read yet (the except clause below)
     try:
-        # The two loops below repeat their five packing lines on purpose: a helper called
-        # per row would cost each of 18,000 rows a call (issue 18 measures this path's speed).
-        if sample is None:
-            for x, y, z in rows:
-                if p + n > size:
-                    ch.pos = p
-                    yield ch.take()
-                    p = 0
-                pack_into(fmt, buf, p, h, x, tag, y, tag, z)
-                p += n
-        else:
-            left = sample.rows
-            t, f, inf, ninf = type, float, _INF, -_INF  # (locals: read faster than globals)
-            for row in rows:
-                if not left:
-                    raise ValueError(Msg(_M_MORE_ROWS, sample.rows))
-                # three finite floats pass in a few comparisons, which make no float (a nan
-                # or an inf is in no range); any other row is checked value by value, and
-                # named when it is bad
-                try:
-                    x, y, z = row
-                except (TypeError, ValueError):
-                    x = y = z = None  # not three values
-                if not (t(x) is t(y) is t(z) is f and ninf < x < inf and ninf < y < inf
-                        and ninf < z < inf):
-                    x, y, z = sample.check_row(row, sample.rows - left)
-                left -= 1
-                if p + n > size:
-                    ch.pos = p
-                    yield ch.take()
-                    p = 0
-                pack_into(fmt, buf, p, h, x, tag, y, tag, z)
-                p += n
-            if left:
-                raise ValueError(Msg(_M_ROWS_YIELDED, sample.rows - left, sample.rows))
+        for row in rows:
+            if not left:
+                raise ValueError(Msg(_M_MORE_ROWS, sample.rows))
+            x, y, z = row  # (not three values: named below, one try for all the rows)
+            if not (t(x) is f and t(y) is f and t(z) is f and fin(x) and fin(y) and fin(z)):
+                x, y, z = sample.check_row(row, sample.rows - left)
+            left -= 1
+            if p > end:
+                ch.pos = p
+                yield ch.take()
+                p = 0
+            pack_into(fmt, buf, p, h, x, tag, y, tag, z)
+            p += n
+        if left:
+            raise ValueError(Msg(_M_ROWS_YIELDED, sample.rows - left, sample.rows))
         ch.pos = p
+    except (TypeError, ValueError) as e:
+        # A row that is not three values failed its unpacking: check_row names it. Any other
+        # error (a bad value named already, the iterable's own) goes on as it is.
+        if left and row is not rows:
+            try:
+                x, y, z = row
+            except (TypeError, ValueError):
+                sample.check_row(row, sample.rows - left)
+        raise e
     finally:
         if hasattr(rows, "close"):
             rows.close()

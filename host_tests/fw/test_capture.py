@@ -105,6 +105,40 @@ def test_a_capture_uploads_more_than_once_as_cbor_and_json():
     reset_mock()  # later tests read the whole store on a small heap
 
 
+def test_a_capture_converts_to_the_other_float_size_whatever_its_row_count():
+    # the other float size is converted four rows at a time: the last rows of the file (one
+    # to three) and rows whose chunk fills part way pass as a list's rows do
+    for rows in (1, 2, 3, 4, 5, 7, 33, 70):
+        for f32 in (False, True):
+            p, s = captured("conv%d-%d" % (rows, f32), rows=rows, float32=f32)
+            ram = ei.Sample(device_name="dev-1", device_type="TEST", interval_ms=s.interval_ms,
+                            sensors=AXES, values=expected(rows))
+            for enc in (Encoding(float32=not f32), Encoding(float32=not f32, hmac_key="k")):
+                body = encoded(ram, enc)
+                assert encoded(s, enc) == body, (rows, f32, enc)
+                out = []  # a chunk too small for four rows of float64: one at a time
+                encoder.write(s, enc, lambda b: out.append(bytes(b)), chunk=64)
+                assert b"".join(out) == body, (rows, f32, enc)
+
+
+def test_a_damaged_row_is_refused_naming_it_when_converted():
+    # a row whose head is not an array of three (a flash bit flipped) is refused before its
+    # chunk is written, in a full block of rows and in the file's last, short one
+    for f32 in (False, True):
+        p, s = captured("damaged%d" % f32, rows=40, float32=f32)
+        b = bytearray(read_bytes(p))
+        start = len(b) - 40 * s._source.row_len
+        for row in (5, 38):
+            bad = path("damaged-%d-%d" % (f32, row))
+            c = bytearray(b)
+            c[start + row * s._source.row_len] = 0x82
+            write_bytes(bad, c)
+            out = []
+            e = raises(CaptureError, encoder.write, ei.Sample.from_capture(bad),
+                       Encoding(float32=not f32), out.append)
+            assert bad in str(e) and "row %d is damaged" % row in str(e), (f32, row, str(e))
+
+
 def test_the_interval_kept_is_what_the_capture_holds():
     class Slow(Counting):
         def read(self):

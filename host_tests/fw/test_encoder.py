@@ -201,6 +201,52 @@ def test_a_one_pass_iterable_s_rows_of_three_are_checked_as_they_are_packed():
     assert "1 rows, not rows=2" in str(raises(ValueError, dumps, [(1.0, 2.0, 3.0)], 2))
 
 
+def test_rows_of_three_encode_alike_from_a_list_an_iterable_and_appended_whatever_their_count():
+    # a list's rows are packed four at a time: its last rows (one to three), and those of a
+    # chunk that fills part way, give the bytes an iterable and appended rows give
+    axes = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
+    for n in (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 31, 33, 37, 100):
+        rows = [(i * 0.5, -i * 0.25, 9.81 + i) for i in range(n)]
+        listed = ei.Sample(device_type="T", interval_ms=10, sensors=axes, values=rows)
+        added = ei.Sample(device_type="T", interval_ms=10, sensors=axes)
+        for r in rows:
+            added.append(r)
+        for enc in (Encoding(), Encoding(float32=True), Encoding(hmac_key="k")):
+            it = ei.Sample(device_type="T", interval_ms=10, sensors=axes, values=iter(rows),
+                           rows=n)
+            body = encoded(listed, enc)
+            assert body == encoded(it, enc) == encoded(added, enc), (n, enc)
+            assert len(body) == encoder.encoded_len(listed, enc)
+            for chunk in (64, 100):  # chunks too small for four rows of float64
+                out = []
+                encoder.write(listed, enc, lambda b: out.append(bytes(b)), chunk=chunk)
+                assert b"".join(out) == body, (n, enc, chunk)
+
+
+def test_an_iterable_s_own_error_and_its_extra_rows_are_reported_as_they_are():
+    # the encoder's loop names a row that is not three values; an error the iterable raises
+    # itself goes on unchanged, and a row past rows= is "more than rows=" however bad it is
+    axes = [("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")]
+
+    def dumps(values, n):
+        return encoded(ei.Sample(device_type="T", interval_ms=10, sensors=axes, values=values,
+                                 rows=n))
+
+    def failing(at, exc):
+        for i in range(at):
+            yield (1.0, 2.0, 3.0)
+        raise exc("sensor gone at %d" % at)
+    for at in (0, 1, 40):
+        for exc in (ValueError, TypeError, OSError):
+            e = raises(exc, dumps, failing(at, exc), 50)
+            assert str(e) == "sensor gone at %d" % at, (at, exc, str(e))
+    for extra in ((1.0, 2.0), None, (1.0, "x", 3.0), (float("nan"), 0.0, 0.0)):
+        e = raises(ValueError, dumps, iter([(1.0, 2.0, 3.0)] * 3 + [extra]), 3)
+        assert "more than rows=3" in str(e), (extra, str(e))
+    e = raises(TypeError, dumps, iter([(1.0, 2.0, 3.0)] * 39 + [5]), 40)
+    assert "row 39 is 5, not a sequence" in str(e), str(e)
+
+
 def test_unknown_format_is_refused():
     e = raises(ValueError, Encoding, "xml")
     assert "xml" in str(e)
