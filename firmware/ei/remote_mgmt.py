@@ -22,7 +22,6 @@ _PONG_MS = const(6000)         # ... and how long it waits for the pong
 _MAX_BACKOFF_MS = const(30000)
 _STARTED = '{"sampleStarted":true}'
 _MAX_MESSAGE = const(2048)     # a sample request is a few hundred bytes
-_WS_ROOM = const(398)          # a WebSocket's input, output and frame head past it
 # error texts (ei/messages.py)
 _M_SAMPLING_FAILED = const(109)
 _M_UPLOAD_FAILED = const(110)
@@ -74,9 +73,10 @@ class Remote:
                  device_name=None, ca=None, addr=None, timeout=10, start_delay_ms=_START_DELAY_MS,
                  ping_ms=_PING_MS, pong_ms=_PONG_MS, backoff_ms=1000,
                  capture_path="capture.eic", ram_bytes=16384):
-        # one buffer for every connection (ei.websocket.buffer's), made first, while the
-        # heap is in one piece: a reconnection on a fragmented heap needs no new block
-        self._buf = bytearray(_MAX_MESSAGE + _WS_ROOM)
+        # Studio's messages' room, for every connection, made first, while the heap is in one
+        # piece; given up while a sample is taken and uploaded (nothing is read then), and
+        # made again after
+        self._buf = bytearray(_MAX_MESSAGE)
         self.client = client
         self.sensor = sensor
         self.url = url
@@ -135,12 +135,16 @@ class Remote:
                     if req is None:
                         break
                     # a sample request: the session's code, the WebSocket's reading and the
-                    # request's JSON reader are not run again before it is done
+                    # request's JSON reader are not run again before it is done, and no
+                    # message is read: their room and the messages' go to the sample
                     forget("websocket_read")
                     forget("peer_json")
+                    ws.buf = self._buf = None
                     gc.collect()  # (the sampler's code then fills their room)
                     self._sample(ws, req)
                     self._handled += 1
+                    gc.collect()  # what the upload left, before the messages' room is made
+                    ws.buf = self._buf = bytearray(_MAX_MESSAGE)  # (MemoryError: dropped)
             except (TransportError, MemoryError) as e:
                 gc.collect()
                 log("connection lost: %s: %s" % (type(e).__name__, e))
@@ -219,8 +223,12 @@ class Remote:
 
     def _upload(self, s, category, label, key):
         # The request's hmacKey signs this sample (Studio sends the project's).
-        return self.client.upload(s, category=category, label=label, add_date_id=True,
-                                  hmac_key=key)
+        try:
+            return self.client.upload(s, category=category, label=label, add_date_id=True,
+                                      hmac_key=key)
+        finally:  # loaded again by the next upload: until then, their room is the session's
+            forget("encoder")
+            forget("signing")
 
 
 def remote(count=None):

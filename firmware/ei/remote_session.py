@@ -23,6 +23,8 @@ def connect(r, max_size):
     """Open Remote r's WebSocket (messages up to max_size bytes, in r's buffer) and say
     hello; the open WebSocket once {"hello":true} came."""
     from ei.websocket import WebSocket
+    if r._buf is None:  # not made again after a sample: the heap had no room for it then
+        r._buf = bytearray(max_size)
     ws = WebSocket(r.url, r.timeout, r.ca, r.addr, max_size, r._buf)
     try:
         ws.send(r.hello())  # (made for each connection: not kept while sampling)

@@ -50,8 +50,11 @@ class WebSocket:
     timeout seconds; pings are answered as they arrive. A close from the server, or a
     protocol error, raises ConnectionClosed after the closing handshake.
 
-    max_size: the longest message taken (bytes); its buffer is allocated once, here, or is
-    `buf` (buffer(max_size): a caller that reconnects keeps one for all).
+    max_size: the longest message taken (bytes), assembled in `buf` (a bytearray of max_size
+    bytes at least; default: made here), the attribute buf after. A caller that reconnects
+    may keep one for all its connections; one that reads nothing for a while (ei.Remote as
+    it samples and uploads) may set ws.buf to None, to free it, and give one back before it
+    reads again (a message that finds no room closes the connection with 1009).
     timeout: seconds for connecting, the handshake, each write, and the rest of a frame
     once its first byte has arrived. addr=(ip, port) connects there instead of resolving."""
 
@@ -136,7 +139,11 @@ class WebSocket:
 
     def close(self, code=NORMAL, reason=""):
         """Send a close frame and wait (timeout) for the server's, then close the socket."""
-        from ei import websocket_read
+        try:
+            from ei import websocket_read
+        except MemoryError:  # no room for the closing handshake's code: the socket is closed
+            self._conn.close()
+            return
         websocket_read.close(self, code, reason)
 
     def __enter__(self):
@@ -147,7 +154,7 @@ class WebSocket:
 
 
 def __getattr__(name):
-    # buffer, parse_url, accept_key: the opening's (ei/websocket_open.py), loaded when named
-    if name in ("buffer", "parse_url", "accept_key"):
+    # parse_url, accept_key: the opening's (ei/websocket_open.py), loaded when named
+    if name in ("parse_url", "accept_key"):
         return getattr(__import__("ei.websocket_open", None, None, ("_",)), name)
     raise AttributeError("module 'ei.websocket' has no attribute '%s'" % name)

@@ -12,7 +12,7 @@ from ei.websocket_read import bound, fill  # (the session reads with it next)
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _IN = const(256)         # bytes read from the socket at a time
 _OUT = const(128)        # bytes masked at a time on the way out (status messages are short)
-_EXTRA = const(256 + 128 + 14)  # _IN + _OUT + a frame's head: buffer()'s bytes past max_size
+_EXTRA = const(256 + 128 + 14)  # _IN + _OUT + a frame's head: a connection's own block
 _MAX_LINE = const(512)   # bytes of a handshake line kept
 _MAX_HEADERS = const(32)
 # error texts (ei/messages.py)
@@ -57,13 +57,6 @@ def parse_url(url):
     return tls, host, port, path
 
 
-def buffer(max_size=4096):
-    """The bytearray a WebSocket works in (its message, at the start, then its input, output
-    and a frame's head), for a caller that keeps one for all its connections (buf=): a
-    reconnection on a fragmented heap then needs no new block."""
-    return bytearray(max_size + _EXTRA)
-
-
 def connect(ws, url, timeout, ca, addr, max_size, buf):
     """Set up WebSocket ws (ei.websocket's arguments), connect it and upgrade it."""
     tls, ws.host, ws.port, ws.path = parse_url(url)
@@ -72,17 +65,17 @@ def connect(ws, url, timeout, ca, addr, max_size, buf):
     ws.timeout = timeout
     ws.max_size = max_size
     if buf is None:
-        buf = buffer(max_size)
-    elif len(buf) < max_size + _EXTRA:
+        buf = bytearray(max_size)
+    elif len(buf) < max_size:
         raise ValueError(Msg(_M_WS_BUF, max_size))
-    # one block for the message being assembled, what the socket gave, what goes out
-    # masked and a frame's head: one allocation, or none when the caller keeps buf
-    mv = memoryview(buf)
-    ws._msg = mv[:max_size]
-    ws._in = ws._in_mv = mv[max_size:max_size + _IN]
+    ws.buf = buf  # the message being assembled (a caller may keep one for all connections)
+    # one small block of the connection's own: what the socket gave, what goes out masked,
+    # a frame's head
+    mv = memoryview(bytearray(_EXTRA))
+    ws._in = ws._in_mv = mv[:_IN]
     ws._pos = ws._end = 0
-    ws._out = mv[max_size + _IN:max_size + _IN + _OUT]
-    ws._head = mv[max_size + _IN + _OUT:max_size + _EXTRA]
+    ws._out = mv[_IN:_IN + _OUT]
+    ws._head = mv[_IN + _OUT:]
     ws._deadline = None
     ws._kind = ws._size = 0      # the message being assembled: its opcode, bytes
     ws._msg_end = None           # ... and when it must be whole

@@ -58,6 +58,10 @@ def recv_view(ws, timeout=None):
     good until the next call. The message is at the start of the connection's buffer."""
     if ws.closed is not None:
         raise ws.closed
+    # the message's room: none while a caller has taken it away (ws.buf None: a message then
+    # is over its room, and closes the connection with 1009)
+    msg = memoryview(ws.buf if ws.buf is not None else b"")
+    room = min(ws.max_size, len(msg))
     wait = ticks_add(ticks_ms(), int((ws.timeout if timeout is None else timeout) * 1000))
     try:
         while True:
@@ -115,13 +119,13 @@ def recv_view(ws, timeout=None):
             else:
                 fail(ws, _PROTOCOL_ERROR, "unknown opcode %d" % op)
             size = ws._size
-            if size + n > ws.max_size:
-                fail(ws, _TOO_BIG, "a message over %d bytes" % ws.max_size)
-            read_into(ws, ws._msg[size:size + n])
+            if size + n > room:
+                fail(ws, _TOO_BIG, "a message over %d bytes" % room)
+            read_into(ws, msg[size:size + n])
             ws._size = size = size + n
             if fin:
                 ws._kind = 0
-                data = ws._msg[:size]
+                data = msg[:size]
                 if kind == _TEXT and size and max(data) > 127:
                     # more than ASCII: checked as UTF-8 (a copy, for that alone)
                     try:
