@@ -143,6 +143,9 @@ class Remote:
                     gc.collect()  # (the sampler's code then fills their room)
                     self._sample(ws, req)
                     self._handled += 1
+                    # the sample's rows' code, not run again before the next request (its
+                    # Sample class stays: a Sample made before must stay one)
+                    forget("rows")
                     gc.collect()  # what the upload left, before the messages' room is made
                     ws.buf = self._buf = bytearray(_MAX_MESSAGE)  # (MemoryError: dropped)
             except (TransportError, MemoryError) as e:
