@@ -23,7 +23,7 @@ QUEUE_SLACK_KB = 2
 # Where ei.Remote must survive every hostile message and then serve a request: before issue
 # 16 a 1.9 KB label stopped it below 80 KB (it needed 96 KB for them all); on 2026-12-07,
 # once each step of remote management loads its code for that step (ei/remote_mgmt.py), it
-# did in 54 KB (72 KB before): this is that with 4 KB of margin, the smallest heap moving
+# did in 53-54 KB (72 KB before): this is 54 with 4 KB of margin, the smallest heap moving
 # with the layout that four connections and the answers' arrival make of a heap this full.
 HOSTILE_HEAP_KB = 58
 # Where ei.Remote serves plain requests, one after another on one connection: one needed
