@@ -12,7 +12,12 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EI = ROOT / "firmware" / "ei"
 # the modules that import each other, each circle with why it is so; no other may
-KNOWN_CIRCLES = set()
+KNOWN_CIRCLES = {
+    # a WebSocket loads its opening and its reading when they run (ei.Remote forgets them
+    # while it samples and uploads); they raise the WebSocket's errors, which stay in
+    # ei.websocket so that each is one class however often they are loaded again.
+    frozenset(("ei.websocket", "ei.websocket_open", "ei.websocket_read")),
+}
 
 
 def modules():
@@ -102,14 +107,27 @@ def test_capture_and_acquisition_do_not_import_each_other():
     assert "ei.acquisition" not in g["ei.capture"]
 
 
-def private_reads(path):
+# Modules that hold a class's methods, moved out of it so that their code is loaded only
+# for the step that runs them (and forgotten after): their functions take the instance as
+# the first argument, named as here, and read its private names as its methods would.
+STEP_MODULES = {
+    "ei.websocket_open": "ws",   # ei.websocket.WebSocket's opening
+    "ei.websocket_read": "ws",   # ... and its reading
+    "ei.remote_session": "r",    # ei.remote_mgmt.Remote's session
+    "ei.remote_check": "r",      # ... and its checks
+}
+
+
+def private_reads(path, owner=None):
     """(line, text) of each read of another object's or module's private name in the file:
-    x._name where x is not self or cls, getattr(x, "_name"), from m import _name."""
+    x._name where x is not self or cls (or `owner`, in a step module), getattr(x, "_name"),
+    from m import _name."""
     found = []
+    mine = ("self", "cls", owner)
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Attribute) and node.attr.startswith("_") and \
                 not node.attr.startswith("__"):
-            if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+            if not (isinstance(node.value, ast.Name) and node.value.id in mine):
                 found.append((node.lineno, ast.unparse(node)))
         elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in (
                 "getattr", "setattr", "hasattr") and len(node.args) > 1 and \
@@ -126,7 +144,7 @@ def private_reads(path):
 def test_no_module_reads_another_modules_private_names():
     bad = {}
     for name, path in modules().items():
-        reads = private_reads(path)
+        reads = private_reads(path, STEP_MODULES.get(name))
         if reads:
             bad[name] = reads
     assert bad == {}, bad

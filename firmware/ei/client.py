@@ -2,8 +2,7 @@
 # to the Ingestion API (/api/{category}/data or /files) and reads the answer, retrying what
 # is worth retrying without ever storing a sample twice.
 from ei import stream, transport, wire  # (each loaded into the holes before it: ei/__init__)
-from ei.api_key import check_api_key
-from ei.compat import FLOAT32, sleep_ms, random_below, const
+from ei.compat import FLOAT32, sleep_ms, random_below, forget, const
 from ei.errors import CertificateError, TransportError, Msg
 
 _MAX_BACKOFF_MS = const(30000)
@@ -45,7 +44,10 @@ class Client:
                  timeout=10, addr=None, hmac_key=None, float32=None, ca=None, retries=3,
                  backoff_ms=500, iat=True, transport="socket", chunk=stream.CHUNK,
                  min_rate=MIN_RATE):
+        from ei.api_key import check_api_key
         self._api_key = check_api_key(api_key)
+        check_api_key = None
+        forget("api_key")  # run once: not kept with the client's code (ei.Remote's heap)
         self.host = wire.check_header(host, "host")
         self.tls = bool(tls)
         self.port = port if port is not None else (443 if self.tls else 80)

@@ -94,6 +94,18 @@ else:
                                    sync, getaddrinfo, wrap_tls)
 
 
+def forget(name):
+    """Drop module ei.<name> and the package's attribute of it (importing it set one): its
+    code (bytecode, functions, constants) is freed at the next collection once nothing runs
+    it; the names it interned stay. For code that one phase runs (a WebSocket's opening, a
+    sample request's checks): the next phase's code then fills its room."""
+    sys.modules.pop("ei." + name, None)
+    try:
+        delattr(sys.modules["ei"], name)
+    except (KeyError, AttributeError):
+        pass
+
+
 def nodelay(sock, socket):
     """Send each write at once (TCP_NODELAY): the body goes out in pieces, and Nagle's wait
     for the last small one's acknowledgement (a delayed ACK, up to 40 ms) would add to every
