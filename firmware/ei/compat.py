@@ -106,6 +106,14 @@ def forget(name):
         pass
 
 
+def unloaded(*names):
+    """Those of modules ei.<name> not loaded now: what a step that loads them may forget
+    after it. A module loaded before stays (by the program, or held by another: ei.recording
+    and ei.forwarder hold ei.deadlines' functions, ei.sample the sampler's), so that no code
+    runs a copy of a module that another copy has replaced."""
+    return [n for n in names if "ei." + n not in sys.modules]
+
+
 def nodelay(sock, socket):
     """Send each write at once (TCP_NODELAY): the body goes out in pieces, and Nagle's wait
     for the last small one's acknowledgement (a delayed ACK, up to 40 ms) would add to every

@@ -6,7 +6,7 @@
 import json
 
 from ei import wire
-from ei.compat import forget, const
+from ei.compat import forget, unloaded, const
 from ei.errors import Msg
 from ei.remote_mgmt import URL, Remote, json_number, shown
 
@@ -53,14 +53,15 @@ def category_of(path):
 def setup(r, sensor, url, device_id, device_type, sensor_name, frequencies, max_sample_s,
           device_name):
     """Check a Remote's arguments (ei.remote_mgmt.Remote's) and set what they make of r."""
+    new = unloaded("deadlines", "websocket_open")
     from ei import deadlines, websocket_open
     try:
         websocket_open.parse_url(url)  # a wrong URL is named now, not at the first connection
         r.axes = deadlines.check_sensor(sensor)
     finally:  # loaded again when they run: the WebSocket's opening, a sample request
         deadlines = websocket_open = None
-        forget("deadlines")
-        forget("websocket_open")
+        for m in new:
+            forget(m)
     r.fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
     if frequencies is None:
         frequencies = [sensor.rate_hz] if r.fifo else [62.5, 100]

@@ -12,7 +12,7 @@
 import gc
 import json
 
-from ei.compat import FLOAT32, sleep_ms, random_below, forget, const
+from ei.compat import FLOAT32, sleep_ms, random_below, forget, unloaded, const
 from ei.errors import Msg, TransportError
 
 URL = "ws://remote-mgmt.edgeimpulse.com"  # what the CLI gives devices (protocol notes 1.1)
@@ -141,11 +141,13 @@ class Remote:
                     forget("peer_json")
                     ws.buf = self._buf = None
                     gc.collect()  # (the sampler's code then fills their room)
+                    new = unloaded("rows")
                     self._sample(ws, req)
                     self._handled += 1
                     # the sample's rows' code, not run again before the next request (its
                     # Sample class stays: a Sample made before must stay one)
-                    forget("rows")
+                    for m in new:
+                        forget(m)
                     gc.collect()  # what the upload left, before the messages' room is made
                     ws.buf = self._buf = bytearray(_MAX_MESSAGE)  # (MemoryError: dropped)
             except (TransportError, MemoryError) as e:
@@ -200,6 +202,7 @@ class Remote:
             ws.send('{"sampleFinished":true}')
 
     def _record(self, interval, rows):
+        new = unloaded("sampler", "deadlines")
         from ei.sampler import sample
         itemsize = 4 if FLOAT32 else 8  # the board's float, in RAM
         path = self.capture_path if rows * len(self.axes) * itemsize > self.ram_bytes else None
@@ -217,21 +220,22 @@ class Remote:
                     gc.collect()
                     path = self.capture_path
         finally:
-            # the sampler and its deadlines are not run again before the next request:
-            # their room goes to the upload's code (the sample's class, ei.acquisition's,
-            # stays loaded with the sample)
+            # the sampler and its deadlines, if this request loaded them, are not run again
+            # before the next: their room goes to the upload's code (the sample's class,
+            # ei.acquisition's, stays loaded with the sample)
             sample = None
-            forget("sampler")
-            forget("deadlines")
+            for m in new:
+                forget(m)
 
     def _upload(self, s, category, label, key):
         # The request's hmacKey signs this sample (Studio sends the project's).
+        new = unloaded("encoder", "signing")
         try:
             return self.client.upload(s, category=category, label=label, add_date_id=True,
                                       hmac_key=key)
         finally:  # loaded again by the next upload: until then, their room is the session's
-            forget("encoder")
-            forget("signing")
+            for m in new:
+                forget(m)
 
 
 def remote(count=None):

@@ -4,11 +4,13 @@
 # moment, and the same ticks and deadlines come out on a loaded machine as on an idle one.
 # Ticks wrap at the runtime's own period (2**30 µs on a 32-bit board and in compat's CPython
 # half), through compat.
-from ei import deadlines, recording, sampler
 from ei.compat import ticks_add
 
-_SWAPPED = ((sampler, ("ticks_us", "sleep_us")), (deadlines, ("ticks_us", "sleep_us")),
-            (recording, ("ticks_us", "sleep_ms")))
+# Found by name when a clock starts, not when this module is: ei.Remote forgets the sampler and
+# its deadlines after a sample request that loaded them (ei.compat.forget), and ei.sample then
+# loads new ones.
+_SWAPPED = (("ei.sampler", ("ticks_us", "sleep_us")), ("ei.deadlines", ("ticks_us", "sleep_us")),
+            ("ei.recording", ("ticks_us", "sleep_ms")))
 
 
 class Clock:
@@ -49,7 +51,8 @@ class Clock:
 
     def __enter__(self):
         self._saved = []
-        for module, names in _SWAPPED + tuple((m, ("ticks_us",)) for m in self.modules):
+        swapped = tuple((__import__(m, None, None, ("_",)), n) for m, n in _SWAPPED)
+        for module, names in swapped + tuple((m, ("ticks_us",)) for m in self.modules):
             for name in names:
                 self._saved.append((module, name, getattr(module, name)))
                 setattr(module, name, getattr(self, name))

@@ -61,6 +61,26 @@ def test_a_sample_request_is_sampled_uploaded_signed_with_its_hmac_key_and_store
     assert e["device_type"] == "MICROPYTHON_TEST"
 
 
+def test_modules_the_program_loaded_stay_loaded_through_a_sample_request():
+    # ei.Remote forgets what a request loaded, once done (its heap); a module the program had
+    # loaded before stays the one in use (ei.sample, named already, runs the sampler's code: a
+    # second copy beside it would cost the heap twice, and a clock swapped in one copy would
+    # not be the one read)
+    import sys
+    import ei
+    from ei.sim import Accelerometer
+    sample = ei.sample  # the sampler and its deadlines, loaded by the program
+    before = sys.modules["ei.sampler"], sys.modules["ei.deadlines"]
+    reset_mock()
+    peer_script("kept1", [request("remote-kept", 100, 10)])
+    r = remote("kept1", start_delay_ms=10)
+    assert r.serve(count=1) == 1
+    assert settled("kept1")["samples"][0]["state"] == "finished"
+    assert (sys.modules.get("ei.sampler"), sys.modules.get("ei.deadlines")) == before
+    assert ei.sample is sample
+    assert len(sample(Accelerometer("wave"), 10, 3)) == 3
+
+
 def test_a_testing_path_stores_in_testing():
     peer_script("cat1", [request("remote-testing", 200, 10, path="/api/testing/data")])
     assert remote("cat1").serve(1) == 1
