@@ -33,14 +33,15 @@ STEP = 0.02
 class LoggedMPU6050(FakeMPU6050):
     """The MPU6050 model, which says what it made and what was read: `made`, the emulated
     time (s) of each conversion, numbered from 0 and written into its values (number(row)
-    reads it back); `reads`, (conversion held, emulated ns) of each read of ACCEL_XOUT_H
-    (a polled row); `fifo_starts`, the number of the next conversion at each start of its
+    reads it back); `reads`, (conversion in the output registers, emulated ns) of each
+    read of ACCEL_XOUT_H (a polled row; one made during a read is held until it ends); `fifo_starts`, the number of the next conversion at each start of its
     FIFO; `overflows`, the conversion that overflowed it each time. `bus` (the Pico's I2C0)
     gives the time of a read."""
 
     def __init__(self):
-        super().__init__()
         self.made, self.reads, self.fifo_starts, self.overflows = [], [], [], []
+        self.latched = self.held_made = -1  # the conversions in the output registers, held
+        super().__init__()
         self.bus = None
         self.motion = self.convert
 
@@ -49,9 +50,23 @@ class LoggedMPU6050(FakeMPU6050):
         self.made.append(t)
         return ((n % 1000) * STEP - 10, (n // 1000) * STEP - 10, G)
 
+    def latch(self, s):
+        # s is the last conversion made; during a read the chip holds it until the read
+        # ends (register map 4.17): the registers read then hold the one before
+        if self._reading:
+            self.held_made = len(self.made) - 1
+        else:
+            self.latched = len(self.made) - 1
+        super().latch(s)
+
+    def end_read(self):
+        if self.held is not None:
+            self.latched = self.held_made
+        super().end_read()
+
     def get(self, reg):
         if reg == 0x3B:  # ACCEL_XOUT_H: the first byte of a read of the output registers
-            self.reads.append((len(self.made) - 1, self.bus.now_ns))
+            self.reads.append((self.latched, self.bus.now_ns))
         return super().get(reg)
 
     def put(self, reg, value):
