@@ -94,16 +94,20 @@ else:
                                    sync, getaddrinfo, wrap_tls)
 
 
-def forget(name):
-    """Drop module ei.<name> and the package's attribute of it (importing it set one): its
-    code (bytecode, functions, constants) is freed at the next collection once nothing runs
-    it; the names it interned stay. For code that one phase runs (a WebSocket's opening, a
-    sample request's checks): the next phase's code then fills its room."""
-    sys.modules.pop("ei." + name, None)
-    try:
-        delattr(sys.modules["ei"], name)
-    except (KeyError, AttributeError):
-        pass
+def forget(*names):
+    """Drop modules ei.<name> and their package's attribute of each (importing one set it):
+    a module's code (bytecode, functions, constants) is freed at the next collection once
+    nothing runs it; the names it interned stay. For code that one phase runs (a WebSocket's
+    opening, a sample request's checks, a daemon command): the next phase's code then fills
+    its room."""
+    for name in names:
+        name = "ei." + name
+        sys.modules.pop(name, None)
+        parent, _, child = name.rpartition(".")
+        try:
+            delattr(sys.modules[parent], child)
+        except (KeyError, AttributeError):
+            pass
 
 
 def unloaded(*names):

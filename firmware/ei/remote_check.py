@@ -60,8 +60,7 @@ def setup(r, sensor, url, device_id, device_type, sensor_name, frequencies, max_
         r.axes = deadlines.check_sensor(sensor)
     finally:  # loaded again when they run: the WebSocket's opening, a sample request
         deadlines = websocket_open = None
-        for m in new:
-            forget(m)
+        forget(*new)
     r.fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
     if frequencies is None:
         frequencies = [sensor.rate_hz] if r.fifo else [62.5, 100]

@@ -146,8 +146,7 @@ class Remote:
                     self._handled += 1
                     # the sample's rows' code, not run again before the next request (its
                     # Sample class stays: a Sample made before must stay one)
-                    for m in new:
-                        forget(m)
+                    forget(*new)
                     gc.collect()  # what the upload left, before the messages' room is made
                     ws.buf = self._buf = bytearray(_MAX_MESSAGE)  # (MemoryError: dropped)
             except (TransportError, MemoryError) as e:
@@ -224,8 +223,7 @@ class Remote:
             # before the next: their room goes to the upload's code (the sample's class,
             # ei.acquisition's, stays loaded with the sample)
             sample = None
-            for m in new:
-                forget(m)
+            forget(*new)
 
     def _upload(self, s, category, label, key):
         # The request's hmacKey signs this sample (Studio sends the project's).
@@ -234,8 +232,7 @@ class Remote:
             return self.client.upload(s, category=category, label=label, add_date_id=True,
                                       hmac_key=key)
         finally:  # loaded again by the next upload: until then, their room is the session's
-            for m in new:
-                forget(m)
+            forget(*new)
 
 
 def remote(count=None):
