@@ -59,12 +59,17 @@ serve: venv
 	  $(foreach k,$(SERVE_API_KEYS),--api-key $(k)) $(foreach k,$(SERVE_HMAC_KEYS),--hmac-key $(k)) \
 	  $(foreach h,$(SERVE_ALLOW_HOSTS),--allow-host $(h))
 
+# apt-get one at a time: make -j runs the recipes that install Debian packages side by side,
+# and apt-get fails at once on the lock another one holds (flock waits for it). $$SUDO: each
+# recipe's own (empty as root).
+APT_GET = flock /tmp/.ei-apt-get.lock $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get
+
 # Installed only when missing (a grouped target: one apt-get for both); needs root or sudo.
 browser: $(BROWSER)
 $(BROWSER) &:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
 	  echo "make: $(BROWSER) missing; install Debian's chromium and chromium-driver as root" >&2; exit 1; fi; \
-	$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
+	$(APT_GET) update -q && $(APT_GET) install -y -q chromium chromium-driver
 	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver
 
 # Host-side Node packages, pinned in tools/node/package-lock.json: the RP2040 emulator (rp2040js)
@@ -79,7 +84,7 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
 	    echo "make: node and npm missing; install Debian's nodejs and npm as root" >&2; exit 1; fi; \
-	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; fi
+	  $(APT_GET) update -q && $(APT_GET) install -y -q nodejs npm; fi
 	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -200,7 +205,7 @@ $(MP_BUILD)/.gcc-m32:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
 	    echo "make: the 32-bit MicroPython builds need gcc -m32: install Debian's gcc-multilib as root (apt-get install gcc-multilib)" >&2; exit 1; fi; \
 	  echo "make: gcc -m32 cannot build a 32-bit program: installing gcc-multilib"; \
-	  { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc-multilib; } \
+	  { $(APT_GET) update -q && $(APT_GET) install -y -q gcc-multilib; } \
 	  || { echo "make: apt-get could not install gcc-multilib, which the 32-bit MicroPython builds need (gcc -m32)" >&2; exit 1; }; \
 	  printf 'int main(void) { return 0; }\n' | gcc -m32 -x c - -o $(MP_BUILD)/.m32-check \
 	  || { echo "make: gcc -m32 still cannot build a 32-bit program after installing gcc-multilib" >&2; exit 1; }; \
@@ -285,7 +290,7 @@ $(MP_BUILD)/.arm-gcc:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
 	    echo "make: the rp2 firmware needs Debian's gcc-arm-none-eabi, libnewlib-arm-none-eabi, libstdc++-arm-none-eabi-newlib and cmake: install them as root" >&2; exit 1; fi; \
 	  echo "make: installing gcc-arm-none-eabi, libnewlib-arm-none-eabi, libstdc++-arm-none-eabi-newlib and cmake for the rp2 firmware"; \
-	  { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib cmake; } \
+	  { $(APT_GET) update -q && $(APT_GET) install -y -q gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib cmake; } \
 	  || { echo "make: apt-get could not install the arm-none-eabi toolchain the rp2 firmware needs" >&2; exit 1; }; \
 	  $(ARM_CHECK) || { echo "make: arm-none-eabi-g++ still cannot build a Cortex-M0+ program after installing it" >&2; exit 1; }; \
 	fi
