@@ -3,7 +3,9 @@
 It is how tests see the exact bytes a client put on the wire, from either runtime: the
 request's bytes come back as the 200 body (text/plain), which `Client.upload` returns as
 the "stored file name". It reads the head up to the blank line and then Content-Length
-bytes of body, so it records a request without interpreting it.
+bytes of body, so it records a request without interpreting it. A request whose
+X-File-Name is `reads` is answered instead with the number of reads (recv calls) its body
+took: how many pieces the client's body reached the server in.
 """
 import binascii
 
@@ -31,15 +33,19 @@ class EchoServer(Served):
                     name, _, value = line.partition(b":")
                     if name.strip().lower() == b"content-length":
                         length = int(value.strip())
+                reads = 0
                 while len(body) < length:
-                    chunk = conn.recv(65536)
+                    chunk = conn.recv(1 << 20)
                     if not chunk:
                         return
+                    reads += 1
                     body += chunk
             except OSError:
                 return
             request = head + b"\r\n\r\n" + body
             self.requests.append(request)
             text = binascii.hexlify(request)
+            if b"\r\nx-file-name: reads\r\n" in head.lower() + b"\r\n":
+                text = b"%d" % reads
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
                          b"Connection: close\r\n\r\n%s" % (len(text), text))

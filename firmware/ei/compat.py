@@ -133,6 +133,19 @@ def nodelay(sock, socket):
         pass
 
 
+def cork(sock, on):
+    """Hold a request's body in the kernel until it fills whole segments (on=1), then send
+    what is left at once (on=0): the body is written in 512-byte pieces, and each one sent
+    as its own segment costs the sender a send and the receiver a read (560 of each for
+    18,000 rows). Linux's TCP_CORK (3 at IPPROTO_TCP 6): the unix port, CPython. A board's
+    lwIP has no such option: each write goes out as it comes (TCP_NODELAY, above)."""
+    if sys.platform == "linux":
+        try:
+            sock.setsockopt(6, 3, on)
+        except OSError:
+            pass
+
+
 def is_timeout(e):
     """True for the error a socket raises when its timeout runs out, on either runtime."""
     import errno
