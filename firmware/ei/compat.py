@@ -118,32 +118,29 @@ def unloaded(*names):
     return [n for n in names if "ei." + n not in sys.modules]
 
 
-def nodelay(sock, socket):
+def nodelay(sock, socket, cork=0):
     """Send each write at once (TCP_NODELAY): the body goes out in pieces, and Nagle's wait
     for the last small one's acknowledgement (a delayed ACK, up to 40 ms) would add to every
-    upload. The option's number differs by port: the lwIP ports name it TF_NODELAY (0x40) in
-    their socket module (passed in) and ignore the level, and print a warning for Linux's 1;
-    the unix port names it not (a name its socket module lacks cost the 64 KB upload 3 KB of
-    heap, measured) and takes Linux's, as BSD's: IPPROTO_TCP 6, TCP_NODELAY 1. A port without
-    the option sends as it did."""
+    upload. Setting it again sends at once what a cork holds (Linux, tcp(7)). The option's
+    number differs by port: the lwIP ports name it TF_NODELAY (0x40) in their socket module
+    (passed in) and ignore the level, and print a warning for Linux's 1; the unix port names
+    it not (a name its socket module lacks cost the 64 KB upload 3 KB of heap, measured) and
+    takes Linux's, as BSD's: IPPROTO_TCP 6, TCP_NODELAY 1. A port without the option sends as
+    it did.
+    cork=1 (a request's body, until the option is set again): on Linux (the unix port,
+    CPython), TCP_CORK (3) holds the writes until they fill whole segments. The body is
+    written in 512-byte pieces; each sent as its own segment cost the sender a send and the
+    receiver a read (560 of each for 18,000 rows). A board's lwIP has no such option (3 is
+    another one there): its writes go out as they come. (An argument here, not a function of
+    its own: every program loads this module, and the daemon's 40 KB had no room for one.)"""
     try:
-        sock.setsockopt(6, 1 if sys.platform in ("linux", "darwin") else
+        linux = sys.platform == "linux"
+        sock.setsockopt(6, 1 if linux or sys.platform == "darwin" else
                         getattr(socket, "TCP_NODELAY", 1), 1)
+        if cork and linux:
+            sock.setsockopt(6, 3, 1)
     except (OSError, AttributeError, TypeError):
         pass
-
-
-def cork(sock, on):
-    """Hold a request's body in the kernel until it fills whole segments (on=1), then send
-    what is left at once (on=0): the body is written in 512-byte pieces, and each one sent
-    as its own segment costs the sender a send and the receiver a read (560 of each for
-    18,000 rows). Linux's TCP_CORK (3 at IPPROTO_TCP 6): the unix port, CPython. A board's
-    lwIP has no such option: each write goes out as it comes (TCP_NODELAY, above)."""
-    if sys.platform == "linux":
-        try:
-            sock.setsockopt(6, 3, on)
-        except OSError:
-            pass
 
 
 def is_timeout(e):

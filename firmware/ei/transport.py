@@ -7,7 +7,7 @@
 import socket
 
 from ei.compat import wrap_tls, writer, reader, is_timeout, ticks_ms, ticks_add, ticks_diff, \
-    getaddrinfo, nodelay, cork, const
+    getaddrinfo, nodelay, const
 from ei.errors import TransportError, Timeout, CertificateError, Msg
 
 _warned = False
@@ -87,9 +87,9 @@ class Connection:
 
     def deadline(self, ms):
         """From now on, the whole request (answer included) must end within ms; its body is
-        corked (compat.cork) until begin_response."""
+        corked (compat.nodelay) until begin_response."""
         self._end = ticks_add(ticks_ms(), ms)
-        cork(self._raw, 1)
+        nodelay(self._raw, socket, 1)
 
     def write(self, b):
         try:
@@ -108,8 +108,8 @@ class Connection:
     def begin_response(self):
         """From now on, the answer must arrive within `timeout`, or by the request's deadline
         if that is later (the body may still be in flight, in the sockets' buffers). What
-        the body left corked goes out now."""
-        cork(self._raw, 0)
+        the body left corked goes out now (TCP_NODELAY set again)."""
+        nodelay(self._raw, socket)
         end = ticks_add(ticks_ms(), self._ms)
         if self._end is None or ticks_diff(end, self._end) > 0:
             self._end = end
