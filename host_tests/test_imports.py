@@ -115,6 +115,9 @@ STEP_MODULES = {
     "ei.websocket_read": "ws",   # ... and its reading
     "ei.remote_session": "r",    # ei.remote_mgmt.Remote's session
     "ei.remote_check": "r",      # ... and its checks
+    "ei.remote_record": "r",     # ... and its recording of a sample request
+    "ei.sample_check": "s",      # ei.acquisition.Sample's checks, as it is made
+    "ei.client_check": "c",      # ei.client.Client's checks, as it is made
 }
 
 

@@ -8,15 +8,6 @@ _M_NOT_NUMBER = const(42)
 _M_NOT_FINITE = const(43)
 _M_VALUE_NOT_NUMBER = const(44)
 _M_VALUE_NOT_FINITE = const(45)
-_M_NOT_TEXT = const(46)
-_M_NO_INTERVAL = const(47)
-_M_INTERVAL = const(48)
-_M_NO_SENSORS = const(49)
-_M_SENSOR = const(50)
-_M_LIST_ROWS = const(51)
-_M_SOURCE_ROWS = const(52)
-_M_NEEDS_ROWS = const(53)
-_M_ROWS = const(54)
 _M_NO_APPEND = const(55)
 _M_NOT_ROW = const(56)
 _M_ROW_WIDTH = const(57)
@@ -43,12 +34,6 @@ def check_number(v, where, j=-1):
     raise ValueError(Msg(_M_VALUE_NOT_FINITE, where, j, v))
 
 
-def check_text(v, what):
-    if not isinstance(v, str) or not v:
-        raise ValueError(Msg(_M_NOT_TEXT, what, v))
-    return v
-
-
 class Sample:
     """A sample: `sensors` is a sequence of (name, units); each row has one number per sensor.
 
@@ -61,51 +46,10 @@ class Sample:
 
     def __init__(self, device_name=None, device_type="MICROPYTHON", interval_ms=None,
                  sensors=None, values=None, rows=None):
-        if device_name is not None:
-            check_text(device_name, "device_name")
-        self.device_name = device_name
-        self.device_type = check_text(device_type, "device_type")
-        if interval_ms is None:
-            raise ValueError(Msg(_M_NO_INTERVAL))
-        self.interval_ms = check_number(interval_ms, "interval_ms")
-        if self.interval_ms <= 0:
-            raise ValueError(Msg(_M_INTERVAL, interval_ms))
-        if not sensors:
-            raise ValueError(Msg(_M_NO_SENSORS))
-        checked = []
-        for s in sensors:
-            if not isinstance(s, (tuple, list)) or len(s) != 2:
-                raise ValueError(Msg(_M_SENSOR, s))
-            checked.append((check_text(s[0], "sensor name"), check_text(s[1], "sensor units")))
-        self.sensors = checked
-        self.width = len(checked)
-        self._values = self._source = None
-        self._consumed = False
-        if isinstance(values, list):
-            if rows is not None and rows != len(values):
-                raise ValueError(Msg(_M_LIST_ROWS, rows, len(values)))
-            for i, row in enumerate(values):
-                self.check_row(row, i)
-            self._values = values
-            self.rows = len(values)
-            return
-        if hasattr(values, "iter_rows"):
-            if rows is not None and rows != values.rows:
-                raise ValueError(Msg(_M_SOURCE_ROWS, rows, values.rows))
-            self._source = values
-            self.rows = values.rows
-            return
-        if values is not None and rows is None:
-            raise ValueError(Msg(_M_NEEDS_ROWS))
-        if rows is not None and (not isinstance(rows, int) or rows < 0):
-            raise ValueError(Msg(_M_ROWS, rows))
-        if values is None:
-            from ei.rows import Rows  # loaded when rows are appended: saves RAM otherwise
-            self._source = Rows(self.width, rows or 0)
-            self.rows = 0
-        else:
-            self._values = values
-            self.rows = rows
+        # The checks of a new sample are ei/sample_check.py's, loaded by the first one (and
+        # kept: a recording makes one a window); ei.Remote forgets them while it uploads.
+        from ei.sample_check import init
+        init(self, check_number, device_name, device_type, interval_ms, sensors, values, rows)
 
     def __len__(self):
         return self.rows

@@ -2,20 +2,14 @@
 # to the Ingestion API (/api/{category}/data or /files) and reads the answer, retrying what
 # is worth retrying without ever storing a sample twice.
 from ei import stream, transport, wire  # (each loaded into the holes before it: ei/__init__)
-from ei.compat import FLOAT32, sleep_ms, random_below, forget, const
+from ei.compat import sleep_ms, random_below, forget, const
 from ei.errors import CertificateError, TransportError, Msg
 
 _MAX_BACKOFF_MS = const(30000)
 # The slowest a server may take a request's body, bytes a second: 1 KB/s is 8 kbit/s, which
 # a GPRS or NB-IoT uplink clears; a request may take timeout + length / min_rate seconds.
 MIN_RATE = const(1024)
-TRANSPORTS = ("socket", "urequests")
 # error texts (ei/messages.py)
-_M_PORT = const(21)
-_M_TIMEOUT = const(22)
-_M_RETRIES = const(23)
-_M_TRANSPORT = const(24)
-_M_MIN_RATE = const(25)
 _M_BODY_CAME = const(26)
 _M_BODY_OVER = const(27)
 stream.reserve()  # the chunk buffer every request and answer passes through, made now
@@ -44,35 +38,12 @@ class Client:
                  timeout=10, addr=None, hmac_key=None, float32=None, ca=None, retries=3,
                  backoff_ms=500, iat=True, transport="socket", chunk=stream.CHUNK,
                  min_rate=MIN_RATE):
-        from ei.api_key import check_api_key
-        self._api_key = check_api_key(api_key)
-        check_api_key = None
-        forget("api_key")  # run once: not kept with the client's code (ei.Remote's heap)
-        self.host = wire.check_header(host, "host")
-        self.tls = bool(tls)
-        self.port = port if port is not None else (443 if self.tls else 80)
-        for what, v, ok in (
-                (_M_PORT, port, isinstance(self.port, int) and 0 < self.port < 65536),
-                (_M_TIMEOUT, timeout, isinstance(timeout, (int, float)) and timeout > 0),
-                (_M_RETRIES, retries, isinstance(retries, int) and retries >= 0),
-                (_M_TRANSPORT, transport, transport in TRANSPORTS),
-                (_M_MIN_RATE, min_rate, isinstance(min_rate, int) and min_rate > 0)):
-            if not ok:
-                raise ValueError(Msg(what, v))
-        self.timeout = timeout
-        self.addr = addr
-        self._hmac_key = wire.check_hmac_key(hmac_key)
-        # None: the board's float size. A single-precision board loses nothing in float32
-        # (43% fewer bytes for 3-axis rows), and a capture it wrote is copied from flash.
-        self.float32 = FLOAT32 if float32 is None else bool(float32)
-        self.ca = ca  # the CA certificate uploads verify against (not a secret)
-        self.retries = retries
-        self.backoff_ms = backoff_ms
-        self.iat = iat
-        self.transport = transport
-        self.chunk = chunk
-        self.min_rate = min_rate
-        self.attempts = 0  # how many attempts the last request took
+        # its arguments' checks run once a client: loaded for it and forgotten after, so
+        # that their code is not kept with the client's (ei.Remote's heap)
+        from ei.client_check import init
+        forget("client_check")
+        init(self, api_key, host, port, tls, timeout, addr, hmac_key, float32, ca, retries,
+             backoff_ms, iat, transport, chunk, min_rate)
 
     def __repr__(self):  # no keys
         return "<Client %s://%s:%d>" % ("https" if self.tls else "http", self.host, self.port)

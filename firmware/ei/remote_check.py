@@ -50,9 +50,13 @@ def category_of(path):
     return parts[2]
 
 
-def setup(r, sensor, url, device_id, device_type, sensor_name, frequencies, max_sample_s,
-          device_name):
+def setup(r, client, sensor, url, device_id, device_type, sensor_name, frequencies,
+          max_sample_s, device_name, ca, addr, timeout, start_delay_ms, ping_ms, pong_ms,
+          backoff_ms, capture_path, ram_bytes):
     """Check a Remote's arguments (ei.remote_mgmt.Remote's) and set what they make of r."""
+    r.client = client
+    r.sensor = sensor
+    r.url = url
     new = unloaded("deadlines", "websocket_open")
     from ei import deadlines, websocket_open
     try:
@@ -73,6 +77,19 @@ def setup(r, sensor, url, device_id, device_type, sensor_name, frequencies, max_
     r.max_sample_s = max_sample_s
     r.device_type = wire.check_header(device_type or "MICROPYTHON", "device_type")
     r.device_id = wire.check_header(device_id or device_name or _board_id(), "device_id")
+    r.device_name = device_name
+    r.ca = ca
+    r.addr = addr
+    r.timeout = timeout
+    r.start_delay_ms = start_delay_ms
+    r.ping_ms = ping_ms
+    r.pong_ms = pong_ms
+    r.backoff_ms = backoff_ms
+    r.capture_path = capture_path
+    r.ram_bytes = ram_bytes
+    r.connected = False
+    r.connections = 0  # WebSockets opened that got {"hello":true}
+    r._handled = 0     # sample requests answered by serve()
 
 
 def hello(r):

@@ -12,7 +12,7 @@
 import gc
 import json
 
-from ei.compat import FLOAT32, sleep_ms, random_below, forget, unloaded, const
+from ei.compat import sleep_ms, random_below, forget, unloaded, const
 from ei.errors import Msg, TransportError
 
 URL = "ws://remote-mgmt.edgeimpulse.com"  # what the CLI gives devices (protocol notes 1.1)
@@ -33,11 +33,15 @@ class HelloRefused(Exception):
 
 
 def log(text):
-    from ei.log import log as say, INFO
+    new = unloaded("log")  # loaded for the line, unless the program holds it (its threshold)
     try:
+        from ei.log import log as say, INFO
         say(INFO, "remote: " + text)
     except MemoryError:  # a line is not worth the board: on a heap that full, it is dropped
         pass
+    finally:  # (not kept while a sample uploads)
+        say = None
+        forget(*new)
 
 
 def json_number(v):
@@ -77,24 +81,12 @@ class Remote:
         # piece; given up while a sample is taken and uploaded (nothing is read then), and
         # made again after
         self._buf = bytearray(_MAX_MESSAGE)
-        self.client = client
-        self.sensor = sensor
-        self.url = url
-        _step("remote_check").setup(self, sensor, url, device_id, device_type, sensor_name, frequencies,
-                        max_sample_s, device_name)
-        self.device_name = device_name
-        self.ca = ca
-        self.addr = addr
-        self.timeout = timeout
-        self.start_delay_ms = start_delay_ms
-        self.ping_ms = ping_ms
-        self.pong_ms = pong_ms
-        self.backoff_ms = backoff_ms
-        self.capture_path = capture_path
-        self.ram_bytes = ram_bytes
-        self.connected = False
-        self.connections = 0  # WebSockets opened that got {"hello":true}
-        self._handled = 0     # sample requests answered by serve()
+        # every other argument checked and kept by ei/remote_check.py, loaded for it and
+        # forgotten after: while a sample uploads, none of this code is kept (its names are)
+        _step("remote_check").setup(self, client, sensor, url, device_id, device_type,
+                                    sensor_name, frequencies, max_sample_s, device_name, ca,
+                                    addr, timeout, start_delay_ms, ping_ms, pong_ms,
+                                    backoff_ms, capture_path, ram_bytes)
 
     def __repr__(self):  # no key
         return "<Remote %s as %s>" % (self.url, self.device_id)
@@ -136,10 +128,10 @@ class Remote:
                         break
                     # a sample request: the session's code, the WebSocket's reading and the
                     # request's JSON reader are not run again before it is done, and no
-                    # message is read: their room and the messages' go to the sample
+                    # message is read: their room goes to the sampler's code, the messages'
+                    # to the rows (ei/remote_record.py)
                     forget("websocket_read")
                     forget("peer_json")
-                    ws.buf = self._buf = None
                     gc.collect()  # (the sampler's code then fills their room)
                     new = unloaded("rows")
                     self._sample(ws, req)
@@ -183,7 +175,7 @@ class Remote:
         ws.send(_STARTED)
         error = name = None
         try:
-            s = self._record(interval, rows)
+            s = _step("remote_record").record(self, ws, interval, rows)
         except Exception as e:  # a sensor or flash error: said to Studio, the session goes on
             error = str(Msg(_M_SAMPLING_FAILED, type(e).__name__, e))
         if error is None:
@@ -199,31 +191,6 @@ class Remote:
         else:
             log("stored as %s" % name)
             ws.send('{"sampleFinished":true}')
-
-    def _record(self, interval, rows):
-        new = unloaded("sampler", "deadlines")
-        from ei.sampler import sample
-        itemsize = 4 if FLOAT32 else 8  # the board's float, in RAM
-        path = self.capture_path if rows * len(self.axes) * itemsize > self.ram_bytes else None
-        try:
-            while True:
-                try:
-                    s = sample(self.sensor, interval, rows, device_type=self.device_type,
-                               device_name=self.device_name or self.device_id, path=path)
-                    s.timing = None  # (its class is the deadlines': not kept while it uploads)
-                    return s
-                except MemoryError:
-                    if path is not None:
-                        raise
-                    # the rows' room, made before the first read, is not in this heap: flash
-                    gc.collect()
-                    path = self.capture_path
-        finally:
-            # the sampler and its deadlines, if this request loaded them, are not run again
-            # before the next: their room goes to the upload's code (the sample's class,
-            # ei.acquisition's, stays loaded with the sample)
-            sample = None
-            forget(*new)
 
     def _upload(self, s, category, label, key):
         # The request's hmacKey signs this sample (Studio sends the project's).
