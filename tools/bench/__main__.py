@@ -455,6 +455,9 @@ def recording_table(mpy, tmp):
                "%Y-%m-%d"), LOAD), "",
            "| measure | this project | limit or peer | ratio |", "|---|---|---|---|"]
     out += ["| %s | %s | %s | %s |" % r for r in rows]
+    print("\n".join(out))
+    return 0
+
 
 def studio_table(tmp):
     """The third table: issue 16's heap budgets on the f32 builds (see the docstring)."""
