@@ -25,10 +25,7 @@ from struct import unpack_from
 from ei.capture_format import FIXED, MAGIC, UNFINISHED, VERSION, layout
 from ei.compat import const
 from ei.errors import Msg
-_BLOCK = const(512)  # bytes of rows gathered before each write to flash (and per read)
 # error texts (ei/messages.py)
-_M_ENDED_IN_ROW = const(75)
-_M_ROW_DAMAGED = const(76)
 _M_CANNOT_OPEN = const(77)
 _M_EMPTY_FILE = const(78)
 _M_NOT_CAPTURE = const(79)
@@ -64,41 +61,17 @@ class Capture:
         f.seek(self.offset)
         return f
 
-    def _read(self, f, buf, mv, i, k):
-        """Read rows i to i + k - 1 from the open file f into buf (mv, a view of it, cut for
-        a last block shorter than buf); return their bytes."""
-        want = k * self.row_len
-        got = f.readinto(buf if want == len(buf) else mv[:want])
-        if got != want:
-            raise CaptureError(Msg(_M_ENDED_IN_ROW, self.path, i + (got or 0) // self.row_len,
-                                   self.rows))
-        return want
-
     def iter_rows(self):
-        """Yield each row as a tuple of floats, reading a block of rows at a time."""
-        row_len = self.row_len
-        per = max(1, _BLOCK // row_len)
-        buf = bytearray(per * row_len)
-        mv = memoryview(buf)
-        h0 = self.head[0]
-        fmt = self._fmt
-        f = self._open()
-        try:
-            i = 0
-            while i < self.rows:
-                want = self._read(f, buf, mv, i, min(per, self.rows - i))
-                for r in range(0, want, row_len):
-                    if buf[r] != h0:
-                        raise CaptureError(Msg(_M_ROW_DAMAGED, self.path, i))
-                    yield unpack_from(fmt, buf, r)
-                    i += 1
-        finally:
-            f.close()
+        """Yield each row as a tuple of floats, reading a block of rows at a time (in
+        ei/capture_rows.py, loaded for it: the daemon's sample copies its rows, never reads
+        them as floats)."""
+        from ei.capture_rows import floats
+        return floats(self, CaptureError)
 
     def cbor_rows(self, float32):
         """The open file at the first row, when its rows are this CBOR float width; rows of
         three in the other width: the Capture itself, for copy_rows to convert
-        (ei/capture_convert.py)."""
+        (ei/capture_rows.py)."""
         if float32 == self.float32:
             return self._open()
         return self if self.width == 3 else None
@@ -111,9 +84,9 @@ def copy_rows(src, left, ch):
     to the other float size. Closes the file it reads."""
     if isinstance(src, Capture):
         # converting is rarer (a capture in the other float size than the body's): its code
-        # is ei/capture_convert.py's, loaded for it (a daemon sample on f32 copies: 1 KB less
-        # beside the encoder at its peak)
-        from ei.capture_convert import converted
+        # is ei/capture_rows.py's, loaded for it (a daemon sample on f32 copies: its code
+        # beside the encoder's took the daemon over 40 KB)
+        from ei.capture_rows import converted
         return converted(src, ch, CaptureError)
     return _copied(src, left, ch)
 
