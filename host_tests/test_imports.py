@@ -118,6 +118,7 @@ STEP_MODULES = {
     "ei.remote_record": "r",     # ... and its recording of a sample request
     "ei.sample_check": "s",      # ei.acquisition.Sample's checks, as it is made
     "ei.client_check": "c",      # ei.client.Client's checks, as it is made
+    "ei.capture_rows": "cap",  # ei.capture.Capture's rows, read as floats or converted
 }
 
 

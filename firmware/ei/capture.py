@@ -20,15 +20,12 @@
 # ei/capture_writer.py, so that an upload of a capture loads only the reading half; the
 # constants both share in ei/capture_format.py, so that sampling loads only the writing half.
 import json
-from struct import pack_into, unpack_from
+from struct import unpack_from
 
 from ei.capture_format import FIXED, MAGIC, UNFINISHED, VERSION, layout
 from ei.compat import const
 from ei.errors import Msg
-_BLOCK = const(512)  # bytes of rows gathered before each write to flash (and per read)
 # error texts (ei/messages.py)
-_M_ENDED_IN_ROW = const(75)
-_M_ROW_DAMAGED = const(76)
 _M_CANNOT_OPEN = const(77)
 _M_EMPTY_FILE = const(78)
 _M_NOT_CAPTURE = const(79)
@@ -64,100 +61,20 @@ class Capture:
         f.seek(self.offset)
         return f
 
-    def _read(self, f, buf, mv, i, k):
-        """Read rows i to i + k - 1 from the open file f into buf (mv, a view of it, cut for
-        a last block shorter than buf); return their bytes."""
-        want = k * self.row_len
-        got = f.readinto(buf if want == len(buf) else mv[:want])
-        if got != want:
-            raise CaptureError(Msg(_M_ENDED_IN_ROW, self.path, i + (got or 0) // self.row_len,
-                                   self.rows))
-        return want
-
     def iter_rows(self):
-        """Yield each row as a tuple of floats, reading a block of rows at a time."""
-        row_len = self.row_len
-        per = max(1, _BLOCK // row_len)
-        buf = bytearray(per * row_len)
-        mv = memoryview(buf)
-        h0 = self.head[0]
-        fmt = self._fmt
-        f = self._open()
-        try:
-            i = 0
-            while i < self.rows:
-                want = self._read(f, buf, mv, i, min(per, self.rows - i))
-                for r in range(0, want, row_len):
-                    if buf[r] != h0:
-                        raise CaptureError(Msg(_M_ROW_DAMAGED, self.path, i))
-                    yield unpack_from(fmt, buf, r)
-                    i += 1
-        finally:
-            f.close()
+        """Yield each row as a tuple of floats, reading a block of rows at a time (in
+        ei/capture_rows.py, loaded for it: the daemon's sample copies its rows, never reads
+        them as floats)."""
+        from ei.capture_rows import floats
+        return floats(self, CaptureError)
 
     def cbor_rows(self, float32):
         """The open file at the first row, when its rows are this CBOR float width; rows of
-        three in the other width: the Capture itself, for copy_rows to convert."""
+        three in the other width: the Capture itself, for copy_rows to convert
+        (ei/capture_rows.py)."""
         if float32 == self.float32:
             return self._open()
         return self if self.width == 3 else None
-
-    def converted_rows(self, ch):
-        """Pack rows of three into the encoder's chunk buffer ch (stream.Chunker) in the other
-        float size, yielding it each time it is full (copy_rows). Closes the file it reads."""
-        # A block read into a buffer of _BLOCK bytes at most, each four rows in one
-        # unpack_from and one pack_into straight into ch (a call costs about what its values
-        # cost: no generator between, no tuple a row; measured, encoding 18,000 rows, 9.9
-        # against 7.8 ms on the unix port, 14.8 against 11.2 on f32, 2026-12-07). Each
-        # block's row heads are checked in one unpack and one comparison.
-        rl = self.row_len
-        per = _BLOCK // rl // 4 * 4  # whole fours of rows a block (32 of float32, 16 of 64)
-        buf = bytearray(per * rl)
-        mv = memoryview(buf)
-        h0 = self.head[0]
-        heads = (h0,) * per
-        hfmt = ">" + ("B%dx" % (rl - 1)) * per
-        fmt = self._fmt
-        fmt4 = ">" + fmt[1:] * 4
-        if self.float32:  # float32 on flash, float64 in the body
-            out, out4, tag, n = ">HdBdBd", ">HdBdBdHdBdBdHdBdBdHdBdBd", 0xFB, 28
-        else:
-            out, out4, tag, n = ">HfBfBf", ">HfBfBfHfBfBfHfBfBfHfBfBf", 0xFA, 16
-        h = 0x8300 | tag
-        ob, p, size = ch.buf, ch.pos, ch.size
-        end = size - 4 * n
-        f = self._open()
-        try:
-            i = 0
-            while i < self.rows:
-                k = min(per, self.rows - i)
-                want = self._read(f, buf, mv, i, k)
-                if k < per or unpack_from(hfmt, buf) != heads:
-                    for r in range(0, want, rl):  # which row (or the last block's rows)
-                        if buf[r] != h0:
-                            raise CaptureError(Msg(_M_ROW_DAMAGED, self.path, i + r // rl))
-                q = k // 4 * 4 * rl if end >= 0 else 0  # (a chunk too small for four)
-                for r in range(0, q, 4 * rl):
-                    x, y, z, u, v, w, a, b, c, d, e, g = unpack_from(fmt4, buf, r)
-                    if p > end:
-                        ch.pos = p
-                        yield ch.take()
-                        p = 0
-                    pack_into(out4, ob, p, h, x, tag, y, tag, z, h, u, tag, v, tag, w,
-                              h, a, tag, b, tag, c, h, d, tag, e, tag, g)
-                    p += 4 * n
-                for r in range(q, want, rl):  # the file's last rows, fewer than four
-                    x, y, z = unpack_from(fmt, buf, r)
-                    if p + n > size:
-                        ch.pos = p
-                        yield ch.take()
-                        p = 0
-                    pack_into(out, ob, p, h, x, tag, y, tag, z)
-                    p += n
-                i += k
-            ch.pos = p
-        finally:
-            f.close()
 
 
 def copy_rows(src, left, ch):
@@ -166,7 +83,11 @@ def copy_rows(src, left, ch):
     (no float made or converted), or, src a Capture (Capture.cbor_rows), its rows converted
     to the other float size. Closes the file it reads."""
     if isinstance(src, Capture):
-        return src.converted_rows(ch)
+        # converting is rarer (a capture in the other float size than the body's): its code
+        # is ei/capture_rows.py's, loaded for it (a daemon sample on f32 copies: its code
+        # beside the encoder's took the daemon over 40 KB)
+        from ei.capture_rows import converted
+        return converted(src, ch, CaptureError)
     return _copied(src, left, ch)
 
 

@@ -121,9 +121,10 @@ TEXTS = (
     # ei/metadata.py
     "metadata must be a dict of names to strings or numbers, not %r\n"  # 73 METADATA
     "metadata %r: names are strings, values strings or numbers, not %r\n",  # 74 METADATA_ITEM
-    # ei/capture.py
+    # ei/capture_rows.py
     "%s: the file ended in row %d of %d\n"  # 75 ENDED_IN_ROW
     "%s: row %d is damaged\n"  # 76 ROW_DAMAGED
+    # ei/capture.py
     "%s: cannot open it (%s)\n"  # 77 CANNOT_OPEN
     "%s was never finished: it is empty (the capture stopped, e.g. the board reset, as "
     "it began); no rows were kept\n"  # 78 EMPTY_FILE

@@ -3,7 +3,7 @@
 # what was kept are ei/deadlines.py's, which the recording, the forwarder and remote
 # management use without this module.
 from ei.acquisition import Sample
-from ei.compat import ticks_us, ticks_diff, sleep_us, const
+from ei.compat import ticks_us, ticks_diff, sleep_us, const, forget, unloaded
 from ei.errors import Msg
 from ei.deadlines import Timing, check_sensor, fifo_interval, wait_until  # noqa: F401
 # error texts (ei/messages.py)
@@ -40,12 +40,15 @@ def to_file(path, sensor, interval_ms, rows, device_type="MICROPYTHON", device_n
     """sample() into the capture file at path, not read back: the Timing. For a caller that
     reads the file in a later step (the daemon's sample, ei/at_sample.py): the capture
     reader's code then never shares the heap with the sampler's."""
-    return _read(sensor, interval_ms, rows, device_type, device_name, None, path, float32)[1]
+    return _read(sensor, interval_ms, rows, device_type, device_name, None, path, float32,
+                 True)[1]
 
 
-def _read(sensor, interval_ms, rows, device_type, device_name, progress, path, float32):
+def _read(sensor, interval_ms, rows, device_type, device_name, progress, path, float32,
+          once=False):
     """(the Sample, its Timing): in RAM, the Sample holds the rows; to a file, it is their
-    description only."""
+    description only. once: no other Sample follows (to_file), so the Sample's checks
+    (ei/sample_check.py), loaded for it, are forgotten once it is made."""
     axes = check_sensor(sensor)
     fifo = getattr(sensor, "fifo", False) and hasattr(sensor, "read_fifo")
     if fifo:
@@ -54,9 +57,11 @@ def _read(sensor, interval_ms, rows, device_type, device_name, progress, path, f
         raise ValueError(Msg(_M_ROWS_AT_LEAST, rows))
     # in RAM, the rows' room is made now: nothing allocates between two deadlines; to flash,
     # the Sample is the rows' description only (no rows of its own: ei/rows.py stays unloaded)
+    new = unloaded("sample_check") if once else ()
     s = Sample(device_name=device_name, device_type=device_type, interval_ms=interval_ms,
                sensors=axes, rows=rows if path is None else 0,
                values=None if path is None else ())
+    forget(*new)  # its room is the capture writer's (the daemon's sample at 40 KB, f32)
     period = int(s.interval_ms * 1000 + 0.5)
     if period < 1:
         raise ValueError(Msg(_M_BELOW_MICROSECOND, interval_ms))

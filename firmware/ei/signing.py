@@ -12,9 +12,16 @@ class HMAC:
             key = key.encode()
         if len(key) > _BLOCK:
             key = hashlib.sha256(key).digest()
-        key = key + b"\x00" * (_BLOCK - len(key))
-        self._outer = bytes(b ^ 0x5C for b in key)
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        # the padded key, xored in place: one block, no generator nor bytes grown byte by
+        # byte (the daemon's encoding at 40 KB failed in these small pieces)
+        k = bytearray(_BLOCK)
+        k[:len(key)] = key
+        for i in range(_BLOCK):
+            k[i] ^= 0x36
+        self._inner = hashlib.sha256(k)
+        for i in range(_BLOCK):
+            k[i] ^= 0x6A  # 0x36 ^ 0x5C: the outer pad
+        self._outer = k
 
     def __repr__(self):
         return "<HMAC-SHA256>"
