@@ -311,7 +311,14 @@ def test_devices_that_went_away_are_dropped_after_a_while_and_beyond_a_number(tm
             d.close()
         time.sleep(0.5)
         listed = every_page(srv, "/devices")[0]
-        assert len(listed) == MAX_GONE_DEVICES and listed[0]["id"] == "gone-%04d" % 20  # the oldest went
+        # The oldest went. Each link's thread notes its device gone when it reads the close, so
+        # on a loaded machine two closes a moment apart may be noted in the other order (a
+        # fresh clone's make test saw gone-0018 noted after gone-0020): the 20 dropped are
+        # among the first 40 closed, and every later one is kept.
+        ids = {d["id"] for d in listed}
+        assert len(listed) == MAX_GONE_DEVICES, len(listed)
+        assert not ids & {"gone-%04d" % i for i in range(10)}, sorted(ids)[:20]
+        assert {"gone-%04d" % i for i in range(40, MAX_GONE_DEVICES + 20)} <= ids, sorted(ids)[:40]
     finally:
         srv.stop()
 
