@@ -8,7 +8,7 @@ from struct import pack_into, unpack_from
 from ei.compat import const
 from ei.errors import Msg
 
-_BLOCK = const(512)  # bytes of rows read at a time, as ei/capture.py's
+_BLOCK = const(512)  # bytes of rows read at a time (the block ei/capture_writer.py writes)
 # error texts (ei/messages.py)
 _M_ENDED_IN_ROW = const(75)
 _M_ROW_DAMAGED = const(76)
