@@ -264,10 +264,11 @@ def test_appended_rows_larger_than_a_write_slice_go_out_whole_and_in_order():
 
 def test_a_body_written_in_small_pieces_reaches_the_server_in_whole_segments():
     # 6,000 rows of an iterable (96 KB of body in float32, 168 KB in float64) pass through the
-    # 512-byte chunk buffer: 190 to 330 writes. Corked while the body goes out (compat.cork:
-    # every runtime here runs on Linux), the kernel sends them in segments of up to 64 KB on
-    # loopback, and the server reads the body in a handful of reads; sent as they come, each
-    # write is a segment of its own, and a server that keeps up reads each one alone.
+    # 512-byte chunk buffer: 190 to 330 writes. Corked while the body goes out
+    # (compat.nodelay(cork=1): every runtime here runs on Linux), the kernel sends them in
+    # segments of up to 64 KB on loopback, and the server reads the body in a handful of
+    # reads; sent as they come, each write is a segment of its own, and a server that keeps up
+    # reads each one alone.
     n = 6000
     s = ei.Sample(device_type="TEST", interval_ms=10, sensors=AXES,
                   values=((i * 0.001, -1.0 - i, 9.81) for i in range(n)), rows=n)
